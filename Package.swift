@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (arrows point down):
+//   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
+//                               -> Model -> COpenBLAS
+//                               -> FashionData -> CZlib
+let package = Package(
+    name: "lion-dist",
+    products: [
+        .executable(name: "lion-dist", targets: ["lion-dist"]),
+        .library(name: "LionEngine", targets: ["LionEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C system libraries: module maps plus a shim header of static inline getters.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Optimizer kernels, state, thread pool, schedules. No MPI: a plain library.
+        .target(name: "LionEngine"),
+        // A thin typed Swift face of MPI.
+        .target(name: "Collectives", dependencies: ["CMPI"]),
+        // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
+        .target(name: "Sharding", dependencies: ["LionEngine", "Collectives"]),
+        // Flat parameter store, MLP layers with forward/backward, loss.
+        .target(name: "Model", dependencies: ["COpenBLAS"]),
+        // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
+        .target(name: "FashionData", dependencies: ["CZlib"]),
+        // The training loop, metrics, progress, reports.
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
+        .executableTarget(name: "lion-dist", dependencies: [
+            "Training",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LionEngineTests", dependencies: ["LionEngine"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "MultiRankTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import CZlib
+func _probe() { _ = gzopen("x", "rb") }
