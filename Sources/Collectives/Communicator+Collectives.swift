@@ -1,0 +1,88 @@
+import CMPI
+
+/// The collectives the trainer uses, typed. Counts are element counts.
+extension Communicator {
+    /// In place sum over all ranks.
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
+        try check(MPI_Allreduce(CMPI_IN_PLACE(), buffer, Int32(count), CMPI_FLOAT(), CMPI_SUM(), handle),
+                  "MPI_Allreduce(\(count) floats)")
+    }
+
+    /// In place sum of a few doubles (metrics, norms).
+    public func allreduceSum(_ values: inout [Double]) throws {
+        let n = Int32(values.count)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            try check(MPI_Allreduce(CMPI_IN_PLACE(), buffer.baseAddress, n, CMPI_DOUBLE(), CMPI_SUM(), handle),
+                      "MPI_Allreduce(\(n) doubles)")
+        }
+    }
+
+    public func allreduceSum(_ value: Double) throws -> Double {
+        var values = [value]
+        try allreduceSum(&values)
+        return values[0]
+    }
+
+    public func allreduceMin(_ value: Int64) throws -> Int64 {
+        var v = value
+        try check(MPI_Allreduce(CMPI_IN_PLACE(), &v, 1, CMPI_INT64(), CMPI_MIN(), handle), "MPI_Allreduce(min)")
+        return v
+    }
+
+    public func allreduceMax(_ value: Int64) throws -> Int64 {
+        var v = value
+        try check(MPI_Allreduce(CMPI_IN_PLACE(), &v, 1, CMPI_INT64(), CMPI_MAX(), handle), "MPI_Allreduce(max)")
+        return v
+    }
+
+    /// Rank r's block of `blockCount` floats sits at buffer + r*blockCount; afterwards every
+    /// rank holds every block.
+    public func allgatherInPlace(_ buffer: UnsafeMutablePointer<Float>, blockCount: Int) throws {
+        try check(MPI_Allgather(CMPI_IN_PLACE(), 0, CMPI_FLOAT(), buffer, Int32(blockCount), CMPI_FLOAT(), handle),
+                  "MPI_Allgather(\(blockCount) floats per rank)")
+    }
+
+    /// Sums `buffer` (size*blockCount floats) over all ranks; rank r receives block r in `block`.
+    public func reduceScatterBlock(_ buffer: UnsafePointer<Float>, into block: UnsafeMutablePointer<Float>,
+                                   blockCount: Int) throws {
+        try check(MPI_Reduce_scatter_block(buffer, block, Int32(blockCount), CMPI_FLOAT(), CMPI_SUM(), handle),
+                  "MPI_Reduce_scatter_block(\(blockCount) floats per rank)")
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawPointer, bytes: Int, root: Int) throws {
+        try check(MPI_Bcast(buffer, Int32(bytes), CMPI_BYTE(), Int32(root), handle), "MPI_Bcast")
+    }
+
+    /// Every rank contributes `bytes` bytes; every rank receives size*bytes, ordered by rank.
+    public func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]] {
+        let n = local.count
+        var all = [UInt8](repeating: 0, count: n * size)
+        try local.withUnsafeBytes { src in
+            try all.withUnsafeMutableBytes { dst in
+                try check(MPI_Allgather(src.baseAddress, Int32(n), CMPI_BYTE(), dst.baseAddress, Int32(n), CMPI_BYTE(), handle),
+                          "MPI_Allgather(bytes)")
+            }
+        }
+        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
+    /// Collective agreement on failure: every rank calls this with its own outcome. If any rank
+    /// failed, every rank throws the same `CollectiveFailure` carrying the lowest failing rank's
+    /// message, so all ranks exit non-zero together and nobody hangs in a later collective.
+    public func agree<T>(_ body: () throws -> T) throws -> T {
+        var result: T? = nil
+        var message = ""
+        do { result = try body() } catch { message = String(describing: error) }
+        let failing = try allreduceMin(result == nil ? Int64(rank) : Int64(size))
+        guard failing < Int64(size) else { return result! }
+        let capacity = 1024
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        if Int64(rank) == failing {
+            let utf8 = Array(message.utf8.prefix(capacity - 1))
+            bytes.replaceSubrange(0..<utf8.count, with: utf8)
+        }
+        try bytes.withUnsafeMutableBytes { try broadcast($0.baseAddress!, bytes: capacity, root: Int(failing)) }
+        let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        throw CollectiveFailure(failingRank: Int(failing), message: text)
+    }
+}

@@ -1,0 +1,94 @@
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A typed face of an MPI communicator. Only the main thread calls MPI (MPI_THREAD_FUNNELED).
+/// Raw pointers stop here: callers pass `UnsafeMutablePointer<Float>` views of their flat buffers.
+public final class Communicator {
+    public let handle: MPI_Comm
+    public let rank: Int
+    public let size: Int
+    private let owned: Bool
+
+    init(handle: MPI_Comm, owned: Bool) throws {
+        self.handle = handle
+        self.owned = owned
+        var r: Int32 = 0, s: Int32 = 0
+        try check(MPI_Comm_rank(handle, &r), "MPI_Comm_rank")
+        try check(MPI_Comm_size(handle, &s), "MPI_Comm_size")
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    deinit {
+        if owned && MPIRuntime.isActive {
+            var h: MPI_Comm? = handle
+            MPI_Comm_free(&h)
+        }
+    }
+
+    /// MPI_COMM_WORLD, with errors returned instead of aborting.
+    public static func world() throws -> Communicator {
+        let w = CMPI_COMM_WORLD()!
+        try check(MPI_Comm_set_errhandler(w, CMPI_ERRORS_RETURN()), "MPI_Comm_set_errhandler")
+        return try Communicator(handle: w, owned: false)
+    }
+
+    /// The ranks that share this rank's node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)).
+    /// `LION_DIST_NODE_KEY` (an integer) overrides the split: ranks with the same key form a
+    /// "node", which lets one machine test the multi-node paths.
+    public func splitByNode() throws -> Communicator {
+        var out: MPI_Comm? = nil
+        if let key = ProcessEnv.int("LION_DIST_NODE_KEY") {
+            try check(MPI_Comm_split(handle, Int32(key), Int32(rank), &out), "MPI_Comm_split")
+        } else {
+            try check(MPI_Comm_split_type(handle, CMPI_COMM_TYPE_SHARED(), Int32(rank), CMPI_INFO_NULL(), &out),
+                      "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)")
+        }
+        return try Communicator(handle: out!, owned: true)
+    }
+
+    /// MPI_Comm_split: ranks with the same color form a communicator, ordered by key.
+    public func split(color: Int, key: Int) throws -> Communicator {
+        var out: MPI_Comm? = nil
+        try check(MPI_Comm_split(handle, Int32(color), Int32(key), &out), "MPI_Comm_split")
+        return try Communicator(handle: out!, owned: true)
+    }
+
+    /// This process's host name as MPI reports it.
+    public static func processorName() -> String {
+        var buffer = [CChar](repeating: 0, count: Int(CMPI_MAX_PROCESSOR_NAME()) + 1)
+        var length: Int32 = 0
+        MPI_Get_processor_name(&buffer, &length)
+        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func barrier() throws {
+        try check(MPI_Barrier(handle), "MPI_Barrier")
+    }
+
+    /// Kills every rank of the job: for failures that cannot be agreed on collectively.
+    public func abort(code: Int32) -> Never {
+        MPI_Abort(handle, code)
+        exit(code)
+    }
+}
+
+/// Reads the process environment (rank hints, overrides).
+public enum ProcessEnv {
+    public static func string(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+
+    public static func int(_ name: String) -> Int? {
+        string(name).flatMap { Int($0) }
+    }
+
+    /// The world rank as the launcher announces it before MPI_Init (OpenMPI, PMI, SLURM);
+    /// 0 when run without a launcher. Used to print argument errors once, not once per rank.
+    public static var launcherRank: Int {
+        int("OMPI_COMM_WORLD_RANK") ?? int("PMI_RANK") ?? int("PMIX_RANK") ?? int("SLURM_PROCID") ?? 0
+    }
+}

@@ -1,0 +1,36 @@
+import CMPI
+
+/// An MPI call that did not return MPI_SUCCESS, with MPI's own error string.
+public struct MPIError: Error, CustomStringConvertible {
+    public let call: String
+    public let code: Int32
+    public let text: String
+
+    public var description: String { "\(call) failed (MPI error \(code)): \(text)" }
+
+    init(call: String, code: Int32) {
+        self.call = call
+        self.code = code
+        var buffer = [CChar](repeating: 0, count: Int(CMPI_MAX_ERROR_STRING()) + 1)
+        var length: Int32 = 0
+        if MPI_Error_string(code, &buffer, &length) == CMPI_SUCCESS() {
+            self.text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        } else {
+            self.text = "unknown error"
+        }
+    }
+}
+
+/// Turns an MPI return code into a thrown `MPIError`.
+@inline(__always)
+func check(_ code: Int32, _ call: @autoclosure () -> String) throws {
+    if code != CMPI_SUCCESS() { throw MPIError(call: call(), code: code) }
+}
+
+/// An error every rank agreed on (see `Communicator.agree(_:)`): the message of the lowest
+/// failing rank, the same on all ranks, so that each exits non-zero and rank 0 prints it once.
+public struct CollectiveFailure: Error, CustomStringConvertible {
+    public let failingRank: Int
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,24 @@
+import CMPI
+
+/// Starts and stops MPI. Only the main thread calls MPI (MPI_THREAD_FUNNELED).
+public enum MPIRuntime {
+    nonisolated(unsafe) static var isActive = false
+
+    public static func initialize() throws {
+        var provided: Int32 = 0
+        try check(MPI_Init_thread(nil, nil, CMPI_THREAD_FUNNELED(), &provided), "MPI_Init_thread")
+        isActive = true
+        if provided < CMPI_THREAD_FUNNELED() {
+            throw MPIError(call: "MPI_Init_thread (MPI_THREAD_FUNNELED not provided)", code: 0)
+        }
+    }
+
+    public static func finalize() {
+        guard isActive else { return }
+        isActive = false
+        MPI_Finalize()
+    }
+
+    /// MPI_Wtime: seconds on a monotonic clock.
+    public static func time() -> Double { MPI_Wtime() }
+}

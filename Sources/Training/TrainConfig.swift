@@ -1,0 +1,43 @@
+import LionEngine
+
+/// Everything a training run needs, parsed and validated by the command line before MPI starts.
+public struct TrainConfig: Sendable {
+    public var hidden: [Int] = [1024, 512]
+    public var epochs: Int = 10
+    /// The global batch: split evenly over the ranks.
+    public var globalBatch: Int = 256
+    public var optimizer: OptimizerConfig = .defaults(for: .lion)
+    public var schedule: ScheduleKind = .cosine
+    public var warmupSteps: Int = 100
+    public var minLR: Float = 0
+    /// Global gradient-norm clipping; 0 turns it off.
+    public var clipNorm: Float = 0
+    public var seed: UInt64 = 42
+    public var dataDirectory: String
+    /// Threads per rank for the update and for OpenBLAS; nil: from the affinity mask.
+    public var threads: Int? = nil
+    public var metricsPath: String? = nil
+    /// Stop after this many optimizer steps in all (tests, quick looks).
+    public var maxSteps: Int? = nil
+    /// Rank 0 writes the final parameters here as raw little-endian float32.
+    public var saveParamsPath: String? = nil
+    /// Seconds between progress lines.
+    public var logInterval: Double = 5
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The global batch must split evenly over the ranks: the error names the nearest sizes that do.
+    public static func checkBatch(_ batch: Int, worldSize: Int, datasetSize: Int) throws {
+        if batch % worldSize != 0 {
+            let lower = batch - batch % worldSize
+            let upper = lower + worldSize
+            let choices = lower > 0 ? "\(lower) or \(upper)" : "\(upper)"
+            throw TrainingError("--batch-size \(batch) does not split evenly over \(worldSize) ranks; use \(choices) (a multiple of \(worldSize))")
+        }
+        if batch > datasetSize {
+            throw TrainingError("--batch-size \(batch) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
+        }
+    }
+}

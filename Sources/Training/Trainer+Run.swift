@@ -1,0 +1,115 @@
+import Collectives
+import Foundation
+import LionEngine
+import Sharding
+
+extension Trainer {
+    /// Runs every epoch (or `maxSteps`), printing progress and test accuracy on rank 0, and
+    /// returns the summary (the same on every rank). Collective.
+    public func run() throws -> RunSummary {
+        if isRoot { print(banner()) }
+        var stats = RunStats()
+        var progress = Progress(totalSteps: totalSteps, globalBatch: config.globalBatch, interval: config.logInterval)
+        var globalStep = 0
+        var test = (loss: Double.nan, accuracy: 0.0)
+        var lastTrainLoss = Double.nan
+        let start = MPIRuntime.time()
+        var trainSeconds = 0.0
+
+        epochs: for epoch in 0..<config.epochs {
+            let epochStart = MPIRuntime.time()
+            let order = sampler.permutation(epoch: epoch)
+            var lossSum = 0.0, steps = 0
+            for s in 0..<sampler.stepsPerEpoch {
+                if globalStep >= totalSteps { break }
+                let (loss, _) = try step(indices: sampler.localIndices(order, step: s), globalStep: globalStep, stats: &stats)
+                globalStep += 1
+                steps += 1
+                lossSum += loss
+                if isRoot, let line = progress.tick(epoch: epoch, epochs: config.epochs, stepInEpoch: s + 1,
+                                                    stepsPerEpoch: sampler.stepsPerEpoch, done: globalStep, loss: loss,
+                                                    elapsed: trainSeconds + MPIRuntime.time() - epochStart) {
+                    print(line.text)
+                    log.write("step", [("epoch", .int(epoch + 1)), ("step", .int(globalStep)), ("loss", .number(loss)),
+                                       ("samples_per_s", .number(line.samplesPerSecond)),
+                                       ("lr", .number(Double(schedule.lr(atStep: globalStep - 1))))])
+                }
+            }
+            trainSeconds += MPIRuntime.time() - epochStart
+            lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
+            test = try evaluate()
+            let seconds = MPIRuntime.time() - epochStart
+            if isRoot {
+                print(String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.2f%%  (%@)",
+                             epoch + 1, config.epochs, lastTrainLoss, test.loss, test.accuracy * 100, Format.duration(seconds)))
+                log.write("epoch", [("epoch", .int(epoch + 1)), ("train_loss", .number(lastTrainLoss)),
+                                    ("test_loss", .number(test.loss)), ("test_accuracy", .number(test.accuracy)),
+                                    ("seconds", .number(seconds))])
+            }
+            if globalStep >= totalSteps { break epochs }
+        }
+
+        let seconds = MPIRuntime.time() - start
+        if stats.skipped > 0 && isRoot {
+            print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
+        }
+        let mine = RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: params.bytes,
+                              gradBytes: grads.bytes, optimizerStateBytes: sharded.stateBytes,
+                              peakRSSBytes: MemoryReport.peakRSSBytes())
+        let ranks = try MemoryReport.gather(mine, comm: comm)
+        let n = Double(max(globalStep, 1))
+        var mean = StepTimings()
+        mean.combine = stats.timings.combine / n
+        mean.update = stats.timings.update / n
+        mean.gather = stats.timings.gather / n
+        let summary = RunSummary(
+            worldSize: comm.size, optimizer: config.optimizer.kind.rawValue, stateDType: config.optimizer.stateDType.rawValue,
+            params: model.parameterCount, globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
+            testAccuracy: test.accuracy, testLoss: test.loss, finalTrainLoss: lastTrainLoss, seconds: seconds,
+            samplesPerSecond: Double(globalStep * config.globalBatch) / max(trainSeconds, 1e-9),
+            compute: stats.compute / n, timings: mean, ranks: ranks)
+        if let path = config.saveParamsPath {
+            try comm.agree { if isRoot { try saveParams(to: path) } }
+        }
+        if isRoot {
+            print(report(summary))
+            log.write("summary", summary.json)
+        }
+        return summary
+    }
+
+    func banner() -> String {
+        let o = config.optimizer
+        let hyper = o.kind == .lion
+            ? "lr \(o.lr) betas \(o.beta1)/\(o.beta2) wd \(o.weightDecay)"
+            : "lr \(o.lr) betas \(o.beta1)/\(o.beta2) eps \(o.eps) wd \(o.weightDecay)"
+        return """
+        lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
+        model: MLP \(model.shapeDescription), \(model.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
+        optimizer: \(o.kind.rawValue) (\(hyper)), state \(o.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
+        data: global batch \(config.globalBatch) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps/epoch, \(config.epochs) epoch(s), \(totalSteps) steps
+        """
+    }
+
+    func report(_ s: RunSummary) -> String {
+        let unsharded = model.parameterCount * o.stateBuffers * o.stateDType.bytesPerElement
+        let perStep = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms",
+                             s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3)
+        return """
+        done: test accuracy \(String(format: "%.2f%%", s.testAccuracy * 100)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond)) samples/s
+        \(perStep)
+        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it):
+        \(MemoryReport.table(s.ranks))
+        """
+    }
+
+    private var o: OptimizerConfig { config.optimizer }
+
+    /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
+    func saveParams(to path: String) throws {
+        let data = Data(bytes: params.pointer, count: model.parameterCount * MemoryLayout<Float>.size)
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
+        }
+    }
+}

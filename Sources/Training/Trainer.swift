@@ -1,0 +1,119 @@
+import Collectives
+import FashionData
+import Foundation
+import LionEngine
+import Model
+import Sharding
+
+/// Data-parallel training of an MLP on Fashion-MNIST. Every rank runs the same loop on its
+/// slice of each global batch; `step(...)` below is the whole data flow of one step.
+public final class Trainer {
+    let config: TrainConfig
+    let comm: Communicator
+    let threads: Int
+    let hosts: Int
+    let data: FashionMNIST
+    let model: MLP
+    let layout: ShardLayout
+    let params: FlatBuffer
+    let grads: FlatBuffer
+    let sharded: ShardedOptimizer
+    let sampler: DistributedSampler
+    let schedule: LRSchedule
+    let workspace: MLPWorkspace
+    let batchX: FlatBuffer
+    var batchLabels: [UInt8]
+    let log: MetricsLog
+    var isRoot: Bool { comm.rank == 0 }
+
+    /// Sets up a run: checks the batch against the world size, sizes threads from the affinity
+    /// mask, loads the data (every rank agrees on failure), initializes the model identically
+    /// on every rank. Collective: every rank calls it.
+    public init(config: TrainConfig, comm: Communicator) throws {
+        self.config = config
+        self.comm = comm
+        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: 60_000) }
+
+        let node = try comm.splitByNode()
+        let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
+        hosts = Int(nodeLeaders)
+        let budget = try ThreadBudget.threadsPerRank(node: node)
+        threads = config.threads ?? budget
+        BLASThreads.set(threads)
+        let pool = ThreadPool(threads: threads)
+
+        data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
+        model = MLP(inputs: data.train.rows * data.train.cols, hidden: config.hidden, classes: 10)
+        layout = ShardLayout(count: model.parameterCount, worldSize: comm.size)
+        params = FlatBuffer(count: layout.paddedCount)
+        grads = FlatBuffer(count: layout.paddedCount)
+        model.initialize(params.pointer, seed: config.seed)
+        sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
+                                   comm: comm, pool: pool)
+        sampler = DistributedSampler(datasetSize: data.train.count, globalBatch: config.globalBatch,
+                                     rank: comm.rank, worldSize: comm.size, seed: config.seed)
+        let total = config.maxSteps.map { min($0, sampler.stepsPerEpoch * config.epochs) } ?? sampler.stepsPerEpoch * config.epochs
+        schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
+                              warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
+        let evalShare = (data.test.count + comm.size - 1) / comm.size
+        workspace = MLPWorkspace(model: model, maxBatch: max(sampler.localBatch, min(evalShare, 1000)))
+        batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
+        batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
+        log = try comm.agree { try MetricsLog(path: comm.rank == 0 ? config.metricsPath : nil) }
+    }
+
+    var totalSteps: Int {
+        let full = sampler.stepsPerEpoch * config.epochs
+        return config.maxSteps.map { min($0, full) } ?? full
+    }
+
+    /// One training step: forward/backward on this rank's slice, then the sharded optimizer
+    /// (combine -> update own shard -> gather). Returns the global mean loss and accuracy of the batch.
+    func step(indices: ArraySlice<Int32>, globalStep: Int, stats: inout RunStats) throws -> (loss: Double, accuracy: Double) {
+        let clock = MPIRuntime.time()
+        // Gather this rank's samples into one contiguous batch: x is (B/W, 784).
+        let width = model.inputs
+        data.train.pixels.withUnsafeBufferPointer { pixels in
+            for (row, index) in indices.enumerated() {
+                (batchX.pointer + row * width).update(from: pixels.baseAddress! + Int(index) * width, count: width)
+                batchLabels[row] = data.train.labels[Int(index)]
+            }
+        }
+        // Forward/backward: grads = mean gradient over the local slice.
+        let (lossSum, correct) = batchLabels.withUnsafeBufferPointer { labels in
+            model.forwardBackward(params: params.pointer, grads: grads.pointer, x: batchX.pointer,
+                                  labels: labels.baseAddress!, batch: indices.count, workspace: workspace)
+        }
+        stats.compute += MPIRuntime.time() - clock
+        // Combine, update, gather; the batch's loss and correct count ride on the norm's allreduce.
+        var riders = [lossSum, Double(correct)]
+        let outcome = try sharded.step(params: params.pointer, grads: grads.pointer,
+                                       lr: schedule.lr(atStep: globalStep), riders: &riders)
+        stats.timings += outcome.timings
+        if !outcome.applied { stats.skipped += 1 }
+        return (riders[0] / Double(config.globalBatch), riders[1] / Double(config.globalBatch))
+    }
+
+    /// Test loss and accuracy: each rank evaluates its slice of the test set, one allreduce sums.
+    func evaluate() throws -> (loss: Double, accuracy: Double) {
+        let n = data.test.count
+        let lo = comm.rank * n / comm.size, hi = (comm.rank + 1) * n / comm.size
+        let width = model.inputs
+        let (lossSum, correct) = data.test.pixels.withUnsafeBufferPointer { pixels in
+            data.test.labels.withUnsafeBufferPointer { labels in
+                model.evaluate(params: params.pointer, x: pixels.baseAddress! + lo * width,
+                               labels: labels.baseAddress! + lo, count: hi - lo, workspace: workspace)
+            }
+        }
+        var sums = [lossSum, Double(correct)]
+        try comm.allreduceSum(&sums)
+        return (sums[0] / Double(n), sums[1] / Double(n))
+    }
+}
+
+/// Running totals of one run on this rank.
+struct RunStats {
+    var compute = 0.0
+    var timings = StepTimings()
+    var skipped = 0
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Collectives
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lion-dist`: data-parallel training with sharded Lion over MPI, and its benchmarks.
+/// Every rank parses the same argv before MPI starts, so a bad flag stops all ranks alike;
+/// only the launcher's rank 0 prints the message.
+@main
+struct LionDist: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lion-dist",
+        abstract: "Train Fashion-MNIST data-parallel over MPI with the sharded Lion optimizer (or AdamW).",
+        discussion: """
+        Run under mpirun for several ranks; run alone it is one rank:
+          mpirun -n 4 lion-dist --optimizer lion --batch-size 4096
+        --batch-size is the global batch, split evenly over the ranks. Each rank keeps optimizer
+        state for its 1/W shard of the parameters only.
+        """,
+        version: "0.1.0",
+        subcommands: [TrainCommand.self, BenchCommand.self],
+        defaultSubcommand: TrainCommand.self
+    )
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(report(error))
+        }
+    }
+
+    /// Prints an error once (rank 0 of the launcher) and returns the exit code every rank uses.
+    static func report(_ error: Error) -> Int32 {
+        let code = exitCode(for: error)
+        if ProcessEnv.launcherRank == 0 {
+            if code == .success {
+                print(fullMessage(for: error))
+            } else {
+                let message = fullMessage(for: error)
+                FileHandle.standardError.write(message.hasPrefix("Error:") || message.contains("Usage:") ? message : "error: \(message)")
+            }
+        }
+        return code.rawValue
+    }
+}
+
+/// `lion-dist bench ...`: benchmarks that print figures (medians, ratios in one run).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the optimizer kernels against the memory-bandwidth limit.",
+        subcommands: []
+    )
+}
+
+enum FileHandle {
+    case standardError
+    func write(_ text: String) {
+        fputs(text.hasSuffix("\n") ? text : text + "\n", stderr)
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Collectives
+import FashionData
+import LionEngine
+import Training
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension StateDType: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
+
+/// Defaults chosen for this model and data (see README, "Choosing hyperparameters"): Lion's lr
+/// is 10x below AdamW's and its weight decay 10x above, the same lr*wd.
+enum Tuned {
+    static func lr(_ kind: OptimizerKind) -> Float { kind == .lion ? 3e-4 : 3e-3 }
+    static func weightDecay(_ kind: OptimizerKind) -> Float { kind == .lion ? 0.1 : 0.01 }
+}
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an MLP on Fashion-MNIST (the default subcommand).")
+
+    @Option(help: "lion or adamw.")
+    var optimizer: OptimizerKind = .lion
+
+    @Option(help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count).")
+    var batchSize: Int = 256
+
+    @Option(help: "Passes over the 60,000 training images.")
+    var epochs: Int = 10
+
+    @Option(help: "Hidden layer widths, comma-separated.")
+    var hidden: String = "1024,512"
+
+    @Option(help: "Peak learning rate (default: lion 3e-4, adamw 3e-3).")
+    var lr: Float?
+
+    @Option(help: "beta1 (default 0.9 for both).")
+    var beta1: Float?
+
+    @Option(help: "beta2 (default: lion 0.99, adamw 0.999).")
+    var beta2: Float?
+
+    @Option(help: "Decoupled weight decay, applied as p *= 1 - lr*wd (default: lion 0.1, adamw 0.01).")
+    var weightDecay: Float?
+
+    @Option(help: "AdamW's epsilon.")
+    var eps: Float = 1e-8
+
+    @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
+    var stateDtype: StateDType = .fp32
+
+    @Option(help: "Learning-rate schedule: constant, cosine or rsqrt.")
+    var schedule: ScheduleKind = .cosine
+
+    @Option(help: "Linear warm-up steps (capped at half the run).")
+    var warmupSteps: Int = 100
+
+    @Option(help: "Floor of the learning rate schedule.")
+    var minLr: Float = 0
+
+    @Option(help: "Clip the global gradient L2 norm to this value; 0 is off.")
+    var clipNorm: Float = 0
+
+    @Option(help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
+    var seed: UInt64 = 42
+
+    @Option(help: "Directory holding the four Fashion-MNIST .gz files.")
+    var dataDir: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
+    var threads: Int?
+
+    @Option(help: "Write JSON Lines metrics (step, epoch, summary events) to this file (rank 0).")
+    var metrics: String?
+
+    @Option(help: "Stop after this many optimizer steps in all.")
+    var maxSteps: Int?
+
+    @Option(help: "Write the final parameters to this file as raw little-endian float32 (rank 0).")
+    var saveParams: String?
+
+    @Option(help: "Seconds between progress lines.")
+    var logInterval: Double = 5
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if (try? hiddenWidths()) == nil {
+            throw ValidationError("--hidden must be positive widths separated by commas (e.g. 1024,512), got '\(hidden)'")
+        }
+        if warmupSteps < 0 { throw ValidationError("--warmup-steps must be >= 0, got \(warmupSteps)") }
+        if !(minLr >= 0) { throw ValidationError("--min-lr must be >= 0, got \(minLr)") }
+        if !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
+        let o = optimizerConfig()
+        do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
+        if minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
+    }
+
+    func hiddenWidths() throws -> [Int] {
+        let widths = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("bad --hidden") }
+        return widths.map { $0! }
+    }
+
+    func optimizerConfig() -> OptimizerConfig {
+        var o = OptimizerConfig.defaults(for: optimizer)
+        o.lr = lr ?? Tuned.lr(optimizer)
+        o.weightDecay = weightDecay ?? Tuned.weightDecay(optimizer)
+        if let beta1 { o.beta1 = beta1 }
+        if let beta2 { o.beta2 = beta2 }
+        o.eps = eps
+        o.stateDType = stateDtype
+        return o
+    }
+
+    func trainConfig() throws -> TrainConfig {
+        var c = TrainConfig(dataDirectory: dataDir)
+        c.hidden = try hiddenWidths()
+        c.epochs = epochs
+        c.globalBatch = batchSize
+        c.optimizer = optimizerConfig()
+        c.schedule = schedule
+        c.warmupSteps = warmupSteps
+        c.minLR = minLr
+        c.clipNorm = clipNorm
+        c.seed = seed
+        c.threads = threads
+        c.metricsPath = metrics
+        c.maxSteps = maxSteps
+        c.saveParamsPath = saveParams
+        c.logInterval = logInterval
+        return c
+    }
+
+    func run() throws {
+        let config = try trainConfig()
+        try withMPI { comm in
+            _ = try Trainer(config: config, comm: comm).run()
+        }
+    }
+}
+
+/// Starts MPI, runs `body` on the world communicator, and finalizes. An error every rank
+/// agreed on (`CollectiveFailure`) is printed once by rank 0 and every rank exits 1 after
+/// MPI_Finalize; any other error is printed by the rank that hit it and aborts the whole job,
+/// so no rank is left waiting in a collective.
+func withMPI(_ body: (Communicator) throws -> Void) throws {
+    try MPIRuntime.initialize()
+    let comm = try Communicator.world()
+    do {
+        try body(comm)
+    } catch let failure as CollectiveFailure {
+        if comm.rank == 0 { FileHandle.standardError.write("error: \(failure.message)") }
+        MPIRuntime.finalize()
+        exit(1)
+    } catch {
+        FileHandle.standardError.write("error (rank \(comm.rank)): \(error)")
+        comm.abort(code: 1)
+    }
+    MPIRuntime.finalize()
+}

@@ -1,0 +1,48 @@
+import Foundation
+import XCTest
+
+/// With a fixed seed and global batch, training must not depend on how many ranks share the
+/// work: parameters after K steps with W = 1..4 agree. The MLP 784-37-10 has 29,425
+/// parameters (5^2 * 11 * 107), which neither 2, 3 nor 4 divides, so every W > 1 pads.
+final class RankInvarianceTests: XCTestCase {
+    let common = ["--hidden", "37", "--batch-size", "48", "--max-steps", "12", "--seed", "7",
+                  "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
+
+    func finalParams(optimizer: String, ranks: Int, extra: [String] = []) throws -> [Float] {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("params.f32")
+        let r = try Launcher.run(ranks: ranks, common + ["--optimizer", optimizer, "--save-params", out.path] + extra)
+        XCTAssertEqual(r.status, 0, "W=\(ranks) \(optimizer) failed: \(r.stderr)")
+        let p = try Launcher.readFloats(out)
+        XCTAssertEqual(p.count, 29_425)
+        return p
+    }
+
+    func check(optimizer: String, extra: [String] = []) throws {
+        let reference = try finalParams(optimizer: optimizer, ranks: 1, extra: extra)
+        let initial = try finalParams(optimizer: optimizer, ranks: 1, extra: extra + ["--lr", "1e-30"])
+        let moved = zip(reference, initial).filter { abs($0 - $1) > 1e-6 }.count
+        XCTAssertGreaterThan(moved, reference.count / 2, "training should move most parameters")
+        for ranks in 2...4 {
+            let p = try finalParams(optimizer: optimizer, ranks: ranks, extra: extra)
+            var maxDiff: Float = 0, sumDiff: Double = 0
+            for (a, b) in zip(reference, p) {
+                maxDiff = max(maxDiff, abs(a - b))
+                sumDiff += Double(abs(a - b))
+            }
+            // Summation order differs between W (local means, then the allreduce), so exact
+            // equality is not expected; Lion's sign can flip where c is ~0, moving a parameter by 2*lr.
+            XCTAssertLessThan(maxDiff, 5e-3, "\(optimizer) W=\(ranks): max |diff| \(maxDiff)")
+            XCTAssertLessThan(sumDiff / Double(p.count), 2e-6, "\(optimizer) W=\(ranks): mean |diff|")
+        }
+    }
+
+    func testLionParametersAgreeAcrossRankCounts() throws {
+        try check(optimizer: "lion")
+    }
+
+    func testAdamWParametersAgreeAcrossRankCounts() throws {
+        try check(optimizer: "adamw")
+    }
+}
