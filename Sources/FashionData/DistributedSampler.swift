@@ -1,0 +1,74 @@
+/// Splits each epoch's shuffled global batches into equal per-rank slices.
+///
+/// The shuffle is a pure function of (seed, epoch), so every rank computes the same
+/// permutation without communicating. Global batch `s` is `permutation[s*B ..< (s+1)*B]`;
+/// rank `r` takes the `r`-th of its `worldSize` equal slices. The last partial batch is dropped.
+public struct DistributedSampler: Sendable {
+    public let datasetSize: Int
+    public let globalBatch: Int
+    public let rank: Int
+    public let worldSize: Int
+    public let seed: UInt64
+
+    public init(datasetSize: Int, globalBatch: Int, rank: Int, worldSize: Int, seed: UInt64) {
+        precondition(datasetSize >= 0 && datasetSize <= Int(Int32.max), "datasetSize out of range")
+        precondition(worldSize >= 1 && rank >= 0 && rank < worldSize, "rank \(rank) not in 0..<\(worldSize)")
+        precondition(globalBatch >= 1 && globalBatch % worldSize == 0,
+                     "globalBatch \(globalBatch) must be a positive multiple of worldSize \(worldSize)")
+        self.datasetSize = datasetSize
+        self.globalBatch = globalBatch
+        self.rank = rank
+        self.worldSize = worldSize
+        self.seed = seed
+    }
+
+    /// Full global batches per epoch.
+    public var stepsPerEpoch: Int { datasetSize / globalBatch }
+    /// Samples per rank per step.
+    public var localBatch: Int { globalBatch / worldSize }
+
+    /// A permutation of 0..<datasetSize (Fisher-Yates over SplitMix64), identical on every rank.
+    public func permutation(epoch: Int) -> [Int32] {
+        var rng = SplitMix64(seed: seed ^ (UInt64(truncatingIfNeeded: epoch) &* 0xD1B5_4A32_D192_ED03))
+        var p = (0..<Int32(datasetSize)).map { $0 }
+        var i = datasetSize - 1
+        while i > 0 {
+            let j = rng.next(below: i + 1)
+            p.swapAt(i, j)
+            i -= 1
+        }
+        return p
+    }
+
+    /// This rank's slice of global batch `step` of `permutation`.
+    public func localIndices(_ permutation: [Int32], step: Int) -> ArraySlice<Int32> {
+        precondition(step >= 0 && step < stepsPerEpoch, "step \(step) not in 0..<\(stepsPerEpoch)")
+        precondition(permutation.count == datasetSize)
+        let start = step * globalBatch + rank * localBatch
+        return permutation[start..<start + localBatch]
+    }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same on every platform.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<n (Lemire's multiply-shift with rejection: unbiased).
+    mutating func next(below n: Int) -> Int {
+        let bound = UInt64(n)
+        let threshold = (0 &- bound) % bound
+        while true {
+            let m = next().multipliedFullWidth(by: bound)
+            if m.low >= threshold { return Int(m.high) }
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import CZlib
-func _probe() { _ = gzopen("x", "rb") }
