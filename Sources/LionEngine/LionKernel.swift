@@ -39,7 +39,7 @@ public enum LionKernel {
             let gv = load8(g, i) * scale
             let mv = load8(m, i)
             let c = b1 * mv + c1 * gv
-            let pv = load8(p, i) * decay - lr * signs(c)
+            let pv = load8(p, i) * decay - lrSign(c, lr)
             store8(pv, p, i)
             store8(b2 * mv + c2 * gv, m, i)
             i += 8
@@ -64,7 +64,7 @@ public enum LionKernel {
             let gv = load8(g, i) * scale
             let mv = BFloat16.toFloat(load8(m, i))
             let c = b1 * mv + c1 * gv
-            let pv = load8(p, i) * decay - lr * signs(c)
+            let pv = load8(p, i) * decay - lrSign(c, lr)
             store8(pv, p, i)
             store8(BFloat16.fromFloat(b2 * mv + c2 * gv), m, i)
             i += 8
@@ -79,13 +79,16 @@ public enum LionKernel {
         }
     }
 
-    /// +1, -1 or 0 (for +-0 and NaN), lane by lane.
+    /// lr*sign(c) lane by lane, with sign(+-0) = sign(NaN) = 0, built from bits: lr with c's
+    /// sign bit, kept where 0 < |c|. Bitwise equal to `lr * sign(c)` (lr*1, lr*-1 and +0 are
+    /// exact) and about half the instructions of two compares and blends plus a multiply.
     @inlinable @inline(__always)
-    static func signs(_ c: SIMD8<Float>) -> SIMD8<Float> {
-        var s = SIMD8<Float>(repeating: 0)
-        s.replace(with: 1, where: c .> 0)
-        s.replace(with: -1, where: c .< 0)
-        return s
+    static func lrSign(_ c: SIMD8<Float>, _ lr: Float) -> SIMD8<Float> {
+        let bits = unsafeBitCast(c, to: SIMD8<UInt32>.self)
+        let magnitude = unsafeBitCast(bits & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+        let signed = (bits & 0x8000_0000) | lr.bitPattern
+        let kept = signed.replacing(with: 0, where: .!(magnitude .> 0))
+        return unsafeBitCast(kept, to: SIMD8<Float>.self)
     }
 
     /// +1, -1 or 0 (for +-0 and NaN).
