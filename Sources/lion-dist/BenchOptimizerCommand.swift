@@ -63,7 +63,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
 
     static func parseSizes(_ text: String) throws -> [Int] {
         try text.split(separator: ",").map { raw in
-            let s = raw.trimmingCharacters(in: .whitespaces).uppercased()
+            let s = trimmed(raw).uppercased()
             var digits = Substring(s), mult = 1
             switch s.last {
             case "K": mult = 1 << 10; digits = s.dropLast()
@@ -84,7 +84,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
             return cores > 1 ? [1, cores] : [1]
         }
         return try text.split(separator: ",").map { raw in
-            guard let t = Int(raw.trimmingCharacters(in: .whitespaces)), t >= 1 else {
+            guard let t = Int(trimmed(raw)), t >= 1 else {
                 throw ValidationError("--threads: '\(raw)' is not a thread count >= 1")
             }
             return t
@@ -115,15 +115,6 @@ private func fmt(_ x: Double, _ digits: Int) -> String {
 private func pad(_ s: String, _ w: Int) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
 private func lpad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
 
-private extension String {
-    func trimmingCharacters(in _: CharacterSetWhitespace) -> String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
-    }
-}
-private enum CharacterSetWhitespace { case whitespaces }
-private extension Substring {
-    func trimmingCharacters(in w: CharacterSetWhitespace) -> String { String(self).trimmingCharacters(in: w) }
+private func trimmed<S: StringProtocol>(_ s: S) -> String {
+    String(s.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
 }
