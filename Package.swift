@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
+            "LionEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,0 +1,107 @@
+/// The optimizer state for one contiguous shard of parameters, and the threaded update over it.
+///
+/// State (Lion: m; AdamW: m, v) is allocated once at init, 64-byte aligned and zeroed, in
+/// `config.stateDType`. `update` splits [0, count) into `Chunking.chunkElements` chunks over
+/// the pool and runs the SIMD kernel on each; it allocates nothing.
+///
+/// ```swift
+/// let pool = ThreadPool(threads: CPUAffinity.coresAvailable())
+/// let opt = ShardOptimizer(config: .defaults(for: .lion), count: n, pool: pool)
+/// opt.update(params: p, grads: g, lr: schedule.lr(atStep: opt.step), gradScale: clip)
+/// ```
+public final class ShardOptimizer {
+    public let config: OptimizerConfig
+    public let count: Int
+    public let pool: ThreadPool
+    /// Updates applied so far; AdamW's bias correction uses step+1 for the next update.
+    /// Settable for resume from a checkpoint.
+    public var step: Int = 0
+
+    /// Raw state buffers (`stateBuffers` of them), each `count * bytesPerElement` bytes.
+    private let buffers: [UnsafeMutableRawPointer]
+
+    public init(config: OptimizerConfig, count: Int, pool: ThreadPool) {
+        precondition(count >= 0, "count must be >= 0")
+        self.config = config
+        self.count = count
+        self.pool = pool
+        let bytes = max(64, count * config.stateDType.bytesPerElement)
+        var buffers: [UnsafeMutableRawPointer] = []
+        for _ in 0..<config.stateBuffers {
+            let b = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            b.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+            buffers.append(b)
+        }
+        self.buffers = buffers
+    }
+
+    deinit {
+        for b in buffers { b.deallocate() }
+    }
+
+    /// Exactly `count * stateDType.bytesPerElement * stateBuffers`.
+    public var stateBytes: Int {
+        count * config.stateDType.bytesPerElement * config.stateBuffers
+    }
+
+    /// One update of params[0..<count] with effective gradient grads[i]*gradScale and this
+    /// step's (scheduled) learning rate `lr`. Increments `step`.
+    public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Float, gradScale: Float) {
+        let c = config
+        switch (c.kind, c.stateDType) {
+        case (.lion, .fp32):
+            let k = LionStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, gradScale: gradScale)
+            let m = buffers[0].assumingMemoryBound(to: Float.self)
+            Chunking.forEachChunk(count, pool: pool) { lo, n in
+                LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k)
+            }
+        case (.lion, .bf16):
+            let k = LionStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, gradScale: gradScale)
+            let m = buffers[0].assumingMemoryBound(to: UInt16.self)
+            Chunking.forEachChunk(count, pool: pool) { lo, n in
+                LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k)
+            }
+        case (.adamw, .fp32):
+            let k = AdamWStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
+                                       step: step + 1, gradScale: gradScale)
+            let m = buffers[0].assumingMemoryBound(to: Float.self)
+            let v = buffers[1].assumingMemoryBound(to: Float.self)
+            Chunking.forEachChunk(count, pool: pool) { lo, n in
+                AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k)
+            }
+        case (.adamw, .bf16):
+            let k = AdamWStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
+                                       step: step + 1, gradScale: gradScale)
+            let m = buffers[0].assumingMemoryBound(to: UInt16.self)
+            let v = buffers[1].assumingMemoryBound(to: UInt16.self)
+            Chunking.forEachChunk(count, pool: pool) { lo, n in
+                AdamWKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k)
+            }
+        }
+        step += 1
+    }
+
+    /// Canonical fp32 copy of state buffer `index` (0 = m, 1 = v), `count` elements.
+    public func exportState(_ index: Int, to dst: UnsafeMutablePointer<Float>) {
+        precondition(index >= 0 && index < config.stateBuffers, "state index \(index) out of range")
+        switch config.stateDType {
+        case .fp32: dst.update(from: buffers[index].assumingMemoryBound(to: Float.self), count: count)
+        case .bf16: BFloat16.load(buffers[index].assumingMemoryBound(to: UInt16.self), to: dst, count: count)
+        }
+    }
+
+    /// Replaces state buffer `index` with `count` fp32 values (rounded to nearest even for bf16).
+    public func importState(_ index: Int, from src: UnsafePointer<Float>) {
+        precondition(index >= 0 && index < config.stateBuffers, "state index \(index) out of range")
+        switch config.stateDType {
+        case .fp32: buffers[index].assumingMemoryBound(to: Float.self).update(from: src, count: count)
+        case .bf16: BFloat16.store(src, to: buffers[index].assumingMemoryBound(to: UInt16.self), count: count)
+        }
+    }
+
+    /// Raw view of state buffer `index` (fp32 or bf16 bits per `config.stateDType`), for tests
+    /// and benchmarks.
+    public func rawState(_ index: Int) -> UnsafeMutableRawPointer {
+        buffers[index]
+    }
+}
