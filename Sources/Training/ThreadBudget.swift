@@ -1,28 +1,15 @@
 import Collectives
-#if canImport(Glibc)
-import Glibc
-#endif
+import LionEngine
 
 /// How many threads this rank may use: the cores in its affinity mask, each shared by the
 /// ranks of this node whose masks also hold it. Four ranks bound one core each get 1 thread
 /// each; four unbound ranks on 2 cores get 2/4 -> 1; two ranks bound to 4 cores each get 4.
 /// Never the machine's core count.
 enum ThreadBudget {
-    /// The CPUs this process may run on (sched_getaffinity), as a bit set.
-    static func affinityMask() -> [UInt64] {
-        var set = cpu_set_t()
-        let ok = sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0
-        var words = [UInt64](repeating: 0, count: MemoryLayout<cpu_set_t>.size / 8)
-        withUnsafeBytes(of: &set) { raw in
-            for i in words.indices { words[i] = raw.load(fromByteOffset: i * 8, as: UInt64.self) }
-        }
-        if !ok || words.allSatisfy({ $0 == 0 }) { words[0] = 1 }
-        return words
-    }
-
     /// Threads for this rank, agreed with the other ranks of its node.
     static func threadsPerRank(node: Communicator) throws -> Int {
-        let mine = affinityMask()
+        var mine = CPUAffinity.mask()
+        if mine.allSatisfy({ $0 == 0 }) { mine[0] = 1 }  // unknown: count as one CPU
         let bytes = mine.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
         let all = try node.allgatherBytes(bytes)
         var share = 0.0

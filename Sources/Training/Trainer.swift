@@ -52,18 +52,21 @@ public final class Trainer {
                                    comm: comm, pool: pool)
         sampler = DistributedSampler(datasetSize: data.train.count, globalBatch: config.globalBatch,
                                      rank: comm.rank, worldSize: comm.size, seed: config.seed)
-        let total = config.maxSteps.map { min($0, sampler.stepsPerEpoch * config.epochs) } ?? sampler.stepsPerEpoch * config.epochs
+        let total = Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
         let evalShare = (data.test.count + comm.size - 1) / comm.size
         workspace = MLPWorkspace(model: model, maxBatch: max(sampler.localBatch, min(evalShare, 1000)))
         batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
         batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
-        log = try comm.agree { try MetricsLog(path: comm.rank == 0 ? config.metricsPath : nil) }
+        let metricsPath = comm.rank == 0 ? config.metricsPath : nil
+        log = try comm.agree { try MetricsLog(path: metricsPath) }
     }
 
-    var totalSteps: Int {
-        let full = sampler.stepsPerEpoch * config.epochs
+    var totalSteps: Int { Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config) }
+
+    static func totalSteps(stepsPerEpoch: Int, config: TrainConfig) -> Int {
+        let full = stepsPerEpoch * config.epochs
         return config.maxSteps.map { min($0, full) } ?? full
     }
 

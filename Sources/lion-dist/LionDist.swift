@@ -15,8 +15,11 @@ struct LionDist: ParsableCommand {
         discussion: """
         Run under mpirun for several ranks; run alone it is one rank:
           mpirun -n 4 lion-dist --optimizer lion --batch-size 4096
-        --batch-size is the global batch, split evenly over the ranks. Each rank keeps optimizer
-        state for its 1/W shard of the parameters only.
+        --batch-size is the global batch, split evenly over the ranks. Each rank keeps \
+        optimizer state for its 1/W shard of the parameters only.
+
+        `train` is the default subcommand: `lion-dist --lr 3e-4` is `lion-dist train --lr 3e-4`. \
+        Its flags: `lion-dist train --help`.
         """,
         version: "0.1.0",
         subcommands: [TrainCommand.self, BenchCommand.self],
@@ -28,7 +31,7 @@ struct LionDist: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            exit(report(error))
+            Glibc.exit(report(error))
         }
     }
 
@@ -37,10 +40,9 @@ struct LionDist: ParsableCommand {
         let code = exitCode(for: error)
         if ProcessEnv.launcherRank == 0 {
             if code == .success {
-                print(fullMessage(for: error))
+                print(fullMessage(for: error))   // --help, --version
             } else {
-                let message = fullMessage(for: error)
-                FileHandle.standardError.write(message.hasPrefix("Error:") || message.contains("Usage:") ? message : "error: \(message)")
+                FileHandle.standardError.write("error: \(message(for: error)) (see 'lion-dist --help')")
             }
         }
         return code.rawValue
@@ -52,7 +54,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the optimizer kernels against the memory-bandwidth limit.",
-        subcommands: []
+        subcommands: [BenchOptimizerCommand.self]
     )
 }
 

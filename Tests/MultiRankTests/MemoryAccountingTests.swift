@@ -4,7 +4,7 @@ import XCTest
 /// The summary's memory rows: each rank holds optimizer state for its 1/W shard only, and
 /// AdamW's state is exactly twice Lion's.
 final class MemoryAccountingTests: XCTestCase {
-    func summary(optimizer: String, ranks: Int, extra: [String] = []) throws -> [String: Any] {
+    func summary(optimizer: String, ranks: Int?, extra: [String] = []) throws -> [String: Any] {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let metrics = dir.appendingPathComponent("m.jsonl")
