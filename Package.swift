@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

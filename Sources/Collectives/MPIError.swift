@@ -33,4 +33,10 @@ public struct CollectiveFailure: Error, CustomStringConvertible {
     public let failingRank: Int
     public let message: String
     public var description: String { message }
+
+    /// For failures every rank detects identically on its own (e.g. from a globally reduced value).
+    public init(failingRank: Int, message: String) {
+        self.failingRank = failingRank
+        self.message = message
+    }
 }

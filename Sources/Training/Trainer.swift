@@ -88,12 +88,23 @@ public final class Trainer {
                                   labels: labels.baseAddress!, batch: indices.count, workspace: workspace)
         }
         stats.compute += MPIRuntime.time() - clock
+        FaultInjection.poisonGradient(grads.pointer, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss and correct count ride on the norm's allreduce.
         var riders = [lossSum, Double(correct)]
         let outcome = try sharded.step(params: params.pointer, grads: grads.pointer,
                                        lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
-        if !outcome.applied { stats.skipped += 1 }
+        if outcome.applied {
+            stats.consecutiveSkips = 0
+        } else {
+            stats.skipped += 1
+            stats.consecutiveSkips += 1
+            if isRoot { print("step \(globalStep + 1): non-finite gradient (norm \(outcome.gradNorm)); skipped on every rank") }
+            // Every rank sees the same global norm, so every rank stops here together.
+            if stats.consecutiveSkips >= RunStats.maxConsecutiveSkips {
+                throw CollectiveFailure(failingRank: 0, message: "training diverged: \(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients (last at step \(globalStep + 1)); lower --lr or set --clip-norm")
+            }
+        }
         return (riders[0] / Double(config.globalBatch), riders[1] / Double(config.globalBatch))
     }
 
@@ -119,4 +130,6 @@ struct RunStats {
     var compute = 0.0
     var timings = StepTimings()
     var skipped = 0
+    var consecutiveSkips = 0
+    static let maxConsecutiveSkips = 10
 }

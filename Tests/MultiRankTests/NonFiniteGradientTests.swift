@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+
+/// A NaN in one rank's gradient: every rank skips that step, the run counts and prints it,
+/// the parameters stay finite; a run that keeps producing NaN stops with one clear line.
+final class NonFiniteGradientTests: XCTestCase {
+    let common = ["--hidden", "37", "--batch-size", "64", "--log-interval", "1000", "--threads", "1"]
+
+    func run(fault: String?, maxSteps: Int, params: URL, metrics: URL) throws -> Launcher.Result {
+        if let fault { setenv("LION_DIST_FAULT_NAN", fault, 1) } else { unsetenv("LION_DIST_FAULT_NAN") }
+        defer { unsetenv("LION_DIST_FAULT_NAN") }
+        return try Launcher.run(ranks: 2, common + ["--max-steps", "\(maxSteps)", "--save-params", params.path,
+                                                    "--metrics", metrics.path])
+    }
+
+    func testOneBadStepIsSkippedOnEveryRank() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = dir.appendingPathComponent("p.f32"), m = dir.appendingPathComponent("m.jsonl")
+        let r = try run(fault: "3:1", maxSteps: 6, params: p, metrics: m)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("step 4: non-finite gradient"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("skipped 1 step(s)"), r.stdout)
+        let summary = try XCTUnwrap(Launcher.readMetrics(m).last)
+        XCTAssertEqual(summary["skipped_steps"] as? Int, 1)
+        XCTAssertTrue(try Launcher.readFloats(p).allSatisfy(\.isFinite))
+
+        let clean = dir.appendingPathComponent("clean.f32")
+        XCTAssertEqual(try run(fault: nil, maxSteps: 6, params: clean, metrics: m).status, 0)
+        XCTAssertNotEqual(try Launcher.readFloats(clean), try Launcher.readFloats(p),
+                          "the skipped step must leave a trace: one update fewer than the clean run")
+    }
+
+    func testPersistentNaNStopsEveryRankWithOneLine() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = dir.appendingPathComponent("p.f32"), m = dir.appendingPathComponent("m.jsonl")
+        let r = try run(fault: "2+:0", maxSteps: 40, params: p, metrics: m)
+        XCTAssertNotEqual(r.status, 0)
+        let ours = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error") }
+        XCTAssertEqual(ours.count, 1, r.stderr)
+        XCTAssertTrue(ours.first?.contains("training diverged") ?? false, r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.path), "no parameters are written by a diverged run")
+    }
+}
