@@ -27,9 +27,11 @@ let package = Package(
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
         .target(name: "Sharding", dependencies: ["LionEngine", "Collectives"]),
         // Flat parameter store, MLP layers with forward/backward, loss.
-        .target(name: "Model", dependencies: ["COpenBLAS"]),
+        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
-        .target(name: "FashionData", dependencies: ["CZlib"]),
+        .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
+        // SplitMix64: the same random numbers on every rank and platform.
+        .target(name: "DeterministicRandom"),
         // The training loop, metrics, progress, reports.
         .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
         .executableTarget(name: "lion-dist", dependencies: [
@@ -39,7 +41,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
         .testTarget(name: "MultiRankTests", dependencies: []),

@@ -1,3 +1,5 @@
+import DeterministicRandom
+
 /// Splits each epoch's shuffled global batches into equal per-rank slices.
 ///
 /// The shuffle is a pure function of (seed, epoch), so every rank computes the same
@@ -46,29 +48,5 @@ public struct DistributedSampler: Sendable {
         precondition(permutation.count == datasetSize)
         let start = step * globalBatch + rank * localBatch
         return permutation[start..<start + localBatch]
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (Lemire's multiply-shift with rejection: unbiased).
-    mutating func next(below n: Int) -> Int {
-        let bound = UInt64(n)
-        let threshold = (0 &- bound) % bound
-        while true {
-            let m = next().multipliedFullWidth(by: bound)
-            if m.low >= threshold { return Int(m.high) }
-        }
     }
 }

@@ -1,3 +1,5 @@
+import DeterministicRandom
+
 /// Where one dense layer's parameters live in the flat buffer.
 /// Weights are (outputs, inputs) row-major at `weightOffset`; biases (outputs) at `biasOffset`.
 public struct DenseLayout: Sendable, Equatable {
@@ -73,21 +75,4 @@ public struct MLP: Sendable, Equatable {
             (params + layer.biasOffset).update(repeating: 0, count: layer.outputs)
         }
     }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and identical on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }

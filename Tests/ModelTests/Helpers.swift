@@ -1,3 +1,4 @@
+import DeterministicRandom
 @testable import Model
 
 /// A deterministic test input: (count, width) values roughly N(0,1)-sized, and labels.
