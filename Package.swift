@@ -20,8 +20,10 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // AVX2 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
+        .target(name: "CKernels"),
         // Optimizer kernels, state, thread pool, schedules. No MPI: a plain library.
-        .target(name: "LionEngine"),
+        .target(name: "LionEngine", dependencies: ["CKernels"]),
         // A thin typed Swift face of MPI.
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.

@@ -24,6 +24,8 @@ public struct AdamWStepConstants: Sendable {
     }
 }
 
+import CKernels
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -54,8 +56,35 @@ public enum AdamWKernel {
         return r
     }
 
-    @inlinable
+    /// fp32 state, on `path` (default: the fastest this CPU supports).
     public static func updateFP32(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                                  count: Int, _ k: AdamWStepConstants, path: KernelPath = .best) {
+        switch path {
+        case .avx2:
+            precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
+            ck_adamw_fp32_avx2(p, g, m, v, count, k.c)
+        case .portable:
+            updateFP32Portable(params: p, grads: g, m: m, v: v, count: count, k)
+        }
+    }
+
+    /// bf16 state, on `path` (default: the fastest this CPU supports).
+    public static func updateBF16(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<UInt16>, v: UnsafeMutablePointer<UInt16>,
+                                  count: Int, _ k: AdamWStepConstants, path: KernelPath = .best) {
+        switch path {
+        case .avx2:
+            precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
+            ck_adamw_bf16_avx2(p, g, m, v, count, k.c)
+        case .portable:
+            updateBF16Portable(params: p, grads: g, m: m, v: v, count: count, k)
+        }
+    }
+
+    /// fp32 state, Swift SIMD8 (any CPU).
+    @inlinable
+    public static func updateFP32Portable(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
                                   m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                                   count: Int, _ k: AdamWStepConstants) {
         let b1 = k.beta1, c1 = 1 - k.beta1, b2 = k.beta2, c2 = 1 - k.beta2
@@ -84,9 +113,9 @@ public enum AdamWKernel {
     }
 
     /// bf16 state: m and v widened exactly, fp32 math, new m and v rounded to nearest even.
-    /// p is updated from the unrounded fp32 m and v of this step.
+    /// p is updated from the unrounded fp32 m and v of this step. Swift SIMD8 (any CPU).
     @inlinable
-    public static func updateBF16(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+    public static func updateBF16Portable(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
                                   m: UnsafeMutablePointer<UInt16>, v: UnsafeMutablePointer<UInt16>,
                                   count: Int, _ k: AdamWStepConstants) {
         let b1 = k.beta1, c1 = 1 - k.beta1, b2 = k.beta2, c2 = 1 - k.beta2

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Per-step constants of the Lion update, computed once per step so that the kernels and
 /// `Reference.lionStep` see the very same Float values.
 public struct LionStepConstants: Sendable {
@@ -28,9 +30,35 @@ public struct LionStepConstants: Sendable {
 /// A NaN `c` has sign 0 (p keeps only the decay); m becomes NaN. The trainer skips steps with
 /// non-finite gradients before they get here.
 public enum LionKernel {
-    /// fp32 state.
-    @inlinable
+    /// fp32 state, on `path` (default: the fastest this CPU supports).
     public static func updateFP32(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<Float>, count: Int, _ k: LionStepConstants,
+                                  path: KernelPath = .best) {
+        switch path {
+        case .avx2:
+            precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
+            ck_lion_fp32_avx2(p, g, m, count, k.c)
+        case .portable:
+            updateFP32Portable(params: p, grads: g, m: m, count: count, k)
+        }
+    }
+
+    /// bf16 state, on `path` (default: the fastest this CPU supports).
+    public static func updateBF16(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<UInt16>, count: Int, _ k: LionStepConstants,
+                                  path: KernelPath = .best) {
+        switch path {
+        case .avx2:
+            precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
+            ck_lion_bf16_avx2(p, g, m, count, k.c)
+        case .portable:
+            updateBF16Portable(params: p, grads: g, m: m, count: count, k)
+        }
+    }
+
+    /// fp32 state, Swift SIMD8 (any CPU).
+    @inlinable
+    public static func updateFP32Portable(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
                                   m: UnsafeMutablePointer<Float>, count: Int, _ k: LionStepConstants) {
         let b1 = k.beta1, c1 = 1 - k.beta1, b2 = k.beta2, c2 = 1 - k.beta2
         let lr = k.lr, decay = k.decay, scale = k.gradScale
@@ -53,9 +81,10 @@ public enum LionKernel {
         }
     }
 
-    /// bf16 state: m is widened exactly, the math is fp32, the new m is rounded to nearest even.
+    /// bf16 state, Swift SIMD8 (any CPU): m is widened exactly, the math is fp32, the new m is
+    /// rounded to nearest even.
     @inlinable
-    public static func updateBF16(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
+    public static func updateBF16Portable(params p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
                                   m: UnsafeMutablePointer<UInt16>, count: Int, _ k: LionStepConstants) {
         let b1 = k.beta1, c1 = 1 - k.beta1, b2 = k.beta2, c2 = 1 - k.beta2
         let lr = k.lr, decay = k.decay, scale = k.gradScale
