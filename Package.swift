@@ -5,6 +5,7 @@ import PackageDescription
 //   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
 //                               -> Model -> COpenBLAS
 //                               -> FashionData -> CZlib
+//                               -> Checkpoint -> Collectives, LionEngine, CZlib
 let package = Package(
     name: "lion-dist",
     products: [
@@ -30,17 +31,21 @@ let package = Package(
         .target(name: "Model", dependencies: ["COpenBLAS"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib"]),
+        // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
+        .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "LionEngine",
+            "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine"]),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]
