@@ -96,7 +96,7 @@ extension CheckpointHeader {
         var hidden: [Int] = []
         for i in 0..<layers { hidden.append(try r.count("hidden[\(i)]", in: width)) }
         let kindRaw = try r.u8("optimizer"), dtypeRaw = try r.u8("stateDType"), scheduleRaw = try r.u8("schedule")
-        _ = try r.u8("reserved")
+        guard try r.u8("reserved") == 0 else { throw CheckpointError.header("reserved byte is not zero") }
         guard kindRaw <= 1 else { throw CheckpointError.header("unknown optimizer code \(kindRaw)") }
         guard dtypeRaw <= 1 else { throw CheckpointError.header("unknown state dtype code \(dtypeRaw)") }
         guard Int(scheduleRaw) < ScheduleKind.allCases.count else { throw CheckpointError.header("unknown schedule code \(scheduleRaw)") }

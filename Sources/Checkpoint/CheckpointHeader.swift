@@ -189,9 +189,13 @@ public struct CheckpointHeader: Sendable, Equatable {
         return lo..<min(lo + blockSize, dataBytes)
     }
 
-    public func regionName(ofDataByte offset: Int) -> String {
-        let buffer = offset / max(1, parameterCount * 4)
-        if buffer == 0 { return "parameters" }
-        return identity.optimizer.kind == .lion ? "optimizer state m" : (buffer == 1 ? "optimizer state m" : "optimizer state v")
+    /// What a data byte range holds: "parameters", "optimizer state m", or both across a boundary.
+    public func regionName(of range: Range<Int>) -> String {
+        let names = identity.optimizer.kind == .lion ? ["parameters", "optimizer state m"]
+            : ["parameters", "optimizer state m", "optimizer state v"]
+        let bytesPerBuffer = max(1, parameterCount * 4)
+        let first = min(range.lowerBound / bytesPerBuffer, names.count - 1)
+        let last = min(max(range.upperBound - 1, range.lowerBound) / bytesPerBuffer, names.count - 1)
+        return names[first...last].joined(separator: " and ")
     }
 }

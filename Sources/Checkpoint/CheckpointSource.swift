@@ -64,7 +64,7 @@ public enum CheckpointVerifier {
             let crc = Checksums.crc32(bytes)
             if crc != header.blockCRCs[b] {
                 throw CheckpointError(.checksum, "checksum mismatch in block \(b) of \(header.blockCount) "
-                    + "(data bytes \(range.lowerBound)..<\(range.upperBound), \(header.regionName(ofDataByte: range.lowerBound)))")
+                    + "(data bytes \(range.lowerBound)..<\(range.upperBound), \(header.regionName(of: range)))")
             }
         }
     }
