@@ -66,7 +66,6 @@ public struct CheckpointIdentity: Sendable, Equatable {
             ("--batch-size", "\(globalBatch)", "\(run.globalBatch)"),
             ("--seed", "\(seed)", "\(run.seed)"),
             ("--schedule", schedule.rawValue, run.schedule.rawValue),
-            ("--warmup-steps", "\(warmupSteps)", "\(run.warmupSteps)"),
             ("--min-lr", "\(minLR)", "\(run.minLR)"),
             ("--clip-norm", "\(clipNorm)", "\(run.clipNorm)"),
         ]
@@ -76,6 +75,10 @@ public struct CheckpointIdentity: Sendable, Equatable {
         if schedule == .cosine && totalSteps != run.totalSteps {
             return "was written for a cosine schedule of \(totalSteps) steps, this run has \(run.totalSteps); "
                 + "pass the same --epochs and --max-steps"
+        }
+        if warmupSteps != run.warmupSteps {
+            return "was written with a warm-up of \(warmupSteps) steps, this run has \(run.warmupSteps) "
+                + "(--warmup-steps, capped at half the run); pass the same --warmup-steps, --epochs and --max-steps"
         }
         return nil
     }

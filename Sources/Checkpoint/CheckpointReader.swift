@@ -48,10 +48,9 @@ public enum CheckpointReader {
             try about { h = try CheckpointVerifier.header(of: source) }
             return h!
         }
-        try comm.agree {
-            if let why = header.identity.mismatch(against: expected) {
-                throw CheckpointError(.mismatch, "checkpoint \(name) \(why), or another --checkpoint dir")
-            }
+        // Every rank decoded the same header, so every rank throws here alike.
+        if let why = header.identity.mismatch(against: expected) {
+            throw CheckpointError(.mismatch, "checkpoint \(name) \(why), or another --checkpoint dir")
         }
         try comm.agree {
             try about {

@@ -48,8 +48,10 @@ extension Trainer {
                                                optimizer: sharded.optimizer)
         } catch {
             // Name the next older checkpoint that passes every check, so the user can fall back.
+            // A mismatch is not corruption: an older checkpoint of the same run would not fit either.
+            let mismatch = (error as? CheckpointError)?.kind == .mismatch
             var hint = ""
-            if isRoot {
+            if isRoot && !mismatch {
                 let url = URL(fileURLWithPath: path)
                 let step = CheckpointDirectory.step(ofFileName: url.lastPathComponent) ?? .max
                 let older = CheckpointDirectory(path: url.deletingLastPathComponent().path).newestValid(below: step)

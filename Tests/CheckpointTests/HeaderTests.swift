@@ -30,6 +30,11 @@ final class HeaderTests: XCTestCase {
         b = a
         b.totalSteps = 400
         XCTAssertTrue(a.mismatch(against: b)!.contains("300 steps, this run has 400"))
+        b = a
+        b.warmupSteps = 40
+        XCTAssertTrue(a.mismatch(against: b)!.contains("warm-up of 10 steps, this run has 40"))
+        b = a
+        b.totalSteps = 400
         b.schedule = .constant
         var c = a
         c.schedule = .constant
