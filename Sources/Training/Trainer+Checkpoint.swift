@@ -41,6 +41,7 @@ extension Trainer {
             return newest.path
         }
         let path = try comm.broadcastString(chosen, root: 0)
+        let clock = MPIRuntime.time()
         let header: CheckpointHeader
         do {
             header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params.pointer,
@@ -74,7 +75,8 @@ extension Trainer {
         }
         stats.skipped = p.skippedSteps
         if isRoot {
-            print("resumed from \(path) (written by \(header.writerWorldSize) rank(s)): step \(p.step), epoch \(p.epoch + 1), step \(p.stepInEpoch)/\(perEpoch) of the epoch")
+            print("resumed from \(path) (written by \(header.writerWorldSize) rank(s)): step \(p.step), epoch \(p.epoch + 1), step \(p.stepInEpoch)/\(perEpoch) of the epoch, "
+                  + String(format: "read in %.3f s", MPIRuntime.time() - clock))
         }
         return LoopPoint(step: p.step, epoch: p.epoch, stepInEpoch: p.stepInEpoch, epochLossSum: p.epochLossSum,
                          epochSteps: p.epochSteps)

@@ -124,6 +124,27 @@ final class CheckpointResumeTests: XCTestCase {
                        ref.inspect["params_digest"] as? String)
     }
 
+    /// AdamW's bias correction needs the applied-step count; bf16 state goes through fp32 exactly.
+    func testAdamWWithBF16StateResumesExactly() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? Self.fm.removeItem(at: dir) }
+        let base = ["--hidden", "37", "--batch-size", "64", "--max-steps", "40", "--threads", "1", "--optimizer", "adamw",
+                    "--state-dtype", "bf16", "--log-interval", "1000"]
+        let whole = try Launcher.run(ranks: 2, base + ["--checkpoint", dir.path + "/whole"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let flags = base + ["--checkpoint", dir.path + "/parts", "--checkpoint-every", "15"]
+        let killed = try Launcher.run(ranks: 2, flags, env: ["LION_DIST_TEST_KILL": "0:step:25"])
+        XCTAssertNotEqual(killed.status, 0)
+        XCTAssertEqual(files(dir.appendingPathComponent("parts")), ["ckpt-00000015.lion"])
+        let resumed = try Launcher.run(ranks: 2, flags + ["--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try inspect(dir.path + "/whole/ckpt-00000040.lion"), b = try inspect(dir.path + "/parts/ckpt-00000040.lion")
+        XCTAssertEqual(a["optimizer"] as? String, "adamw")
+        XCTAssertEqual(a["state_dtype"] as? String, "bf16")
+        XCTAssertEqual(a["params_digest"] as? String, b["params_digest"] as? String)
+        XCTAssertEqual(a["state_digest"] as? String, b["state_digest"] as? String)
+    }
+
     func testCorruptOrMismatchedCheckpointsAreRefused() throws {
         let dir = try Launcher.temporaryDirectory()
         defer { try? Self.fm.removeItem(at: dir) }
