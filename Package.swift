@@ -5,6 +5,7 @@ import PackageDescription
 //   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
 //                               -> Model -> COpenBLAS
 //                               -> FashionData -> CZlib
+//                               -> Checkpoint -> Collectives, LionEngine, CZlib
 let package = Package(
     name: "lion-dist",
     products: [
@@ -34,11 +35,14 @@ let package = Package(
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
         // SplitMix64: the same random numbers on every rank and platform.
         .target(name: "DeterministicRandom"),
+        // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
+        .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "LionEngine",
+            "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,6 +50,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

@@ -5,13 +5,16 @@ import Foundation
 public final class MetricsLog {
     private let handle: FileHandle?
 
-    /// nil path: a log that drops everything (other ranks, or no --metrics).
-    public init(path: String?) throws {
+    /// nil path: a log that drops everything (other ranks, or no --metrics). `append` (a
+    /// resumed run) continues an existing file instead of starting it afresh.
+    public init(path: String?, append: Bool = false) throws {
         guard let path else { handle = nil; return }
-        guard FileManager.default.createFile(atPath: path, contents: nil),
+        let exists = append && FileManager.default.fileExists(atPath: path)
+        guard exists || FileManager.default.createFile(atPath: path, contents: nil),
               let h = FileHandle(forWritingAtPath: path) else {
             throw TrainingError("--metrics \(path): cannot create the file; check that its directory exists and is writable")
         }
+        if exists { h.seekToEndOfFile() }
         handle = h
     }
 

@@ -23,6 +23,7 @@ public struct TrainConfig: Sendable {
     public var saveParamsPath: String? = nil
     /// Seconds between progress lines.
     public var logInterval: Double = 5
+    public var checkpoint = CheckpointSettings()
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -9,23 +9,28 @@ extension Trainer {
     public func run() throws -> RunSummary {
         if isRoot { print(banner()) }
         var stats = RunStats()
+        let start = try resumePoint(stats: &stats)
+        var at = start
         var progress = Progress(totalSteps: totalSteps, globalBatch: config.globalBatch, interval: config.logInterval)
-        var globalStep = 0
+        progress.firstStep = start.step
+        var globalStep = start.step
         var test = (loss: Double.nan, accuracy: 0.0)
         var lastTrainLoss = Double.nan
-        let start = MPIRuntime.time()
+        let started = MPIRuntime.time()
         var trainSeconds = 0.0
 
-        epochs: for epoch in 0..<config.epochs {
+        epochs: for epoch in start.epoch..<config.epochs {
             let epochStart = MPIRuntime.time()
             let order = sampler.permutation(epoch: epoch)
-            var lossSum = 0.0, steps = 0
-            for s in 0..<sampler.stepsPerEpoch {
+            var lossSum = start.lossSum(epoch), steps = start.steps(epoch)
+            for s in start.firstStep(epoch)..<sampler.stepsPerEpoch {
                 if globalStep >= totalSteps { break }
                 let (loss, _) = try step(indices: sampler.localIndices(order, step: s), globalStep: globalStep, stats: &stats)
                 globalStep += 1
                 steps += 1
                 lossSum += loss
+                at = LoopPoint(step: globalStep, epoch: epoch, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
+                try checkpointAfterStep(at, stats: stats)
                 if isRoot, let line = progress.tick(epoch: epoch, epochs: config.epochs, stepInEpoch: s + 1,
                                                     stepsPerEpoch: sampler.stepsPerEpoch, done: globalStep, loss: loss,
                                                     elapsed: trainSeconds + MPIRuntime.time() - epochStart) {
@@ -49,7 +54,8 @@ extension Trainer {
             if globalStep >= totalSteps { break epochs }
         }
 
-        let seconds = MPIRuntime.time() - start
+        try finalCheckpoint(at, start: start, stats: stats)
+        let seconds = MPIRuntime.time() - started
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
         }
@@ -57,7 +63,8 @@ extension Trainer {
                               gradBytes: grads.bytes, optimizerStateBytes: sharded.stateBytes,
                               peakRSSBytes: MemoryReport.peakRSSBytes())
         let ranks = try MemoryReport.gather(mine, comm: comm)
-        let n = Double(max(globalStep, 1))
+        let ran = globalStep - start.step
+        let n = Double(max(ran, 1))
         var mean = StepTimings()
         mean.combine = stats.timings.combine / n
         mean.update = stats.timings.update / n
@@ -66,7 +73,7 @@ extension Trainer {
             worldSize: comm.size, optimizer: config.optimizer.kind.rawValue, stateDType: config.optimizer.stateDType.rawValue,
             params: model.parameterCount, globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
             testAccuracy: test.accuracy, testLoss: test.loss, finalTrainLoss: lastTrainLoss, seconds: seconds,
-            samplesPerSecond: Double(globalStep * config.globalBatch) / max(trainSeconds, 1e-9),
+            samplesPerSecond: Double(ran * config.globalBatch) / max(trainSeconds, 1e-9),
             compute: stats.compute / n, timings: mean, ranks: ranks)
         if let path = config.saveParamsPath {
             try comm.agree { if isRoot { try saveParams(to: path) } }

@@ -60,7 +60,8 @@ public final class Trainer {
         batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
         batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
-        log = try comm.agree { try MetricsLog(path: metricsPath) }
+        let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
+        log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
     }
 
     var totalSteps: Int { Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config) }

@@ -86,6 +86,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seconds between progress lines.")
     var logInterval: Double = 5
 
+    @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
+
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
@@ -136,6 +138,7 @@ struct TrainCommand: ParsableCommand {
         c.maxSteps = maxSteps
         c.saveParamsPath = saveParams
         c.logInterval = logInterval
+        c.checkpoint = checkpoints.settings
         return c
     }
 

@@ -18,13 +18,16 @@ enum Launcher {
         let stderr: String
     }
 
-    /// `ranks == nil`: the binary alone (one rank, no mpirun).
-    static func run(ranks: Int?, _ arguments: [String], timeout: TimeInterval = 300) throws -> Result {
+    /// `ranks == nil`: the binary alone (one rank, no mpirun). `env` is added to the
+    /// environment of every rank (mpirun `-x NAME`).
+    static func run(ranks: Int?, _ arguments: [String], env extra: [String: String] = [:],
+                    timeout: TimeInterval = 300) throws -> Result {
         let process = Process()
-        var env = ProcessInfo.processInfo.environment
+        var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if let ranks {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", binary] + arguments
+            process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe"]
+                + extra.keys.sorted().flatMap { ["-x", $0] } + [binary] + arguments
             env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
             env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         } else {

@@ -1,0 +1,79 @@
+import Collectives
+import LionEngine
+
+/// A checkpoint read through MPI-IO (every rank opens it; each reads what it needs).
+final class MPICheckpointSource: CheckpointSource {
+    let file: MPIFile
+    let size: Int
+    var path: String { file.path }
+
+    init(file: MPIFile) throws {
+        self.file = file
+        self.size = try file.size()
+    }
+
+    func read(offset: Int, count: Int) throws -> [UInt8] {
+        guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
+            throw CheckpointError(.truncated, "read of \(count) bytes at \(offset) runs past the end (\(size) bytes)")
+        }
+        return try file.readAt(offset: offset, count: count)
+    }
+}
+
+/// Loads a checkpoint into a run of any world size: every rank checks the header and a 1/W
+/// share of the block checksums, then reads all of the parameters and only its own shard's
+/// range of each state buffer. Resharding costs nothing. Collective.
+public enum CheckpointReader {
+    public static func load(comm: Communicator, path: String, expected: CheckpointIdentity,
+                            params: UnsafeMutablePointer<Float>, paddedCount: Int, shard: Range<Int>,
+                            optimizer: ShardOptimizer) throws -> CheckpointHeader {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        func about(_ body: () throws -> Void) throws {
+            do { try body() } catch let e as CheckpointError { throw e.about(path) } catch {
+                throw CheckpointError(.io, "checkpoint \(path): \(error)")
+            }
+        }
+        let file = try comm.agree { () throws -> MPIFile in
+            var f: MPIFile? = nil
+            try about { f = try MPIFile(comm: comm, path: path, mode: .readOnly) }
+            return f!
+        }
+        let source = try comm.agree { () throws -> MPICheckpointSource in
+            var s: MPICheckpointSource? = nil
+            try about { s = try MPICheckpointSource(file: file) }
+            return s!
+        }
+        let header = try comm.agree { () throws -> CheckpointHeader in
+            var h: CheckpointHeader? = nil
+            try about { h = try CheckpointVerifier.header(of: source) }
+            return h!
+        }
+        // Every rank decoded the same header, so every rank throws here alike.
+        if let why = header.identity.mismatch(against: expected) {
+            throw CheckpointError(.mismatch, "checkpoint \(name) \(why), or another --checkpoint dir")
+        }
+        try comm.agree {
+            try about {
+                try CheckpointVerifier.verify(source, header, blocks: stride(from: comm.rank, to: header.blockCount, by: comm.size))
+            }
+        }
+        let n = header.parameterCount
+        let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        try comm.agree {
+            try about {
+                try file.readAt(offset: header.dataOffset, floats: params, count: n)
+                (params + n).update(repeating: 0, count: paddedCount - n)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
+                defer { scratch.deallocate() }
+                for k in 0..<header.stateBuffers {
+                    scratch.update(repeating: 0, count: optimizer.count)
+                    try file.readAt(offset: header.dataOffset + ((1 + k) * n + lo) * 4, floats: scratch, count: mine)
+                    optimizer.importState(k, from: scratch)
+                }
+            }
+        }
+        try comm.agree { try file.close() }
+        optimizer.step = header.position.optimizerStep
+        return header
+    }
+}

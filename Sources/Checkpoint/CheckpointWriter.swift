@@ -1,0 +1,123 @@
+import Collectives
+import Foundation
+import LionEngine
+
+/// What one save wrote.
+public struct SaveReport: Sendable {
+    public let path: String
+    public let bytes: Int
+    public let seconds: Double
+    public var megabytesPerSecond: Double { Double(bytes) / 1e6 / max(seconds, 1e-9) }
+}
+
+/// Writes one checkpoint collectively with MPI-IO: every rank writes the real part of its
+/// shard of the parameters and of each state buffer at its canonical offset; the per-block
+/// CRCs are assembled from each rank's pieces (zlib's crc32_combine) and rank 0 writes the
+/// header. The file is written under a temporary name, synced, closed, and renamed into place
+/// only after every rank has succeeded; on any failure the temporary file is removed and the
+/// last good checkpoint stays. Every step that can fail goes through `comm.agree`, so all
+/// ranks stop together.
+public enum CheckpointWriter {
+    /// One contiguous run of bytes this rank wrote, inside one block.
+    struct Piece {
+        var offset: Int   // data-relative byte offset
+        var length: Int
+        var crc: UInt32
+    }
+
+    public static func save(comm: Communicator, directory: CheckpointDirectory, keep: Int,
+                            identity: CheckpointIdentity, position: CheckpointPosition,
+                            params: UnsafePointer<Float>, shard: Range<Int>, optimizer: ShardOptimizer) throws -> SaveReport {
+        let start = MPIRuntime.time()
+        let n = identity.parameterCount!
+        let buffers = identity.optimizer.stateBuffers
+        let dataBytes = n * 4 * (1 + buffers)
+        let blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
+        var header = CheckpointHeader(identity: identity, position: position, writerWorldSize: comm.size, parameterCount: n,
+                                      blockSize: blockSize,
+                                      blockCRCs: [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: blockSize)))
+        let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        let step = position.step
+        let isRoot = comm.rank == 0
+        let tmpPath = directory.temporaryPath(step: step)
+
+        try comm.agree { if isRoot { try directory.prepare(step: step) } }
+        do {
+            let file = try comm.agree { try MPIFile(comm: comm, path: tmpPath, mode: .createWriteOnly) }
+            try comm.agree { try file.setSize(header.fileBytes) }
+            // Parameters, then each state buffer (exported to canonical fp32).
+            try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: params + lo, count: mine) }
+            var pieces = crcPieces(params + lo, count: mine, dataOffset: lo * 4, blockSize: blockSize)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
+            defer { scratch.deallocate() }
+            for k in 0..<buffers {
+                optimizer.exportState(k, to: scratch)
+                let at = ((1 + k) * n + lo) * 4
+                try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: mine) }
+                pieces += crcPieces(scratch, count: mine, dataOffset: at, blockSize: blockSize)
+            }
+            TestHooks.killIfAsked(.save, step: step, rank: comm.rank)
+            header.blockCRCs = try combine(pieces, header: header, comm: comm)
+            try comm.agree { if isRoot { try file.writeAt(offset: 0, bytes: header.encode()) } }
+            try comm.agree { try file.sync() }
+            try comm.agree { try file.close() }
+            try comm.agree { if isRoot { try directory.commit(step: step) } }
+        } catch {
+            if isRoot { unlink(tmpPath) }
+            throw error
+        }
+        if isRoot { directory.prune(keep: keep) }
+        return SaveReport(path: directory.finalPath(step: step), bytes: header.fileBytes, seconds: MPIRuntime.time() - start)
+    }
+
+    /// CRCs of `count` floats at data offset `dataOffset`, cut at block boundaries.
+    static func crcPieces(_ floats: UnsafePointer<Float>, count: Int, dataOffset: Int, blockSize: Int) -> [Piece] {
+        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(floats), count: count * 4)
+        var out: [Piece] = []
+        var at = 0
+        while at < bytes.count {
+            let absolute = dataOffset + at
+            let length = min(bytes.count - at, blockSize - absolute % blockSize)
+            let crc = Checksums.crc32(0, UnsafeRawBufferPointer(rebasing: bytes[at..<at + length]))
+            out.append(Piece(offset: absolute, length: length, crc: crc))
+            at += length
+        }
+        return out
+    }
+
+    /// Every rank's pieces, gathered and combined in file order into one CRC per block.
+    /// Collective. Throws if the pieces do not tile the data region exactly.
+    static func combine(_ pieces: [Piece], header: CheckpointHeader, comm: Communicator) throws -> [UInt32] {
+        let most = Int(try comm.allreduceMax(Int64(pieces.count)))
+        var w = ByteWriter()
+        for i in 0..<most {
+            let p = i < pieces.count ? pieces[i] : Piece(offset: 0, length: 0, crc: 0)
+            w.int(p.offset)
+            w.int(p.length)
+            w.u32(p.crc)
+        }
+        var all: [Piece] = []
+        for row in try comm.allgatherBytes(w.bytes) {
+            var r = ByteReader(row)
+            for _ in 0..<most {
+                let p = Piece(offset: Int(try r.u64("offset")), length: Int(try r.u64("length")), crc: try r.u32("crc"))
+                if p.length > 0 { all.append(p) }
+            }
+        }
+        all.sort { $0.offset < $1.offset }
+        var crcs = [UInt32](repeating: 0, count: header.blockCount)
+        var expected = 0
+        for p in all {
+            guard p.offset == expected else {
+                throw CheckpointError(.io, "internal: checkpoint pieces do not tile the data (gap at byte \(expected))")
+            }
+            let b = p.offset / header.blockSize
+            crcs[b] = p.offset % header.blockSize == 0 ? p.crc : Checksums.combine(crcs[b], p.crc, lengthB: p.length)
+            expected += p.length
+        }
+        guard expected == header.dataBytes else {
+            throw CheckpointError(.io, "internal: checkpoint pieces cover \(expected) of \(header.dataBytes) bytes")
+        }
+        return crcs
+    }
+}

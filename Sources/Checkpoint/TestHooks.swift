@@ -1,0 +1,23 @@
+import Collectives
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Test-only fault injection: `LION_DIST_TEST_KILL=RANK:step:N` makes rank RANK SIGKILL itself
+/// right after optimizer step N; `RANK:save:N` in the middle of writing the checkpoint of step N
+/// (its shard written, the header not yet, nothing renamed). Unset in normal runs.
+enum TestHooks {
+    enum Point: String { case step, save }
+
+    static func killIfAsked(_ point: Point, step: Int, rank: Int) {
+        guard let spec = ProcessEnv.string("LION_DIST_TEST_KILL") else { return }
+        let parts = spec.split(separator: ":").map(String.init)
+        guard parts.count == 3, Int(parts[0]) == rank, parts[1] == point.rawValue, Int(parts[2]) == step else { return }
+        kill(getpid(), SIGKILL)
+    }
+}
+
+/// Called by the trainer after each optimizer step.
+public func checkpointTestHookAfterStep(_ step: Int, rank: Int) {
+    TestHooks.killIfAsked(.step, step: step, rank: rank)
+}

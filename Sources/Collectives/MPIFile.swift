@@ -1,0 +1,106 @@
+import CMPI
+
+/// A typed face of MPI-IO (`MPI_File`): one shared file that every rank of a communicator
+/// opens together, each rank writing or reading at its own byte offsets. Raw pointers stop
+/// here; callers pass float buffers or byte arrays. MPI files return errors by default
+/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` naming the call and the path.
+public final class MPIFile {
+    public enum Mode {
+        /// Create (or open) for writing only.
+        case createWriteOnly
+        case readOnly
+    }
+
+    public let path: String
+    private var handle: MPI_File?
+
+    /// MPI_File_open. Collective over `comm`: every rank opens the same path.
+    public init(comm: Communicator, path: String, mode: Mode) throws {
+        self.path = path
+        let amode: Int32
+        switch mode {
+        case .createWriteOnly: amode = CMPI_MODE_CREATE() | CMPI_MODE_WRONLY()
+        case .readOnly: amode = CMPI_MODE_RDONLY()
+        }
+        var h: MPI_File? = nil
+        try check(MPI_File_open(comm.handle, path, amode, CMPI_INFO_NULL(), &h), "MPI_File_open(\(path))")
+        handle = h
+    }
+
+    deinit {
+        if handle != nil && MPIRuntime.isActive { MPI_File_close(&handle) }
+    }
+
+    /// MPI_File_set_size: truncates or extends. Collective.
+    public func setSize(_ bytes: Int) throws {
+        try check(MPI_File_set_size(handle, MPI_Offset(bytes)), "MPI_File_set_size(\(path), \(bytes))")
+    }
+
+    /// MPI_File_get_size.
+    public func size() throws -> Int {
+        var s: MPI_Offset = 0
+        try check(MPI_File_get_size(handle, &s), "MPI_File_get_size(\(path))")
+        return Int(s)
+    }
+
+    /// MPI_File_write_at_all: every rank writes its `count` floats (0 allowed) at its own byte
+    /// offset. Collective: every rank must make the same sequence of these calls.
+    public func writeAtAll(offset: Int, floats: UnsafePointer<Float>, count: Int) throws {
+        precondition(count >= 0 && count <= Int(Int32.max))
+        try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), CMPI_STATUS_IGNORE()),
+                  "MPI_File_write_at_all(\(path), \(count) floats at \(offset))")
+    }
+
+    /// MPI_File_write_at: this rank alone writes `bytes` at `offset`.
+    public func writeAt(offset: Int, bytes: [UInt8]) throws {
+        precondition(bytes.count <= Int(Int32.max))
+        try bytes.withUnsafeBytes { raw in
+            try check(MPI_File_write_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(raw.count), CMPI_BYTE(),
+                                        CMPI_STATUS_IGNORE()),
+                      "MPI_File_write_at(\(path), \(bytes.count) bytes at \(offset))")
+        }
+    }
+
+    /// MPI_File_read_at: this rank alone reads exactly `count` bytes at `offset`; a short read
+    /// (the file ends first) throws.
+    public func readAt(offset: Int, count: Int) throws -> [UInt8] {
+        precondition(count >= 0 && count <= Int(Int32.max))
+        var out = [UInt8](repeating: 0, count: count)
+        var got: Int32 = 0
+        try out.withUnsafeMutableBytes { raw in
+            var status = MPI_Status()
+            try check(MPI_File_read_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(count), CMPI_BYTE(), &status),
+                      "MPI_File_read_at(\(path), \(count) bytes at \(offset))")
+            MPI_Get_count(&status, CMPI_BYTE(), &got)
+        }
+        if Int(got) != count {
+            throw MPIError(call: "MPI_File_read_at(\(path)): read \(got) of \(count) bytes at \(offset)", code: 0)
+        }
+        return out
+    }
+
+    /// MPI_File_read_at into `count` floats; a short read throws.
+    public func readAt(offset: Int, floats: UnsafeMutablePointer<Float>, count: Int) throws {
+        precondition(count >= 0 && count <= Int(Int32.max))
+        var status = MPI_Status()
+        var got: Int32 = 0
+        try check(MPI_File_read_at(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
+                  "MPI_File_read_at(\(path), \(count) floats at \(offset))")
+        MPI_Get_count(&status, CMPI_FLOAT(), &got)
+        if Int(got) != count {
+            throw MPIError(call: "MPI_File_read_at(\(path)): read \(got) of \(count) floats at \(offset)", code: 0)
+        }
+    }
+
+    /// MPI_File_sync: flushes every rank's writes to storage. Collective.
+    public func sync() throws {
+        try check(MPI_File_sync(handle), "MPI_File_sync(\(path))")
+    }
+
+    /// MPI_File_close. Collective.
+    public func close() throws {
+        guard handle != nil else { return }
+        try check(MPI_File_close(&handle), "MPI_File_close(\(path))")
+        handle = nil
+    }
+}

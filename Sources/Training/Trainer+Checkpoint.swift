@@ -1,0 +1,112 @@
+import Checkpoint
+import Collectives
+import Foundation
+
+/// Where the loop stands after a step (or where a resumed run starts): the next step's global
+/// index, its epoch and index within the epoch, and the epoch's running loss.
+struct LoopPoint {
+    var step = 0
+    var epoch = 0
+    var stepInEpoch = 0
+    var epochLossSum = 0.0
+    var epochSteps = 0
+
+    /// The running loss and first step of `epoch` (restored when the run resumed inside it).
+    func lossSum(_ epoch: Int) -> Double { epoch == self.epoch ? epochLossSum : 0 }
+    func steps(_ epoch: Int) -> Int { epoch == self.epoch ? epochSteps : 0 }
+    func firstStep(_ epoch: Int) -> Int { epoch == self.epoch ? stepInEpoch : 0 }
+}
+
+/// The trainer's three checkpoint calls: resume before the loop, save after a step every
+/// `--checkpoint-every`, save at the end. All collective.
+extension Trainer {
+    var checkpointIdentity: CheckpointIdentity {
+        CheckpointIdentity(inputs: model.inputs, hidden: model.hidden, classes: model.classes, optimizer: config.optimizer,
+                           schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
+                           minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed)
+    }
+
+    /// Loads the checkpoint asked for (`--resume` or `--resume-from`) into the parameters and
+    /// this rank's optimizer state, and returns where to continue; a fresh start otherwise.
+    func resumePoint(stats: inout RunStats) throws -> LoopPoint {
+        let c = config.checkpoint
+        guard c.resume || c.resumeFrom != nil else { return LoopPoint() }
+        let chosen = try comm.agree { () throws -> String in
+            guard isRoot else { return "" }
+            if let file = c.resumeFrom { return file }
+            let dir = c.directory!
+            guard let newest = CheckpointDirectory(path: dir).checkpoints().first else {
+                throw TrainingError("--resume: no checkpoint in \(dir) (no ckpt-*.lion file); run without --resume to start fresh")
+            }
+            return newest.path
+        }
+        let path = try comm.broadcastString(chosen, root: 0)
+        let clock = MPIRuntime.time()
+        let header: CheckpointHeader
+        do {
+            header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params.pointer,
+                                               paddedCount: layout.paddedCount, shard: layout.range(of: comm.rank),
+                                               optimizer: sharded.optimizer)
+        } catch {
+            // Name the next older checkpoint that passes every check, so the user can fall back.
+            // A mismatch is not corruption: an older checkpoint of the same run would not fit either.
+            let mismatch = (error as? CheckpointError)?.kind == .mismatch
+            var hint = ""
+            if isRoot && !mismatch {
+                let url = URL(fileURLWithPath: path)
+                let step = CheckpointDirectory.step(ofFileName: url.lastPathComponent) ?? .max
+                let older = CheckpointDirectory(path: url.deletingLastPathComponent().path).newestValid(below: step)
+                hint = older.map { "; nothing was loaded; the next older valid checkpoint is \($0) (pass --resume-from \($0))" }
+                    ?? "; nothing was loaded; no older valid checkpoint exists"
+            }
+            let message = String(describing: error) + (try comm.broadcastString(hint, root: 0))
+            try comm.agree { throw TrainingError(message) }
+            throw error
+        }
+        let p = header.position
+        let perEpoch = sampler.stepsPerEpoch
+        try comm.agree {
+            guard p.epoch * perEpoch + p.stepInEpoch == p.step, p.stepInEpoch <= perEpoch else {
+                throw TrainingError("checkpoint \(path): position epoch \(p.epoch) step \(p.stepInEpoch) does not match step \(p.step) at \(perEpoch) steps per epoch")
+            }
+            guard p.step <= totalSteps, p.epoch < config.epochs || p.step == totalSteps else {
+                throw TrainingError("checkpoint \(path) is at step \(p.step), past this run's \(totalSteps) steps; pass more --epochs or --max-steps")
+            }
+        }
+        stats.skipped = p.skippedSteps
+        if isRoot {
+            print("resumed from \(path) (written by \(header.writerWorldSize) rank(s)): step \(p.step), epoch \(p.epoch + 1), step \(p.stepInEpoch)/\(perEpoch) of the epoch, "
+                  + String(format: "read in %.3f s", MPIRuntime.time() - clock))
+        }
+        return LoopPoint(step: p.step, epoch: p.epoch, stepInEpoch: p.stepInEpoch, epochLossSum: p.epochLossSum,
+                         epochSteps: p.epochSteps)
+    }
+
+    /// After each step: the test hook, then a save when `--checkpoint-every` divides the step count.
+    func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
+        checkpointTestHookAfterStep(at.step, rank: comm.rank)
+        if let every = config.checkpoint.every, at.step % every == 0 { try saveCheckpoint(at, stats: stats) }
+    }
+
+    /// At the end of the run, unless the last step was just saved or nothing ran.
+    func finalCheckpoint(_ at: LoopPoint, start: LoopPoint, stats: RunStats) throws {
+        let savedAlready = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        if at.step > start.step && !savedAlready { try saveCheckpoint(at, stats: stats) }
+    }
+
+    func saveCheckpoint(_ at: LoopPoint, stats: RunStats) throws {
+        guard let dir = config.checkpoint.directory else { return }
+        let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
+                                          optimizerStep: sharded.optimizer.step, skippedSteps: stats.skipped,
+                                          epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)
+        let report = try CheckpointWriter.save(comm: comm, directory: CheckpointDirectory(path: dir), keep: config.checkpoint.keep,
+                                               identity: checkpointIdentity, position: position, params: params.pointer,
+                                               shard: layout.range(of: comm.rank), optimizer: sharded.optimizer)
+        if isRoot {
+            print(String(format: "checkpoint %@: %@ in %.3f s (%.1f MB/s)", report.path, Format.bytes(report.bytes),
+                         report.seconds, report.megabytesPerSecond))
+            log.write("checkpoint", [("step", .int(at.step)), ("path", .string(report.path)), ("bytes", .int(report.bytes)),
+                                     ("seconds", .number(report.seconds)), ("mb_per_s", .number(report.megabytesPerSecond))])
+        }
+    }
+}
