@@ -14,12 +14,18 @@ extension MLP {
     /// OVERWRITES grads[0..<parameterCount] with the gradient of the MEAN softmax
     /// cross-entropy over this batch. Returns the summed loss and the number of correct
     /// argmax predictions. Deterministic for the same inputs and BLAS thread count.
-    /// `layerDone(l, range)` runs as soon as layer l's gradient (elements `range` of grads) is
+    public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                                x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
+                                workspace: MLPWorkspace) -> (lossSum: Double, correct: Int) {
+        forwardBackward(params: params, grads: grads, x: x, labels: labels, batch: batch, workspace: workspace) { _, _ in }
+    }
+
+    /// The same, and `layerDone(l, range)` runs as soon as layer l's gradient (elements `range` of grads) is
     /// final, last layer first: the trainer starts reducing finished buckets from it.
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
                                 x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
                                 workspace: MLPWorkspace,
-                                layerDone: (Int, Range<Int>) throws -> Void = { _, _ in }) rethrows -> (lossSum: Double, correct: Int) {
+                                layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
         precondition(workspace.model == self, "workspace was built for \(workspace.model.shapeDescription)")
         precondition(batch >= 1 && batch <= workspace.maxBatch, "batch \(batch) not in 1...\(workspace.maxBatch)")
         forward(params: params, x: x, batch: batch, workspace: workspace)

@@ -18,13 +18,15 @@ enum Launcher {
         let stderr: String
     }
 
-    /// `ranks == nil`: the binary alone (one rank, no mpirun).
-    static func run(ranks: Int?, _ arguments: [String], timeout: TimeInterval = 300) throws -> Result {
+    /// `ranks == nil`: the binary alone (one rank, no mpirun). `mpirunPrefix` goes between
+    /// mpirun's own options and the binary (more mpirun options, a wrapper command).
+    static func run(ranks: Int?, _ arguments: [String], mpirunPrefix: [String] = [],
+                    timeout: TimeInterval = 300) throws -> Result {
         let process = Process()
         var env = ProcessInfo.processInfo.environment
         if let ranks {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", binary] + arguments
+            process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe"] + mpirunPrefix + [binary] + arguments
             env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
             env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         } else {
