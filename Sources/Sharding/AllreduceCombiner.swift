@@ -14,8 +14,7 @@ public final class AllreduceCombiner: GradientCombiner {
     private let g: AlignedFloats
     private var pending = PendingRequests()
     private var started = 0
-    private var spanStart: Double? = nil
-    private var span = 0.0
+    private var firstStart: Double? = nil
 
     public init(layout: ShardLayout, comm: Communicator, buckets: BucketPlan, overlap: Bool) {
         self.layout = layout
@@ -34,7 +33,7 @@ public final class AllreduceCombiner: GradientCombiner {
 
     public func bucketReady(_ index: Int) throws {
         guard overlap else { return }
-        if spanStart == nil { spanStart = MPIRuntime.time() }
+        if firstStart == nil { firstStart = MPIRuntime.time() }
         precondition(index == started, "buckets must be finished in order")
         let r = buckets.ranges[index]
         try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending)
@@ -43,7 +42,6 @@ public final class AllreduceCombiner: GradientCombiner {
     }
 
     public func reduceScatterMean(pool: ThreadPool) throws -> Double {
-        if spanStart == nil { spanStart = MPIRuntime.time() }
         if started > 0 {
             precondition(started == buckets.ranges.count, "every bucket must be started, or none")
             try pending.wait()
@@ -51,8 +49,6 @@ public final class AllreduceCombiner: GradientCombiner {
             try comm.allreduceSum(g.pointer, count: layout.paddedCount)
         }
         started = 0
-        span = MPIRuntime.time() - spanStart!
-        spanStart = nil
         let own = layout.range(of: comm.rank)
         return scaleAndSumSquares(g.pointer + own.lowerBound, count: own.count, scale: 1 / Float(layout.worldSize), pool: pool)
     }
@@ -61,8 +57,8 @@ public final class AllreduceCombiner: GradientCombiner {
         try comm.allgatherInPlace(p.pointer, blockCount: layout.shardCount)
     }
 
-    public func takeCommSpan() -> Double {
-        defer { span = 0 }
-        return span
+    public func takeFirstBucketStart() -> Double? {
+        defer { firstStart = nil }
+        return firstStart
     }
 }

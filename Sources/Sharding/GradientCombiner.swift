@@ -30,9 +30,9 @@ public protocol GradientCombiner: AnyObject {
     func reduceScatterMean(pool: ThreadPool) throws -> Double
     /// Every rank has updated `params[layout.range(of: rank)]`; rebuilds the full `params`.
     func allgatherParams(pool: ThreadPool) throws
-    /// Time this step's gradient reduction was in flight (first bucket start to the end of
-    /// `reduceScatterMean`), then reset for the next step.
-    func takeCommSpan() -> Double
+    /// When this step's first bucket reduction started (MPIRuntime.time()), nil when none
+    /// started before `reduceScatterMean`; resets for the next step.
+    func takeFirstBucketStart() -> Double?
 }
 
 /// Buckets of gradient elements in the order backward produces them: the model's layers from

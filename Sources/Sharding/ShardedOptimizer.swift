@@ -46,9 +46,10 @@ public final class ShardedOptimizer {
         // 1. Combine: this rank's shard of the summed gradient, averaged (1/W) and measured
         //    (sum of squares) in the same pass.
         var clock = MPIRuntime.time()
+        let commStart = min(clock, combiner.takeFirstBucketStart() ?? clock)
         let localSquares = try combiner.reduceScatterMean(pool: pool)
         t.combine = lap(&clock)
-        let span = combiner.takeCommSpan()
+        let span = clock - commStart
 
         // 2. One scalar allreduce gives the global norm (and sums the riders); a non-finite
         //    norm tells every rank to skip.

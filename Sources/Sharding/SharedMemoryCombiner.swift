@@ -54,8 +54,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private var published = 0
     private var reduced = 0
     private var squares = 0.0
-    private var spanStart: Double? = nil
-    private var span = 0.0
+    private var firstStart: Double? = nil
 
     /// Collective over `world`; `node` is `world.splitByNode()`.
     public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool) throws {
@@ -105,7 +104,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
 
     public func bucketReady(_ index: Int) throws {
         guard overlap else { return }
-        if spanStart == nil { spanStart = MPIRuntime.time() }
+        if firstStart == nil { firstStart = MPIRuntime.time() }
         precondition(index == published, "buckets must be finished in order")
         published += 1
         window.publish(stepIndex * UInt64(buckets.ranges.count) + UInt64(published))
@@ -113,11 +112,6 @@ public final class SharedMemoryCombiner: GradientCombiner {
     }
 
     public func reduceScatterMean(pool: ThreadPool) throws -> Double {
-        if spanStart == nil { spanStart = MPIRuntime.time() }
-        defer {
-            span = MPIRuntime.time() - spanStart!
-            spanStart = nil
-        }
         let own = layout.range(of: world.rank)
         let shard = layout.shardCount
         let scale = 1 / Float(layout.worldSize)
@@ -214,9 +208,9 @@ public final class SharedMemoryCombiner: GradientCombiner {
         }
     }
 
-    public func takeCommSpan() -> Double {
-        defer { span = 0 }
-        return span
+    public func takeFirstBucketStart() -> Double? {
+        defer { firstStart = nil }
+        return firstStart
     }
 
     /// Part `i` of [0, count) split into `parts` 16-element aligned pieces.
