@@ -33,5 +33,12 @@ static inline int CMPI_SUCCESS(void) { return MPI_SUCCESS; }
 static inline int CMPI_UNDEFINED(void) { return MPI_UNDEFINED; }
 static inline int CMPI_LOCK_SHARED(void) { return MPI_LOCK_SHARED; }
 static inline int CMPI_MODE_NOCHECK(void) { return MPI_MODE_NOCHECK; }
+static inline MPI_Status *CMPI_STATUSES_IGNORE(void) { return MPI_STATUSES_IGNORE; }
+
+// Atomics on node-shared window memory (progress counters between ranks of one node):
+// a release store publishes everything written before it; an acquire load sees it.
+#include <stdint.h>
+static inline void CMPI_store_release_u64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint64_t CMPI_load_acquire_u64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 #endif

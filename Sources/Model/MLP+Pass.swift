@@ -17,6 +17,15 @@ extension MLP {
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
                                 x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
                                 workspace: MLPWorkspace) -> (lossSum: Double, correct: Int) {
+        forwardBackward(params: params, grads: grads, x: x, labels: labels, batch: batch, workspace: workspace) { _, _ in }
+    }
+
+    /// The same, and `layerDone(l, range)` runs as soon as layer l's gradient (elements `range` of grads) is
+    /// final, last layer first: the trainer starts reducing finished buckets from it.
+    public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                                x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
+                                workspace: MLPWorkspace,
+                                layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
         precondition(workspace.model == self, "workspace was built for \(workspace.model.shapeDescription)")
         precondition(batch >= 1 && batch <= workspace.maxBatch, "batch \(batch) not in 1...\(workspace.maxBatch)")
         forward(params: params, x: x, batch: batch, workspace: workspace)
@@ -34,6 +43,7 @@ extension MLP {
             let input = l == 0 ? x : UnsafePointer(workspace.activations[l - 1].pointer)
             denseBackward(layer, params: params, grads: grads, input: input, dout: dout,
                           dinput: l == 0 ? nil : dnext, batch: batch)
+            try layerDone(l, layer.weightOffset..<(layer.biasOffset + layer.outputs))
             swap(&dout, &dnext)
         }
         return result

@@ -12,47 +12,55 @@ public final class ShardedOptimizer {
     public let rank: Int
     public let optimizer: ShardOptimizer
     public let clipNorm: Float
+    /// Owns the flat P and G buffers and moves them between ranks (`--comm`).
+    public let combiner: GradientCombiner
     private let comm: Communicator
     private let pool: ThreadPool
 
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float,
-                comm: Communicator, pool: ThreadPool) {
-        precondition(layout.worldSize == comm.size)
+                comm: Communicator, pool: ThreadPool, combiner: GradientCombiner) {
+        precondition(layout.worldSize == comm.size && combiner.layout == layout)
         self.layout = layout
         self.rank = comm.rank
         self.comm = comm
         self.pool = pool
         self.clipNorm = clipNorm
+        self.combiner = combiner
         self.optimizer = ShardOptimizer(config: config, count: layout.shardCount, pool: pool)
     }
 
     /// Bytes of optimizer state this rank holds.
     public var stateBytes: Int { optimizer.stateBytes }
 
-    /// One step. `params` and `grads` are flat buffers of `layout.paddedCount` floats; `grads`
-    /// holds this rank's local mean gradient and is consumed (overwritten) by the combine.
+    /// One step. `params` and `grads` are the combiner's flat buffers (`layout.paddedCount`
+    /// floats); `grads` holds this rank's local mean gradient (the combiner may already have
+    /// started reducing its buckets) and is consumed (overwritten) by the combine.
     /// `riders` (loss sums, counts) are summed over all ranks in the same small allreduce as
     /// the gradient norm, so metrics cost no extra collective.
     public func step(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
                      lr: Float, riders: inout [Double]) throws -> StepOutcome {
         var t = StepTimings()
         let lo = layout.range(of: rank).lowerBound
-        let shard = layout.shardCount
 
-        // 1. Combine: every rank gets the sum of all ranks' gradients.
+        precondition(params == combiner.params && grads == combiner.grads, "params/grads must be the combiner's buffers")
+        // 1. Combine: this rank's shard of the summed gradient, averaged (1/W) and measured
+        //    (sum of squares) in the same pass.
         var clock = MPIRuntime.time()
-        try comm.allreduceSum(grads, count: layout.paddedCount)
+        let commStart = min(clock, combiner.takeFirstBucketStart() ?? clock)
+        let localSquares = try combiner.reduceScatterMean(pool: pool)
         t.combine = lap(&clock)
+        let span = clock - commStart
 
-        // 2. Average our shard and measure it in the same pass; one scalar allreduce gives
-        //    the global norm, and a non-finite norm tells every rank to skip.
-        let localSquares = scaleAndSumSquares(grads + lo, count: shard, scale: 1 / Float(layout.worldSize), pool: pool)
+        // 2. One scalar allreduce gives the global norm (and sums the riders); a non-finite
+        //    norm tells every rank to skip.
         var scalars = [localSquares] + riders
         try comm.allreduceSum(&scalars)
         riders = Array(scalars.dropFirst())
         let norm = scalars[0].squareRoot()
         guard norm.isFinite else {
             t.update = lap(&clock)
+            t.commTotal = span
+            t.commExposed = t.combine
             return StepOutcome(applied: false, gradNorm: norm, timings: t)
         }
 
@@ -62,8 +70,10 @@ public final class ShardedOptimizer {
         t.update = lap(&clock)
 
         // 4. Gather: every rank rebuilds the full parameter vector.
-        try comm.allgatherInPlace(params, blockCount: shard)
+        try combiner.allgatherParams(pool: pool)
         t.gather = lap(&clock)
+        t.commTotal = span + t.gather
+        t.commExposed = t.combine + t.gather
         return StepOutcome(applied: true, gradNorm: norm, timings: t)
     }
 }

@@ -1,8 +1,13 @@
 /// Seconds spent in each phase of one optimizer step on this rank.
 public struct StepTimings: Sendable {
-    public var combine: Double = 0   // gradient combine (allreduce or reduce-scatter)
-    public var update: Double = 0    // norm pass + optimizer kernel on the shard
+    public var combine: Double = 0   // gradient combine after backward (allreduce or reduce-scatter): its exposed part
+    public var update: Double = 0    // norm allreduce + optimizer kernel on the shard
     public var gather: Double = 0    // parameter allgather
+    /// Communication in flight: from the first bucket's reduction start (during backward when
+    /// overlapped, else the combine's start) to the end of the combine, plus the gather.
+    public var commTotal: Double = 0
+    /// Communication the step waited for: the combine after backward, plus the gather.
+    public var commExposed: Double = 0
 
     public init() {}
 
@@ -10,6 +15,19 @@ public struct StepTimings: Sendable {
         lhs.combine += rhs.combine
         lhs.update += rhs.update
         lhs.gather += rhs.gather
+        lhs.commTotal += rhs.commTotal
+        lhs.commExposed += rhs.commExposed
+    }
+
+    /// Every field divided by `n` (means per step).
+    public func scaled(by factor: Double) -> StepTimings {
+        var t = self
+        t.combine *= factor
+        t.update *= factor
+        t.gather *= factor
+        t.commTotal *= factor
+        t.commExposed *= factor
+        return t
     }
 }
 

@@ -28,6 +28,8 @@ public struct RunSummary: Sendable {
          ("skipped_steps", .int(skippedSteps)), ("test_loss", .number(testLoss)),
          ("final_train_loss", .number(finalTrainLoss)),
          ("step_seconds", .object([("compute", .number(compute)), ("combine", .number(timings.combine)),
-                                   ("update", .number(timings.update)), ("gather", .number(timings.gather))]))]
+                                   ("update", .number(timings.update)), ("gather", .number(timings.gather)),
+                                   ("comm_total", .number(timings.commTotal)),
+                                   ("comm_exposed", .number(timings.commExposed))]))]
     }
 }

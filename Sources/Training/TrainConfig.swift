@@ -1,4 +1,5 @@
 import LionEngine
+import Sharding
 
 /// Everything a training run needs, parsed and validated by the command line before MPI starts.
 public struct TrainConfig: Sendable {
@@ -24,6 +25,11 @@ public struct TrainConfig: Sendable {
     /// Seconds between progress lines.
     public var logInterval: Double = 5
     public var checkpoint = CheckpointSettings()
+    /// How gradients are combined (`--comm`), bucket size for overlap (`--bucket-mb`), and
+    /// whether reductions start during backward (`--overlap` / `--no-overlap`).
+    public var comm: CommKind = .reduceScatter
+    public var bucketMB: Double = 1
+    public var overlap: Bool = true
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

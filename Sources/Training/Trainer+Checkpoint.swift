@@ -44,7 +44,7 @@ extension Trainer {
         let clock = MPIRuntime.time()
         let header: CheckpointHeader
         do {
-            header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params.pointer,
+            header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params,
                                                paddedCount: layout.paddedCount, shard: layout.range(of: comm.rank),
                                                optimizer: sharded.optimizer)
         } catch {
@@ -100,7 +100,7 @@ extension Trainer {
                                           optimizerStep: sharded.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)
         let report = try CheckpointWriter.save(comm: comm, directory: CheckpointDirectory(path: dir), keep: config.checkpoint.keep,
-                                               identity: checkpointIdentity, position: position, params: params.pointer,
+                                               identity: checkpointIdentity, position: position, params: params,
                                                shard: layout.range(of: comm.rank), optimizer: sharded.optimizer)
         if isRoot {
             print(String(format: "checkpoint %@: %@ in %.3f s (%.1f MB/s)", report.path, Format.bytes(report.bytes),

@@ -59,16 +59,13 @@ extension Trainer {
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
         }
-        let mine = RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: params.bytes,
-                              gradBytes: grads.bytes, optimizerStateBytes: sharded.stateBytes,
+        let mine = RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
+                              gradBytes: layout.paddedCount * 4, optimizerStateBytes: sharded.stateBytes,
                               peakRSSBytes: MemoryReport.peakRSSBytes())
         let ranks = try MemoryReport.gather(mine, comm: comm)
         let ran = globalStep - start.step
         let n = Double(max(ran, 1))
-        var mean = StepTimings()
-        mean.combine = stats.timings.combine / n
-        mean.update = stats.timings.update / n
-        mean.gather = stats.timings.gather / n
+        let mean = stats.timings.scaled(by: 1 / n)
         let summary = RunSummary(
             worldSize: comm.size, optimizer: config.optimizer.kind.rawValue, stateDType: config.optimizer.stateDType.rawValue,
             params: model.parameterCount, globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
@@ -94,14 +91,16 @@ extension Trainer {
         lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
         model: MLP \(model.shapeDescription), \(model.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
         optimizer: \(o.kind.rawValue) (\(hyper)), state \(o.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
+        comm: \(sharded.combiner.description)
         data: global batch \(config.globalBatch) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps/epoch, \(config.epochs) epoch(s), \(totalSteps) steps
         """
     }
 
     func report(_ s: RunSummary) -> String {
         let unsharded = model.parameterCount * o.stateBuffers * o.stateDType.bytesPerElement
-        let perStep = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms",
-                             s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3)
+        let perStep = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms; communication %.2f ms total, %.2f ms exposed",
+                             s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3,
+                             s.timings.commTotal * 1e3, s.timings.commExposed * 1e3)
         return """
         done: test accuracy \(String(format: "%.2f%%", s.testAccuracy * 100)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond)) samples/s
         \(perStep)
@@ -114,7 +113,7 @@ extension Trainer {
 
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
     func saveParams(to path: String) throws {
-        let data = Data(bytes: params.pointer, count: model.parameterCount * MemoryLayout<Float>.size)
+        let data = Data(bytes: params, count: model.parameterCount * MemoryLayout<Float>.size)
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
             throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
         }

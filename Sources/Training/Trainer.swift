@@ -15,8 +15,6 @@ public final class Trainer {
     let data: FashionMNIST
     let model: MLP
     let layout: ShardLayout
-    let params: FlatBuffer
-    let grads: FlatBuffer
     let sharded: ShardedOptimizer
     let sampler: DistributedSampler
     let schedule: LRSchedule
@@ -45,11 +43,13 @@ public final class Trainer {
         data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
         model = MLP(inputs: data.train.rows * data.train.cols, hidden: config.hidden, classes: 10)
         layout = ShardLayout(count: model.parameterCount, worldSize: comm.size)
-        params = FlatBuffer(count: layout.paddedCount)
-        grads = FlatBuffer(count: layout.paddedCount)
-        model.initialize(params.pointer, seed: config.seed)
+        let buckets = BucketPlan(layers: model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) },
+                                 paddedCount: layout.paddedCount, bucketElements: max(1, Int(config.bucketMB * 262_144)))
+        let combiner = try config.comm.makeCombiner(layout: layout, world: comm, node: node, buckets: buckets,
+                                                    overlap: config.overlap)
         sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
-                                   comm: comm, pool: pool)
+                                   comm: comm, pool: pool, combiner: combiner)
+        model.initialize(sharded.combiner.params, seed: config.seed)
         sampler = DistributedSampler(datasetSize: data.train.count, globalBatch: config.globalBatch,
                                      rank: comm.rank, worldSize: comm.size, seed: config.seed)
         let total = Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config)
@@ -63,6 +63,11 @@ public final class Trainer {
         let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
     }
+
+    /// The flat parameter and gradient buffers (`layout.paddedCount` floats), owned by the
+    /// combiner: with `--comm reduce-scatter` they live in node-shared memory.
+    var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
+    var grads: UnsafeMutablePointer<Float> { sharded.combiner.grads }
 
     var totalSteps: Int { Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config) }
 
@@ -83,16 +88,20 @@ public final class Trainer {
                 batchLabels[row] = data.train.labels[Int(index)]
             }
         }
-        // Forward/backward: grads = mean gradient over the local slice.
-        let (lossSum, correct) = batchLabels.withUnsafeBufferPointer { labels in
-            model.forwardBackward(params: params.pointer, grads: grads.pointer, x: batchX.pointer,
-                                  labels: labels.baseAddress!, batch: indices.count, workspace: workspace)
+        // Forward/backward: grads = mean gradient over the local slice. With overlap, each
+        // bucket's reduction starts as backward finishes its last layer.
+        let combiner = sharded.combiner, overlap = config.overlap
+        let (lossSum, correct) = try batchLabels.withUnsafeBufferPointer { labels in
+            try model.forwardBackward(params: params, grads: grads, x: batchX.pointer,
+                                      labels: labels.baseAddress!, batch: indices.count, workspace: workspace) { l, _ in
+                if overlap, let b = combiner.buckets.closesBucket[l] { try combiner.bucketReady(b) }
+            }
         }
         stats.compute += MPIRuntime.time() - clock
-        FaultInjection.poisonGradient(grads.pointer, step: globalStep, rank: comm.rank)
+        FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss and correct count ride on the norm's allreduce.
         var riders = [lossSum, Double(correct)]
-        let outcome = try sharded.step(params: params.pointer, grads: grads.pointer,
+        let outcome = try sharded.step(params: params, grads: grads,
                                        lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
         if outcome.applied {
@@ -116,7 +125,7 @@ public final class Trainer {
         let width = model.inputs
         let (lossSum, correct) = data.test.pixels.withUnsafeBufferPointer { pixels in
             data.test.labels.withUnsafeBufferPointer { labels in
-                model.evaluate(params: params.pointer, x: pixels.baseAddress! + lo * width,
+                model.evaluate(params: params, x: pixels.baseAddress! + lo * width,
                                labels: labels.baseAddress! + lo, count: hi - lo, workspace: workspace)
             }
         }

@@ -53,8 +53,8 @@ struct LionDist: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the optimizer kernels against the memory-bandwidth limit.",
-        subcommands: [BenchOptimizerCommand.self]
+        abstract: "Measure the optimizer kernels and the gradient communication.",
+        subcommands: [BenchOptimizerCommand.self, BenchCommCommand.self]
     )
 }
 

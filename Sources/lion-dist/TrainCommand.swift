@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectives
 import FashionData
 import LionEngine
+import Sharding
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,7 @@ import Glibc
 extension OptimizerKind: ExpressibleByArgument {}
 extension StateDType: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension CommKind: ExpressibleByArgument {}
 
 /// Defaults chosen for this model and data (see README, "Choosing hyperparameters"): Lion's lr
 /// is 10x below AdamW's and its weight decay 10x above, the same lr*wd.
@@ -87,6 +89,14 @@ struct TrainCommand: ParsableCommand {
     var logInterval: Double = 5
 
     @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
+    @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce).")
+    var comm: CommKind = .reduceScatter
+
+    @Option(help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
+    var bucketMb: Double = 1
+
+    @Flag(inversion: .prefixedNo, help: "Start each bucket's reduction during backward (overlap).")
+    var overlap = true
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
@@ -99,6 +109,7 @@ struct TrainCommand: ParsableCommand {
         if !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
         do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
@@ -139,6 +150,9 @@ struct TrainCommand: ParsableCommand {
         c.saveParamsPath = saveParams
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
+        c.comm = comm
+        c.bucketMB = bucketMb
+        c.overlap = overlap
         return c
     }
 

@@ -19,15 +19,17 @@ enum Launcher {
     }
 
     /// `ranks == nil`: the binary alone (one rank, no mpirun). `env` is added to the
-    /// environment of every rank (mpirun `-x NAME`).
+    /// environment of every rank (mpirun `-x NAME`). `mpirunPrefix` goes between mpirun's own
+    /// options and the binary (more mpirun options, a wrapper command).
     static func run(ranks: Int?, _ arguments: [String], env extra: [String: String] = [:],
+                    mpirunPrefix: [String] = [],
                     timeout: TimeInterval = 300) throws -> Result {
         let process = Process()
         var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if let ranks {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe"]
-                + extra.keys.sorted().flatMap { ["-x", $0] } + [binary] + arguments
+                + extra.keys.sorted().flatMap { ["-x", $0] } + mpirunPrefix + [binary] + arguments
             env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
             env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         } else {

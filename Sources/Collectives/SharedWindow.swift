@@ -1,0 +1,86 @@
+import CMPI
+
+/// An MPI-3 shared-memory window over the ranks of one node (`Communicator.splitByNode()`):
+/// every rank allocates its own segment (MPI_Win_allocate_shared, non-contiguous so each
+/// segment starts on its own pages) and can load and store any peer's segment directly.
+///
+/// The window is locked once for its whole life (MPI_Win_lock_all with MPI_MODE_NOCHECK);
+/// ordering between ranks comes from `sync()` (MPI_Win_sync, node barrier, MPI_Win_sync: every
+/// store before it on any rank is visible to every load after it) or from the release/acquire
+/// counters of `publish(_:)` / `published(by:)`. Segments are zeroed at creation.
+public final class SharedWindow {
+    public let node: Communicator
+    /// Bytes of this rank's segment (after the 64-byte control block).
+    public let bytes: Int
+    private var window: MPI_Win?
+    private let segments: [UnsafeMutableRawPointer]
+    /// Bytes reserved at the start of every segment for the progress counter.
+    static let controlBytes = 64
+
+    /// Collective over `node`. `bytes` may differ between ranks (0 is allowed).
+    public init(node: Communicator, bytes: Int) throws {
+        self.node = node
+        self.bytes = bytes
+        var info: MPI_Info? = nil
+        try check(MPI_Info_create(&info), "MPI_Info_create")
+        defer { MPI_Info_free(&info) }
+        try check(MPI_Info_set(info, "alloc_shared_noncontig", "true"), "MPI_Info_set")
+        var base: UnsafeMutableRawPointer? = nil
+        var win: MPI_Win? = nil
+        let total = Self.controlBytes + (bytes + 63) / 64 * 64
+        try check(MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win),
+                  "MPI_Win_allocate_shared(\(total) bytes)")
+        window = win
+        var segments: [UnsafeMutableRawPointer] = []
+        for peer in 0..<node.size {
+            var size: MPI_Aint = 0
+            var unit: Int32 = 0
+            var peerBase: UnsafeMutableRawPointer? = nil
+            try check(MPI_Win_shared_query(win, Int32(peer), &size, &unit, &peerBase), "MPI_Win_shared_query")
+            guard let peerBase else { throw MPIError(call: "MPI_Win_shared_query (no base for rank \(peer))", code: 0) }
+            segments.append(peerBase)
+        }
+        self.segments = segments
+        try check(MPI_Win_lock_all(CMPI_MODE_NOCHECK(), win), "MPI_Win_lock_all")
+        segments[node.rank].initializeMemory(as: UInt8.self, repeating: 0, count: total)
+        try sync()
+    }
+
+    deinit {
+        guard MPIRuntime.isActive, window != nil else { return }
+        MPI_Win_unlock_all(window)
+        MPI_Win_free(&window)
+    }
+
+    /// The data area (after the control block) of node rank `peer`'s segment.
+    public func base(of peer: Int) -> UnsafeMutableRawPointer {
+        segments[peer] + Self.controlBytes
+    }
+
+    /// Floats at byte `offset` of `peer`'s data area.
+    public func floats(of peer: Int, at offset: Int = 0) -> UnsafeMutablePointer<Float> {
+        (base(of: peer) + offset).assumingMemoryBound(to: Float.self)
+    }
+
+    /// Collective over the node: every store before it, on any rank, is visible after it.
+    public func sync() throws {
+        try check(MPI_Win_sync(window), "MPI_Win_sync")
+        try node.barrier()
+        try check(MPI_Win_sync(window), "MPI_Win_sync")
+    }
+
+    /// Publishes this rank's progress counter (release: stores before it are visible to a
+    /// peer that reads the new value with `published(by:)`). Not collective.
+    public func publish(_ value: UInt64) {
+        CMPI_store_release_u64(counter(node.rank), value)
+    }
+
+    /// `peer`'s last published counter (acquire).
+    public func published(by peer: Int) -> UInt64 {
+        CMPI_load_acquire_u64(counter(peer))
+    }
+
+    private func counter(_ peer: Int) -> UnsafeMutablePointer<UInt64> {
+        segments[peer].assumingMemoryBound(to: UInt64.self)
+    }
+}

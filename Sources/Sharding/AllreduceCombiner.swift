@@ -1,0 +1,64 @@
+import Collectives
+import LionEngine
+
+/// `--comm allreduce`: MPI_Allreduce of the whole gradient (every rank holds the full sum), the
+/// shard scaled by 1/W, MPI_Allgather of the parameter shards. With overlap, each bucket's
+/// MPI_Iallreduce starts as backward finishes it and later buckets' callbacks drive progress
+/// (MPI_Testall); `reduceScatterMean` waits for what is left.
+public final class AllreduceCombiner: GradientCombiner {
+    public let layout: ShardLayout
+    public let buckets: BucketPlan
+    private let comm: Communicator
+    private let overlap: Bool
+    private let p: AlignedFloats
+    private let g: AlignedFloats
+    private var pending = PendingRequests()
+    private var started = 0
+    private var firstStart: Double? = nil
+
+    public init(layout: ShardLayout, comm: Communicator, buckets: BucketPlan, overlap: Bool) {
+        self.layout = layout
+        self.comm = comm
+        self.buckets = buckets
+        self.overlap = overlap && buckets.ranges.count > 1
+        p = AlignedFloats(count: layout.paddedCount)
+        g = AlignedFloats(count: layout.paddedCount)
+    }
+
+    public var params: UnsafeMutablePointer<Float> { p.pointer }
+    public var grads: UnsafeMutablePointer<Float> { g.pointer }
+    public var description: String {
+        overlap ? "allreduce (MPI_Iallreduce per bucket, \(buckets.ranges.count) buckets)" : "allreduce (MPI_Allreduce)"
+    }
+
+    public func bucketReady(_ index: Int) throws {
+        guard overlap else { return }
+        if firstStart == nil { firstStart = MPIRuntime.time() }
+        precondition(index == started, "buckets must be finished in order")
+        let r = buckets.ranges[index]
+        try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending)
+        started += 1
+        _ = try pending.test()
+    }
+
+    public func reduceScatterMean(pool: ThreadPool) throws -> Double {
+        if started > 0 {
+            precondition(started == buckets.ranges.count, "every bucket must be started, or none")
+            try pending.wait()
+        } else {
+            try comm.allreduceSum(g.pointer, count: layout.paddedCount)
+        }
+        started = 0
+        let own = layout.range(of: comm.rank)
+        return scaleAndSumSquares(g.pointer + own.lowerBound, count: own.count, scale: 1 / Float(layout.worldSize), pool: pool)
+    }
+
+    public func allgatherParams(pool: ThreadPool) throws {
+        try comm.allgatherInPlace(p.pointer, blockCount: layout.shardCount)
+    }
+
+    public func takeFirstBucketStart() -> Double? {
+        defer { firstStart = nil }
+        return firstStart
+    }
+}

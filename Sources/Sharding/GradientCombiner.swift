@@ -1,0 +1,68 @@
+import LionEngine
+
+/// How gradients are combined across ranks (`--comm`).
+public enum CommKind: String, CaseIterable, Sendable {
+    /// MPI_Allreduce of the whole gradient, then MPI_Allgather of the parameter shards.
+    case allreduce
+    /// Each rank receives only its shard's summed gradient: through node-shared memory within
+    /// a node, hierarchically (MPI between nodes) across nodes. See `SharedMemoryCombiner`.
+    case reduceScatter = "reduce-scatter"
+}
+
+/// Owns the flat parameter and gradient buffers (`layout.paddedCount` floats each; the model
+/// reads P and writes G in place) and moves them between ranks. One step, in order:
+/// `bucketReady` as backward finishes each bucket (optional, overlap), `reduceScatterMean`,
+/// the optimizer updates this rank's shard of `params`, `allgatherParams`.
+public protocol GradientCombiner: AnyObject {
+    var layout: ShardLayout { get }
+    var params: UnsafeMutablePointer<Float> { get }
+    var grads: UnsafeMutablePointer<Float> { get }
+    /// The buckets backward fills, in the order it finishes them (`BucketPlan`).
+    var buckets: BucketPlan { get }
+    /// A short description for the banner, e.g. "reduce-scatter (shared memory, 1 node)".
+    var description: String { get }
+
+    /// Backward has written its last gradient into bucket `index`; a combiner that overlaps may
+    /// start reducing it. Called in bucket order, every bucket, every step, or never in a step.
+    func bucketReady(_ index: Int) throws
+    /// Finishes the reduction. Afterwards `grads[layout.range(of: rank)]` holds this rank's shard
+    /// of the MEAN gradient (sum / W); returns that shard's sum of squares (Double).
+    func reduceScatterMean(pool: ThreadPool) throws -> Double
+    /// Every rank has updated `params[layout.range(of: rank)]`; rebuilds the full `params`.
+    func allgatherParams(pool: ThreadPool) throws
+    /// When this step's first bucket reduction started (MPIRuntime.time()), nil when none
+    /// started before `reduceScatterMean`; resets for the next step.
+    func takeFirstBucketStart() -> Double?
+}
+
+/// Buckets of gradient elements in the order backward produces them: the model's layers from
+/// last to first, grouped until a bucket holds at least `bucketElements`. The first bucket also
+/// covers the padding after the last layer, so the buckets tile [0, paddedCount) (descending).
+public struct BucketPlan: Sendable, Equatable {
+    public let ranges: [Range<Int>]
+    /// closesBucket[layer] = the bucket finished when backward finishes that layer, or nil.
+    public let closesBucket: [Int?]
+
+    /// `layers` are the [lo, hi) ranges of each layer in the flat buffer, first layer first,
+    /// contiguous and ascending from 0.
+    public init(layers: [Range<Int>], paddedCount: Int, bucketElements: Int) {
+        var ranges: [Range<Int>] = []
+        var closes = [Int?](repeating: nil, count: layers.count)
+        var hi = paddedCount
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let lo = layers[l].lowerBound
+            if hi - lo >= bucketElements || l == 0 {
+                closes[l] = ranges.count
+                ranges.append(lo..<hi)
+                hi = lo
+            }
+        }
+        self.ranges = ranges
+        self.closesBucket = closes
+    }
+
+    /// One bucket: everything (no overlap).
+    public static func single(paddedCount: Int) -> BucketPlan {
+        BucketPlan(layers: [0..<paddedCount], paddedCount: paddedCount, bucketElements: paddedCount)
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Collectives
+import Sharding
+
+/// `lion-dist bench comm` (under mpirun): MPI_Allreduce, MPI_Reduce_scatter_block +
+/// MPI_Allgather, and our reduce-scatter + gather on the same bytes. Logic: `Sharding.CommBenchmark`.
+struct BenchCommCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "comm",
+        abstract: "Time gradient combine + parameter gather: raw MPI collectives against our shared-memory reduce-scatter (run under mpirun).")
+
+    @Option(help: "Comma-separated buffer sizes in MiB.")
+    var mib: String = "1,16,64,256"
+
+    @Option(help: "Timed rounds per op (after one warm-up round), interleaved; rows report the median.")
+    var repeats: Int = 7
+
+    @Option(help: "Threads per rank for our summation and copies.")
+    var threads: Int = 1
+
+    @Flag(help: "One JSON object per line: op, mib, ranks, ms, wire_bytes.")
+    var json = false
+
+    func validate() throws {
+        _ = try sizes()
+        guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1, got \(repeats)") }
+        guard threads >= 1 else { throw ValidationError("--threads must be >= 1, got \(threads)") }
+    }
+
+    func sizes() throws -> [Int] {
+        let parts = mib.split(separator: ",").map { Int(String($0.filter { $0 != " " })) }
+        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 && $0! <= 4096 }) else {
+            throw ValidationError("--mib must be sizes in MiB from 1 to 4096 separated by commas (e.g. 1,16,64), got '\(mib)'")
+        }
+        return parts.map { $0! }
+    }
+
+    func run() throws {
+        let bench = CommBenchmark(mib: try sizes(), repeats: repeats, threads: threads)
+        try withMPI { world in
+            let root = world.rank == 0
+            if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce") }
+            try bench.run(world: world) { rows in
+                guard root else { return }
+                let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
+                for r in rows {
+                    if json {
+                        print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes))}")
+                    } else {
+                        print((r.op + String(repeating: " ", count: max(0, 28 - r.op.count))) + left("\(r.mib)", 6) + left("\(r.ranks)", 7)
+                              + left(fixed(r.ms, 3), 10) + left(fixed(r.busGBPerS, 2), 11) + left(fixed(base / r.ms, 2) + "x", 18))
+                    }
+                }
+            }
+        }
+    }
+}
+
+private func fixed(_ x: Double, _ digits: Int) -> String {
+    guard x.isFinite else { return "null" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let units = Int((abs(x) * scale).rounded())
+    let whole = units / Int(scale), frac = String(units % Int(scale))
+    return (x < 0 ? "-" : "") + "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
+}
+
+private func left(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }

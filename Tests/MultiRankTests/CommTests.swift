@@ -1,0 +1,121 @@
+import Foundation
+import XCTest
+
+/// `--comm allreduce` and `--comm reduce-scatter` (node-shared memory; hierarchical across fake
+/// nodes over TCP) must train to the same parameters. MLP 784-37-10: 29,425 parameters, which
+/// neither 2, 3 nor 4 divides, so every W pads its last shard.
+final class CommTests: XCTestCase {
+    let common = ["--hidden", "37", "--batch-size", "48", "--max-steps", "12", "--seed", "7", "--threads", "1",
+                  "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
+
+    /// Two "nodes" on this machine: ranks with the same LION_DIST_NODE_KEY form a node, here
+    /// rank / perNode; MPI traffic (also within a node) goes over TCP.
+    func fakeNodes(perNode: Int) -> [String] {
+        ["--mca", "btl", "self,tcp", "sh", "-c",
+         "LION_DIST_NODE_KEY=$((OMPI_COMM_WORLD_RANK / \(perNode))) exec \"$0\" \"$@\""]
+    }
+
+    func finalParams(ranks: Int, _ extra: [String], prefix: [String] = [], expect: String? = nil) throws -> [Float] {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("params.f32")
+        let r = try Launcher.run(ranks: ranks, common + extra + ["--save-params", out.path], mpirunPrefix: prefix)
+        XCTAssertEqual(r.status, 0, "W=\(ranks) \(extra) failed: \(r.stderr)")
+        if let expect { XCTAssertTrue(r.stdout.contains(expect), "W=\(ranks) \(extra): expected '\(expect)' in:\n\(r.stdout)") }
+        let p = try Launcher.readFloats(out)
+        XCTAssertEqual(p.count, 29_425)
+        return p
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], bitwise: Bool, _ what: String) {
+        XCTAssertEqual(a.count, b.count, what)
+        var maxDiff: Float = 0, differing = 0
+        for (x, y) in zip(a, b) where x.bitPattern != y.bitPattern {
+            differing += 1
+            maxDiff = max(maxDiff, abs(x - y))
+        }
+        if bitwise {
+            XCTAssertEqual(differing, 0, "\(what): \(differing) parameters differ (max \(maxDiff))")
+        } else {
+            // Another summation order may flip Lion's sign where c ~ 0: a move of 2*lr.
+            XCTAssertLessThan(maxDiff, 2e-3, "\(what): max |diff| \(maxDiff)")
+            XCTAssertLessThan(differing, a.count / 100, "\(what): \(differing) parameters differ")
+        }
+    }
+
+    func testReduceScatterMatchesAllreduce() throws {
+        let initial = try finalParams(ranks: 1, ["--lr", "1e-30"])
+        for ranks in 2...4 {
+            let allreduce = try finalParams(ranks: ranks, ["--comm", "allreduce"], expect: "comm: allreduce")
+            let moved = zip(allreduce, initial).filter { abs($0 - $1) > 1e-6 }.count
+            XCTAssertGreaterThan(moved, allreduce.count / 2, "training should move most parameters")
+            let shm = try finalParams(ranks: ranks, ["--comm", "reduce-scatter"], expect: "shared memory, 1 node")
+            // Two ranks: a + b is the same both ways. More: MPI's order may differ from ours.
+            assertClose(shm, allreduce, bitwise: ranks == 2, "W=\(ranks) reduce-scatter vs allreduce")
+        }
+    }
+
+    func testOverlappedBucketsMatchUnbucketed() throws {
+        // --bucket-mb 0.001 (262 floats) splits the 784-37-10 MLP into two buckets.
+        let reference = try finalParams(ranks: 3, ["--comm", "allreduce", "--no-overlap"])
+        let shm = try finalParams(ranks: 3, ["--comm", "reduce-scatter", "--bucket-mb", "0.001"], expect: "2 buckets overlapped")
+        assertClose(shm, reference, bitwise: false, "W=3 reduce-scatter overlapped")
+        let mpi = try finalParams(ranks: 3, ["--comm", "allreduce", "--bucket-mb", "0.001"], expect: "MPI_Iallreduce per bucket, 2 buckets")
+        assertClose(mpi, reference, bitwise: false, "W=3 allreduce overlapped")
+    }
+
+    func testHierarchicalOverTCPMatchesFlat() throws {
+        // 2+2: equal nodes (column reduce-scatter); 2+1: unequal (node-leader allreduce); 1+1: one rank per node.
+        let cases: [(ranks: Int, perNode: Int, plan: String)] = [
+            (4, 2, "shared memory in 2 nodes of 2"), (3, 2, "2 nodes of unequal size"), (2, 1, "2 nodes of 1")]
+        for c in cases {
+            let flat = try finalParams(ranks: c.ranks, ["--comm", "reduce-scatter"])
+            let nodes = try finalParams(ranks: c.ranks, ["--comm", "reduce-scatter"], prefix: fakeNodes(perNode: c.perNode),
+                                        expect: c.plan)
+            assertClose(nodes, flat, bitwise: false, "W=\(c.ranks) in nodes of \(c.perNode) vs one node")
+        }
+    }
+
+    func testSummaryReportsCommunicationTimes() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let metrics = dir.appendingPathComponent("m.jsonl")
+        let r = try Launcher.run(ranks: 2, common + ["--bucket-mb", "0.001", "--metrics", metrics.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("ms total,"), r.stdout)
+        let summary = try Launcher.readMetrics(metrics).first { $0["event"] as? String == "summary" }
+        let steps = try XCTUnwrap(summary?["step_seconds"] as? [String: Any])
+        for key in ["compute", "combine", "update", "gather", "comm_total", "comm_exposed"] {
+            XCTAssertNotNil(steps[key] as? Double, "step_seconds.\(key) missing: \(steps)")
+        }
+        let total = try XCTUnwrap(steps["comm_total"] as? Double), exposed = try XCTUnwrap(steps["comm_exposed"] as? Double)
+        XCTAssertGreaterThan(total, 0)
+        XCTAssertLessThanOrEqual(exposed, total * 1.0001 + 1e-6)
+    }
+
+    func testBenchCommJSONRows() throws {
+        let r = try Launcher.run(ranks: 2, ["bench", "comm", "--mib", "1", "--repeats", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try r.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+        XCTAssertEqual(rows.map { $0["op"] as? String },
+                       ["mpi-allreduce", "mpi-reduce-scatter-allgather", "reduce-scatter-allgather"])
+        for row in rows {
+            XCTAssertEqual(Set(row.keys), ["op", "mib", "ranks", "ms", "wire_bytes"])
+            XCTAssertEqual(row["mib"] as? Int, 1)
+            XCTAssertEqual(row["ranks"] as? Int, 2)
+            XCTAssertGreaterThan(row["ms"] as? Double ?? 0, 0)
+            XCTAssertEqual(row["wire_bytes"] as? Int, 1 << 20)   // 2(W-1)/W * 1 MiB
+        }
+    }
+
+    func testBadCommFlagIsOneLine() throws {
+        let r = try Launcher.run(ranks: nil, ["--comm", "ring"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--comm"), r.stderr)
+        let bucket = try Launcher.run(ranks: nil, ["--bucket-mb", "0"])
+        XCTAssertNotEqual(bucket.status, 0)
+        XCTAssertTrue(bucket.stderr.contains("--bucket-mb must be > 0"), bucket.stderr)
+    }
+}
