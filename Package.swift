@@ -46,11 +46,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "LionEngineTests", dependencies: ["LionEngine"]),
+        .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "DeterministicRandom"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
     ],
     swiftLanguageModes: [.v5]

@@ -21,27 +21,13 @@ public func scaleAndSumSquares(_ g: UnsafeMutablePointer<Float>, count: Int, sca
 }
 
 /// One chunk of `scaleAndSumSquares`, single-threaded.
+/// The one-source case of `sumScaleAndSumSquaresChunk`, in place.
 @inlinable
 public func scaleAndSumSquaresChunk(_ g: UnsafeMutablePointer<Float>, count: Int, scale: Float) -> Double {
-    var lo = SIMD4<Double>(repeating: 0), hi = SIMD4<Double>(repeating: 0)
-    var i = 0
-    while i + 8 <= count {
-        let v = load8(g, i) * scale
-        store8(v, g, i)
-        let a = SIMD4<Double>(v.lowHalf), b = SIMD4<Double>(v.highHalf)
-        lo += a * a
-        hi += b * b
-        i += 8
+    withUnsafePointer(to: UnsafePointer(g)) { source in
+        sumScaleAndSumSquaresChunk(UnsafeBufferPointer(start: source, count: 1), offset: 0,
+                                   into: g, count: count, scale: scale)
     }
-    var tail = 0.0
-    while i < count {
-        let v = g[i] * scale
-        g[i] = v
-        tail += Double(v) * Double(v)
-        i += 1
-    }
-    let s = lo + hi
-    return ((s[0] + s[1]) + (s[2] + s[3])) + tail
 }
 
 /// Clip factor for global-norm clipping: `min(1, maxNorm / (norm + 1e-6))`; `maxNorm <= 0`

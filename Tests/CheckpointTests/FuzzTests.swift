@@ -1,4 +1,5 @@
 @testable import Checkpoint
+import DeterministicRandom
 import XCTest
 
 /// Many mutated headers fed to the reader: none may crash, hang, read out of bounds or
@@ -19,14 +20,8 @@ final class FuzzTests: XCTestCase {
     }
 
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var state: SplitMix64
+        mutating func next() -> UInt64 { state.next() }
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
     }
 
@@ -71,7 +66,7 @@ final class FuzzTests: XCTestCase {
     func testMutatedHeadersAreRefused() throws {
         let (original, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12], optimizer: .adamw), step: 99, blockSize: 4096)
         let headerBytes = Array(file.prefix(original.headerBytes))
-        var rng = Rng(state: 2024)
+        var rng = Rng(state: SplitMix64(seed: 2024))
         var refused = [CheckpointError.Kind: Int](), acceptedResealed = 0
         let rounds = 20_000
         for round in 0..<rounds {
