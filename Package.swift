@@ -5,6 +5,7 @@ import PackageDescription
 //   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
 //                               -> Model -> COpenBLAS
 //                               -> FashionData -> CZlib
+//                               -> Report (sweep results + HTML report; no MPI)
 let package = Package(
     name: "lion-dist",
     products: [
@@ -31,10 +32,13 @@ let package = Package(
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Report"]),
+        // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
+        .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "LionEngine",
+            "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,6 +46,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ],
     swiftLanguageModes: [.v5]
 )
