@@ -41,7 +41,7 @@ struct SweepCommand: ParsableCommand {
     var adamwWds: String?
 
     @Option(help: "Passes over the training set in every run.")
-    var epochs: Int = 10
+    var epochs: Int = 5
 
     @Option(help: "Hidden layer widths, comma-separated.")
     var hidden: String = "256,128"
@@ -77,8 +77,8 @@ struct SweepCommand: ParsableCommand {
     var out: String
 
     enum Grid {
-        static let lion = (lrs: "1e-4,3e-4,1e-3,3e-3", wds: "0.1,1,10")
-        static let adamw = (lrs: "1e-3,3e-3,1e-2,3e-2", wds: "0.01,0.1,1")
+        static let lion = (lrs: "1e-4,3e-4,1e-3", wds: "0.1,1,10")
+        static let adamw = (lrs: "1e-3,3e-3,1e-2", wds: "0.01,0.1,1")
     }
 
     func validate() throws {
@@ -154,8 +154,9 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sweep = Sweep(cells: try cells(), outDirectory: out,
-                          command: CommandLine.arguments.joined(separator: " "),
+        // The command as a user would type it: lion-dist, not the binary's path.
+        let command = (["lion-dist"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let sweep = Sweep(cells: try cells(), outDirectory: out, command: command,
                           warmupFraction: warmupSteps == nil ? 0.05 : nil)
         try withMPI { comm in try sweep.run(comm: comm) }
     }
