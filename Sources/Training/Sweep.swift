@@ -56,7 +56,9 @@ public struct Sweep {
     /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
     public func run(comm: Communicator) throws {
         let isRoot = comm.rank == 0
-        try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: 60_000)
+        try comm.agree {
+            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: 60_000)
+        }
         let data = try comm.agree { try FashionMNIST.load(directory: cells.first?.dataDirectory ?? FashionMNIST.defaultDirectory) }
         let planned = cells.map { withWarmup($0, datasetSize: data.train.count) }
 
