@@ -18,6 +18,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Global batch for the lr x wd heatmaps (default: the batch size with the most runs, the middle one on a tie).")
     var heatmapBatch: Int?
 
+    @Option(help: "Also write the best-run and grid-spread tables as Markdown to this file.")
+    var markdown: String?
+
     @Option(help: "The page's title.")
     var title: String = "Lion vs AdamW: large-batch study"
 
@@ -35,6 +38,11 @@ struct ReportCommand: ParsableCommand {
         let html = HTMLReport(records: records, title: title, heatmapBatch: heatmapBatch).html()
         do { try html.write(toFile: output, atomically: true, encoding: .utf8) } catch {
             throw ValidationError("-o \(output): cannot write (\(error.localizedDescription)); choose a writable path")
+        }
+        if let markdown {
+            do { try MarkdownSummary.text(records).write(toFile: markdown, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("--markdown \(markdown): cannot write (\(error.localizedDescription)); choose a writable path")
+            }
         }
         print("report: \(records.count) runs -> \(output)")
     }

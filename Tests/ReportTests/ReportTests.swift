@@ -131,6 +131,13 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<td>+2.00</td>"), html)
     }
 
+    func testMarkdownTableHasOneRowPerBatchAndTheSpreads() {
+        let md = MarkdownSummary.text(Fixture.study)
+        XCTAssertTrue(md.contains("| 16384 | 9 | **86.00%** | 3e-4, 0.1 | 84.00% | 1e-3, 0.01 | +2.00 |"), md)
+        // Lion's grid: 0.5 points between the penalized lr and the best.
+        XCTAssertTrue(md.contains("| 1024 | 0.50 (4 runs) | 0.50 (4 runs) |"), md)
+    }
+
     func testEscapesText() {
         XCTAssertEqual(SVG.escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;")
     }
