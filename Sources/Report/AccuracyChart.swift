@@ -24,7 +24,10 @@ enum AccuracyChart {
                              xTitle: "global batch size (samples per step, log scale)",
                              y: y, yTicks: Axis.niceTicks(lo: ylo, hi: yhi).map { ($0, String(format: "%g", $0)) },
                              yTitle: "test accuracy after last epoch (%)")
-        for (k, o) in study.optimizers.enumerated() {
+        // At each batch the higher point is labelled above and the others below, so labels do not collide.
+        var top: [Int: Double] = [:]
+        for pts in points.values { for p in pts { top[p.batch] = max(top[p.batch] ?? -1, p.run.testAccuracy) } }
+        for o in study.optimizers {
             guard let pts = points[o], !pts.isEmpty else { continue }
             let color = Palette.color(o)
             body.append(SVG.polyline(pts.map { (x.map(Double($0.batch)), y.map($0.run.testAccuracy * 100)) }, stroke: color, width: 2.5))
@@ -32,8 +35,8 @@ enum AccuracyChart {
                 let px = x.map(Double(p.batch)), py = y.map(p.run.testAccuracy * 100)
                 let tip = "\(Palette.name(o)) batch \(p.batch): \(Label.percent(p.run.testAccuracy, digits: 2)) (lr \(Label.sci(p.run.lr)), wd \(Label.sci(p.run.weightDecay)))"
                 body.append(SVG.circle(x: px, y: py, r: 5, fill: color, tip: tip))
-                // Labels above for the first optimizer, below for the second, so they do not collide.
-                body.append(SVG.text(String(format: "%.1f", p.run.testAccuracy * 100), x: px, y: k % 2 == 0 ? py - 10 : py + 19,
+                let above = p.run.testAccuracy >= (top[p.batch] ?? 0)
+                body.append(SVG.text(String(format: "%.1f", p.run.testAccuracy * 100), x: px, y: above ? py - 10 : py + 19,
                                      size: 11, weight: "bold", fill: color))
             }
         }

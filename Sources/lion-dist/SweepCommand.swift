@@ -77,8 +77,8 @@ struct SweepCommand: ParsableCommand {
     var out: String
 
     enum Grid {
-        static let lion = (lrs: "1e-4,3e-4,1e-3,3e-3", wds: "0.1,1,10")
-        static let adamw = (lrs: "1e-3,3e-3,1e-2,3e-2", wds: "0.01,0.1,1")
+        static let lion = (lrs: "1e-4,3e-4,1e-3,3e-3,1e-2", wds: "0.1,1,10")
+        static let adamw = (lrs: "3e-4,1e-3,3e-3,1e-2,3e-2", wds: "0.01,0.1,1")
     }
 
     func validate() throws {
