@@ -29,13 +29,13 @@ public enum MarkdownSummary {
             lines.append(row)
         }
         lines.append("")
-        lines.append("| global batch | " + opts.map { "\(Palette.name($0)) grid spread (best - worst, points)" }.joined(separator: " | ") + " |")
+        lines.append("| global batch | " + opts.map { "\(Palette.name($0)): spread (best - worst, points); runs within 1 point of its best" }.joined(separator: " | ") + " |")
         lines.append("| ---: |" + String(repeating: " ---: |", count: opts.count))
         for b in study.batches {
             let spreads = opts.map { o -> String in
                 let accs = study.runs(o, batch: b).map { $0.testAccuracy * 100 }.filter(\.isFinite)
                 guard let hi = accs.max(), let lo = accs.min() else { return "-" }
-                return String(format: "%.2f (%d runs)", hi - lo, accs.count)
+                return String(format: "%.2f; %d of %d", hi - lo, accs.filter { $0 >= hi - 1 }.count, accs.count)
             }
             lines.append("| \(b) | " + spreads.joined(separator: " | ") + " |")
         }

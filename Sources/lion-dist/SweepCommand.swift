@@ -14,7 +14,7 @@ struct SweepCommand: ParsableCommand {
         Each cell is a fresh model trained from the same seed on the same data, inside this MPI job \
         (no new processes). Cells already in DIR/results.jsonl are skipped, so a restarted sweep \
         resumes where it stopped. Then: lion-dist report DIR -o report.html
-        Default grids (Lion's lr 10x below AdamW's, its wd 10x above, the same lr*wd):
+        Default grids (Lion's lr grid 3x below AdamW's, its wd grid 10x above; lrs hold at --base-batch):
           lion  lr \(Grid.lion.lrs)  wd \(Grid.lion.wds)
           adamw lr \(Grid.adamw.lrs)  wd \(Grid.adamw.wds)
         """)

@@ -135,7 +135,7 @@ final class HTMLReportTests: XCTestCase {
         let md = MarkdownSummary.text(Fixture.study)
         XCTAssertTrue(md.contains("| 16384 | 9 | **86.00%** | 3e-4, 0.1 | 84.00% | 1e-3, 0.01 | +2.00 |"), md)
         // Lion's grid: 0.5 points between the penalized lr and the best.
-        XCTAssertTrue(md.contains("| 1024 | 0.50 (4 runs) | 0.50 (4 runs) |"), md)
+        XCTAssertTrue(md.contains("| 1024 | 0.50; 4 of 4 | 0.50; 4 of 4 |"), md)
     }
 
     func testEscapesText() {
