@@ -15,7 +15,9 @@ enum HeatmapChart {
         }
         let runs = study.records.filter { $0.globalBatch == batch }
         let accs = runs.map { $0.testAccuracy * 100 }.filter(\.isFinite)
-        let lo = accs.min() ?? 0, hi = accs.max() ?? 1
+        // The scale spans at most the 10 points below the best cell, so one diverged run does not
+        // wash out the differences that matter; cells below the floor get its colour.
+        let hi = accs.max() ?? 1, lo = max(accs.min() ?? 0, hi - 10), clipped = (accs.min() ?? 0) < lo
         var body: [String] = []
         for (k, o) in optimizers.enumerated() {
             let mine = runs.filter { $0.optimizer == o }
@@ -61,7 +63,7 @@ enum HeatmapChart {
             body.append(SVG.rect(x: barLeft + Double(i) * barWidth / 30, y: barTop, w: barWidth / 30 + 0.5, h: 12,
                                  fill: Palette.ramp(Double(i) / 29)))
         }
-        body.append(SVG.text(String(format: "%.1f%%", lo), x: barLeft, y: barTop + 26, anchor: "start", size: 11))
+        body.append(SVG.text(String(format: "%@%.1f%%", clipped ? "≤ " : "", lo), x: barLeft, y: barTop + 26, anchor: "start", size: 11))
         body.append(SVG.text(String(format: "%.1f%%", hi), x: barLeft + barWidth, y: barTop + 26, anchor: "end", size: 11))
         body.append(SVG.text("test accuracy after last epoch (one scale for both panels)", x: barLeft + barWidth + 12, y: barTop + 10,
                              anchor: "start", size: 11, fill: "#444"))
