@@ -6,6 +6,7 @@ import PackageDescription
 //                               -> Model -> COpenBLAS
 //                               -> FashionData -> CZlib
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
+//                               -> Report (sweep results + HTML report; no MPI)
 let package = Package(
     name: "lion-dist",
     products: [
@@ -38,11 +39,14 @@ let package = Package(
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
+        .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "LionEngine",
             "Checkpoint",
+            "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -52,6 +56,7 @@ let package = Package(
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "DeterministicRandom"]),
         .testTarget(name: "MultiRankTests", dependencies: []),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ],
     swiftLanguageModes: [.v5]
 )

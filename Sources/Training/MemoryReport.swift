@@ -28,6 +28,12 @@ enum MemoryReport {
         return 0
     }
 
+    /// Resets VmHWM to the current RSS (Linux >= 4.0: "5" into /proc/self/clear_refs), so the
+    /// next run of a sweep reports its own peak. Harmless where unsupported.
+    static func resetPeakRSS() {
+        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+    }
+
     /// Gathers every rank's row (collective: all ranks call it).
     static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
         let hostWidth = 64

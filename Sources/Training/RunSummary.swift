@@ -18,8 +18,11 @@ public struct RunSummary: Sendable {
     public let compute: Double
     public let timings: StepTimings
     public let ranks: [RankMemory]
+    public let threadsPerRank: Int
+    /// One record per epoch run, in order (the last may be partial under `maxSteps`).
+    public let perEpoch: [EpochRecord]
 
-    var json: [(String, JSON)] {
+    public var json: [(String, JSON)] {
         [("world_size", .int(worldSize)), ("optimizer", .string(optimizer)), ("params", .int(params)),
          ("test_accuracy", .number(testAccuracy)), ("seconds", .number(seconds)),
          ("samples_per_s", .number(samplesPerSecond)),
@@ -30,6 +33,23 @@ public struct RunSummary: Sendable {
          ("step_seconds", .object([("compute", .number(compute)), ("combine", .number(timings.combine)),
                                    ("update", .number(timings.update)), ("gather", .number(timings.gather)),
                                    ("comm_total", .number(timings.commTotal)),
-                                   ("comm_exposed", .number(timings.commExposed))]))]
+                                   ("comm_exposed", .number(timings.commExposed))])),
+         ("threads_per_rank", .int(threadsPerRank)),
+         ("per_epoch", .array(perEpoch.map(\.json)))]
+    }
+}
+
+/// Test metrics after one epoch (the `epoch` event of `--metrics`, kept in the summary too).
+public struct EpochRecord: Sendable {
+    /// 1-based.
+    public let epoch: Int
+    public let trainLoss: Double
+    public let testLoss: Double
+    public let testAccuracy: Double
+    public let seconds: Double
+
+    var json: JSON {
+        .object([("epoch", .int(epoch)), ("train_loss", .number(trainLoss)), ("test_loss", .number(testLoss)),
+                 ("test_accuracy", .number(testAccuracy)), ("seconds", .number(seconds))])
     }
 }

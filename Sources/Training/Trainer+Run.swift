@@ -18,6 +18,7 @@ extension Trainer {
         var lastTrainLoss = Double.nan
         let started = MPIRuntime.time()
         var trainSeconds = 0.0
+        var records: [EpochRecord] = []
 
         epochs: for epoch in start.epoch..<config.epochs {
             let epochStart = MPIRuntime.time()
@@ -44,6 +45,8 @@ extension Trainer {
             lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
             test = try evaluate()
             let seconds = MPIRuntime.time() - epochStart
+            records.append(EpochRecord(epoch: epoch + 1, trainLoss: lastTrainLoss, testLoss: test.loss,
+                                       testAccuracy: test.accuracy, seconds: seconds))
             if isRoot {
                 print(String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.2f%%  (%@)",
                              epoch + 1, config.epochs, lastTrainLoss, test.loss, test.accuracy * 100, Format.duration(seconds)))
@@ -71,7 +74,8 @@ extension Trainer {
             params: model.parameterCount, globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
             testAccuracy: test.accuracy, testLoss: test.loss, finalTrainLoss: lastTrainLoss, seconds: seconds,
             samplesPerSecond: Double(ran * config.globalBatch) / max(trainSeconds, 1e-9),
-            compute: stats.compute / n, timings: mean, ranks: ranks)
+            compute: stats.compute / n, timings: mean, ranks: ranks,
+            threadsPerRank: threads, perEpoch: records)
         if let path = config.saveParamsPath {
             try comm.agree { if isRoot { try saveParams(to: path) } }
         }

@@ -24,13 +24,21 @@ public final class Trainer {
     let log: MetricsLog
     var isRoot: Bool { comm.rank == 0 }
 
-    /// Sets up a run: checks the batch against the world size, sizes threads from the affinity
-    /// mask, loads the data (every rank agrees on failure), initializes the model identically
-    /// on every rank. Collective: every rank calls it.
-    public init(config: TrainConfig, comm: Communicator) throws {
+    /// Sets up a run: checks the batch against the world size, loads the data (every rank
+    /// agrees on failure), then `init(config:comm:data:)`. Collective: every rank calls it.
+    public convenience init(config: TrainConfig, comm: Communicator) throws {
+        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: 60_000) }
+        let data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
+        try self.init(config: config, comm: comm, data: data)
+    }
+
+    /// Sets up a run on data already loaded (a sweep loads it once for many runs): checks the
+    /// batch against the world size, sizes threads from the affinity mask, initializes the
+    /// model identically on every rank. Collective: every rank calls it.
+    public init(config: TrainConfig, comm: Communicator, data: FashionMNIST) throws {
         self.config = config
         self.comm = comm
-        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: 60_000) }
+        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: data.train.count) }
 
         let node = try comm.splitByNode()
         let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
@@ -40,7 +48,7 @@ public final class Trainer {
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
 
-        data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
+        self.data = data
         model = MLP(inputs: data.train.rows * data.train.cols, hidden: config.hidden, classes: 10)
         layout = ShardLayout(count: model.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) },

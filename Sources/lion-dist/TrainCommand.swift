@@ -28,8 +28,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "lion or adamw.")
     var optimizer: OptimizerKind = .lion
 
-    @Option(help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count).")
-    var batchSize: Int = 256
+    @Option(help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count; default 256).")
+    var batchSize: Int?
+
+    @OptionGroup(title: "Batch scaling")
+    var batching: BatchOptions
 
     @Option(help: "Passes over the 60,000 training images.")
     var epochs: Int = 10
@@ -99,7 +102,10 @@ struct TrainCommand: ParsableCommand {
     var overlap = true
 
     func validate() throws {
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if batchSize != nil && batching.batchPerRank != nil {
+            throw ValidationError("--batch-size and --batch-per-rank both set the batch; pass one of them")
+        }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if (try? hiddenWidths()) == nil {
             throw ValidationError("--hidden must be positive widths separated by commas (e.g. 1024,512), got '\(hidden)'")
@@ -116,7 +122,9 @@ struct TrainCommand: ParsableCommand {
         if minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
     }
 
-    func hiddenWidths() throws -> [Int] {
+    func hiddenWidths() throws -> [Int] { try TrainCommand.parseWidths(hidden) }
+
+    static func parseWidths(_ hidden: String) throws -> [Int] {
         let widths = hidden.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("bad --hidden") }
         return widths.map { $0! }
@@ -137,7 +145,7 @@ struct TrainCommand: ParsableCommand {
         var c = TrainConfig(dataDirectory: dataDir)
         c.hidden = try hiddenWidths()
         c.epochs = epochs
-        c.globalBatch = batchSize
+        c.globalBatch = batchSize ?? 256
         c.optimizer = optimizerConfig()
         c.schedule = schedule
         c.warmupSteps = warmupSteps
@@ -157,8 +165,11 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let config = try trainConfig()
+        let parsed = try trainConfig()
         try withMPI { comm in
+            var config = parsed
+            config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
+                              scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             _ = try Trainer(config: config, comm: comm).run()
         }
     }

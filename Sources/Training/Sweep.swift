@@ -1,0 +1,159 @@
+import Collectives
+import FashionData
+import Foundation
+import Report
+
+/// `lion-dist sweep`: many full training runs inside one MPI job. The data is loaded once;
+/// each cell is a fresh `Trainer` on it. Rank 0 appends one JSON line per finished run to
+/// `DIR/results.jsonl` and rewrites `DIR/results.csv`; cells whose key is already in the
+/// JSONL are skipped, so a restarted sweep loses at most the run it was in.
+public struct Sweep {
+    public var cells: [TrainConfig]
+    public var outDirectory: String
+    /// Recorded in every row (the command that reproduces the study).
+    public var command: String
+    /// Warm-up as a fraction of each cell's steps; nil keeps each config's `warmupSteps`.
+    public var warmupFraction: Double?
+
+    public init(cells: [TrainConfig], outDirectory: String, command: String, warmupFraction: Double?) {
+        self.cells = cells
+        self.outDirectory = outDirectory
+        self.command = command
+        self.warmupFraction = warmupFraction
+    }
+
+    var resultsPath: String { outDirectory + "/results.jsonl" }
+    var csvPath: String { outDirectory + "/results.csv" }
+
+    /// The identity of a cell: what changes its result. A restarted sweep skips cells with a row
+    /// of the same key.
+    public static func key(_ c: TrainConfig, worldSize: Int) -> String {
+        var parts = ["\(c.optimizer.kind.rawValue)", "batch=\(c.globalBatch)", "lr=\(c.optimizer.lr)",
+                     "wd=\(c.optimizer.weightDecay)", "epochs=\(c.epochs)", "hidden=\(hiddenText(c))",
+                     "schedule=\(c.schedule.rawValue)", "warmup=\(c.warmupSteps)", "min_lr=\(c.minLR)",
+                     "seed=\(c.seed)", "ranks=\(worldSize)", "state=\(c.optimizer.stateDType.rawValue)"]
+        if let m = c.maxSteps { parts.append("max_steps=\(m)") }
+        return parts.joined(separator: " ")
+    }
+
+    static func hiddenText(_ c: TrainConfig) -> String { c.hidden.map(String.init).joined(separator: ",") }
+
+    /// Every global batch must split over the ranks and fit the data; checked for all cells
+    /// before any run starts. The error names the offending size.
+    public static func checkBatches(_ batches: [Int], worldSize: Int, datasetSize: Int) throws {
+        for b in batches {
+            if b % worldSize != 0 {
+                let lower = b - b % worldSize
+                let choices = lower > 0 ? "\(lower) or \(lower + worldSize)" : "\(worldSize)"
+                throw TrainingError("--batch-sizes: \(b) does not split evenly over \(worldSize) ranks; use \(choices) (a multiple of \(worldSize))")
+            }
+            if b > datasetSize {
+                throw TrainingError("--batch-sizes: \(b) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
+            }
+        }
+    }
+
+    /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
+    public func run(comm: Communicator) throws {
+        let isRoot = comm.rank == 0
+        try comm.agree {
+            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: 60_000)
+        }
+        let data = try comm.agree { try FashionMNIST.load(directory: cells.first?.dataDirectory ?? FashionMNIST.defaultDirectory) }
+        let planned = cells.map { withWarmup($0, datasetSize: data.train.count) }
+
+        // Rank 0 reads what is done; every rank gets the same mask.
+        var records: [SweepRecord] = []
+        let mask: [UInt8] = try comm.agree {
+            guard isRoot else { return [] }
+            try prepareDirectory()
+            records = try SweepRecord.load(path: resultsPath)
+            let done = Set(records.map(\.cell))
+            return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
+        }
+        let doneMask = try comm.allgatherBytes(isRoot ? mask : [UInt8](repeating: 0, count: planned.count))[0]
+        let todo = planned.indices.filter { doneMask[$0] == 0 }
+        if isRoot {
+            print("sweep: \(planned.count) cells, \(planned.count - todo.count) already in \(resultsPath), \(todo.count) to run")
+        }
+
+        let start = Date()
+        for (n, i) in todo.enumerated() {
+            let config = planned[i]
+            let key = Sweep.key(config, worldSize: comm.size)
+            if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
+            MemoryReport.resetPeakRSS()
+            let summary = try Trainer(config: config, comm: comm, data: data).run()
+            try comm.agree {
+                guard isRoot else { return }
+                let line = row(config: config, key: key, summary: summary).text
+                try append(line)
+                if let record = SweepRecord.parse(line: Substring(line)) { records.append(record) }
+                try writeFile(csvPath, SweepCSV.text(records))
+            }
+            if isRoot {
+                let elapsed = Date().timeIntervalSince(start)
+                let eta = elapsed / Double(n + 1) * Double(todo.count - n - 1)
+                print(String(format: "sweep: cell %d/%d done: test accuracy %.2f%% (%@ elapsed, ETA %@)",
+                             n + 1, todo.count, summary.testAccuracy * 100, Format.duration(elapsed), Format.duration(eta)))
+            }
+        }
+        if isRoot { print("sweep: done; \(records.count) runs in \(resultsPath) and \(csvPath)") }
+    }
+
+    /// The cell with its warm-up set from `warmupFraction` (at least one step).
+    func withWarmup(_ c: TrainConfig, datasetSize: Int) -> TrainConfig {
+        guard let warmupFraction else { return c }
+        var c = c
+        let total = Trainer.totalSteps(stepsPerEpoch: datasetSize / c.globalBatch, config: c)
+        c.warmupSteps = max(1, Int((Double(total) * warmupFraction).rounded()))
+        return c
+    }
+
+    /// One JSON line: the cell's configuration, then the run's summary (same keys as `--metrics`).
+    func row(config c: TrainConfig, key: String, summary: RunSummary) -> JSON {
+        let head: [(String, JSON)] = [
+            ("cell", .string(key)), ("optimizer", .string(c.optimizer.kind.rawValue)), ("global_batch", .int(c.globalBatch)),
+            ("world_size", .int(summary.worldSize)), ("lr", .number(Sweep.decimal(c.optimizer.lr))),
+            ("weight_decay", .number(Sweep.decimal(c.optimizer.weightDecay))), ("epochs", .int(c.epochs)),
+            ("hidden", .string(Sweep.hiddenText(c))), ("schedule", .string(c.schedule.rawValue)),
+            ("warmup_steps", .int(c.warmupSteps)), ("min_lr", .number(Sweep.decimal(c.minLR))),
+            ("beta1", .number(Sweep.decimal(c.optimizer.beta1))), ("beta2", .number(Sweep.decimal(c.optimizer.beta2))),
+            ("seed", .int(Int(c.seed))), ("cpus", .int(ProcessInfo.processInfo.activeProcessorCount)),
+            ("command", .string(command)),
+        ]
+        let taken = Set(head.map(\.0))
+        return .object(head + summary.json.filter { !taken.contains($0.0) })
+    }
+
+    /// A Float as the short decimal it was typed as (3e-4, not 0.000300000014).
+    static func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
+
+    func prepareDirectory() throws {
+        do {
+            try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingError("--out \(outDirectory): cannot create the directory (\(error.localizedDescription)); choose a writable path")
+        }
+        if !FileManager.default.fileExists(atPath: resultsPath) {
+            guard FileManager.default.createFile(atPath: resultsPath, contents: nil) else {
+                throw TrainingError("--out \(outDirectory): cannot create results.jsonl there; choose a writable directory")
+            }
+        }
+    }
+
+    func append(_ line: String) throws {
+        guard let handle = FileHandle(forWritingAtPath: resultsPath) else {
+            throw TrainingError("\(resultsPath): cannot open for appending; check that it is writable")
+        }
+        defer { try? handle.close() }
+        handle.seekToEndOfFile()
+        handle.write(Data((line + "\n").utf8))
+    }
+
+    func writeFile(_ path: String, _ text: String) throws {
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw TrainingError("\(path): cannot write (\(error.localizedDescription)); check that it is writable")
+        }
+    }
+}

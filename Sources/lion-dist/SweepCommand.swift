@@ -1,0 +1,179 @@
+import ArgumentParser
+import FashionData
+import Foundation
+import LionEngine
+import Training
+
+/// `lion-dist sweep`: the large-batch study as one command. Every (batch, optimizer, lr, wd)
+/// combination is a full training run inside the current MPI job; results go to DIR.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run every batch x optimizer x lr x wd combination as a full training run; write DIR/results.jsonl and .csv.",
+        discussion: """
+        Each cell is a fresh model trained from the same seed on the same data, inside this MPI job \
+        (no new processes). Cells already in DIR/results.jsonl are skipped, so a restarted sweep \
+        resumes where it stopped. Then: lion-dist report DIR -o report.html
+        Default grids (Lion's lr grid 3x below AdamW's, its wd grid 10x above; lrs hold at --base-batch):
+          lion  lr \(Grid.lion.lrs)  wd \(Grid.lion.wds)
+          adamw lr \(Grid.adamw.lrs)  wd \(Grid.adamw.wds)
+        """)
+
+    @Option(help: "Global batch sizes, comma-separated (each a multiple of the rank count).")
+    var batchSizes: String = "64,256,1024,4096,16384"
+
+    @Option(help: "Optimizers, comma-separated: lion, adamw.")
+    var optimizers: String = "lion,adamw"
+
+    @Option(help: "Learning rates for every optimizer (default: a grid per optimizer, see above).")
+    var lrs: String?
+
+    @Option(help: "Weight decays for every optimizer (default: a grid per optimizer).")
+    var wds: String?
+
+    @Option(help: "Lion's learning rates (overrides --lrs for lion).")
+    var lionLrs: String?
+    @Option(help: "Lion's weight decays (overrides --wds for lion).")
+    var lionWds: String?
+    @Option(help: "AdamW's learning rates (overrides --lrs for adamw).")
+    var adamwLrs: String?
+    @Option(help: "AdamW's weight decays (overrides --wds for adamw).")
+    var adamwWds: String?
+
+    @Option(help: "Passes over the training set in every run.")
+    var epochs: Int = 5
+
+    @Option(help: "Hidden layer widths, comma-separated.")
+    var hidden: String = "256,128"
+
+    @Option(help: "Learning-rate schedule: constant, cosine or rsqrt.")
+    var schedule: ScheduleKind = .cosine
+
+    @Option(help: "Linear warm-up steps for every run (default: 5% of each run's steps, at least 1).")
+    var warmupSteps: Int?
+
+    @Option(help: "Floor of the learning rate schedule.")
+    var minLr: Float = 0
+
+    @OptionGroup(title: "Batch scaling")
+    var scaling: LRScalingOptions
+
+    @Option(help: "Seed for initialization and shuffling (the same for every run).")
+    var seed: UInt64 = 42
+
+    @Option(help: "Directory holding the four Fashion-MNIST .gz files.")
+    var dataDir: String = FashionMNIST.defaultDirectory
+
+    @Option(help: "Threads per rank (default: this rank's share of its affinity mask).")
+    var threads: Int?
+
+    @Option(help: "Stop every run after this many steps (quick looks and tests).")
+    var maxSteps: Int?
+
+    @Option(help: "Seconds between progress lines within a run.")
+    var logInterval: Double = 30
+
+    @Option(help: "Directory for results.jsonl and results.csv (created if missing).")
+    var out: String
+
+    enum Grid {
+        static let lion = (lrs: "1e-4,3e-4,1e-3,3e-3,1e-2", wds: "0.1,1,10")
+        static let adamw = (lrs: "3e-4,1e-3,3e-3,1e-2,3e-2", wds: "0.01,0.1,1")
+    }
+
+    func validate() throws {
+        let batches = try ints(batchSizes, "--batch-sizes")
+        if batches.isEmpty { throw ValidationError("--batch-sizes needs at least one size, e.g. 256,1024") }
+        _ = try kinds()
+        for (name, text) in [("--lrs", lrs), ("--wds", wds), ("--lion-lrs", lionLrs), ("--lion-wds", lionWds),
+                             ("--adamw-lrs", adamwLrs), ("--adamw-wds", adamwWds)] {
+            if let text { _ = try floats(text, name) }
+        }
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        if (try? TrainCommand.parseWidths(hidden)) == nil {
+            throw ValidationError("--hidden must be positive widths separated by commas (e.g. 256,128), got '\(hidden)'")
+        }
+        if let warmupSteps, warmupSteps < 0 { throw ValidationError("--warmup-steps must be >= 0, got \(warmupSteps)") }
+        if !(minLr >= 0) { throw ValidationError("--min-lr must be >= 0, got \(minLr)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
+        for c in try cells() {
+            do { try c.optimizer.validate() } catch { throw ValidationError(String(describing: error)) }
+            if minLr > c.optimizer.lr {
+                throw ValidationError("--min-lr \(minLr) is above \(c.optimizer.kind.rawValue) lr \(c.optimizer.lr); use a floor below every lr")
+            }
+        }
+    }
+
+    func kinds() throws -> [OptimizerKind] {
+        let names = optimizers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let kinds = names.compactMap(OptimizerKind.init(rawValue:))
+        guard !names.isEmpty, kinds.count == names.count else {
+            throw ValidationError("--optimizers must be lion and/or adamw separated by commas, got '\(optimizers)'")
+        }
+        return kinds
+    }
+
+    func grid(_ kind: OptimizerKind) throws -> (lrs: [Float], wds: [Float]) {
+        let defaults = kind == .lion ? Grid.lion : Grid.adamw
+        let lrText = (kind == .lion ? lionLrs : adamwLrs) ?? lrs ?? defaults.lrs
+        let wdText = (kind == .lion ? lionWds : adamwWds) ?? wds ?? defaults.wds
+        return (try floats(lrText, "lrs"), try floats(wdText, "wds"))
+    }
+
+    /// Every cell, batch-major: all of one batch size, then the next.
+    func cells() throws -> [TrainConfig] {
+        var out: [TrainConfig] = []
+        for batch in try ints(batchSizes, "--batch-sizes") {
+            for kind in try kinds() {
+                let (lrGrid, wdGrid) = try grid(kind)
+                for lr in lrGrid {
+                    for wd in wdGrid {
+                        var c = TrainConfig(dataDirectory: dataDir)
+                        c.hidden = try TrainCommand.parseWidths(hidden)
+                        c.epochs = epochs
+                        c.globalBatch = batch
+                        c.optimizer = .defaults(for: kind)
+                        c.optimizer.lr = lr
+                        c.optimizer.weightDecay = wd
+                        c.schedule = schedule
+                        c.warmupSteps = warmupSteps ?? 0
+                        c.minLR = minLr
+                        c.seed = seed
+                        c.threads = threads
+                        c.maxSteps = maxSteps
+                        c.logInterval = logInterval
+                        c.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
+                        out.append(c)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    func run() throws {
+        // The command as a user would type it: lion-dist, not the binary's path.
+        let command = (["lion-dist"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let sweep = Sweep(cells: try cells(), outDirectory: out, command: command,
+                          warmupFraction: warmupSteps == nil ? 0.05 : nil)
+        try withMPI { comm in try sweep.run(comm: comm) }
+    }
+
+    func ints(_ text: String, _ name: String) throws -> [Int] {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw ValidationError("\(name) must be positive integers separated by commas, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+
+    func floats(_ text: String, _ name: String) throws -> [Float] {
+        let values = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 && $0!.isFinite }) else {
+            throw ValidationError("--\(name.hasPrefix("--") ? String(name.dropFirst(2)) : name) must be non-negative numbers separated by commas, got '\(text)'")
+        }
+        return values.map { $0! }
+    }
+}
