@@ -61,6 +61,9 @@ public enum AdamWKernel {
                                   m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                                   count: Int, _ k: AdamWStepConstants, path: KernelPath = .best) {
         switch path {
+        case .avx512:
+            precondition(path.isSupported, "AVX-512 kernels on a CPU without AVX-512F/BW")
+            ck_adamw_fp32_avx512(p, g, m, v, count, k.c)
         case .avx2:
             precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
             ck_adamw_fp32_avx2(p, g, m, v, count, k.c)
@@ -74,6 +77,9 @@ public enum AdamWKernel {
                                   m: UnsafeMutablePointer<UInt16>, v: UnsafeMutablePointer<UInt16>,
                                   count: Int, _ k: AdamWStepConstants, path: KernelPath = .best) {
         switch path {
+        case .avx512:
+            precondition(path.isSupported, "AVX-512 kernels on a CPU without AVX-512F/BW")
+            ck_adamw_bf16_avx512(p, g, m, v, count, k.c)
         case .avx2:
             precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
             ck_adamw_bf16_avx2(p, g, m, v, count, k.c)

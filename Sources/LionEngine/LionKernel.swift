@@ -35,7 +35,7 @@ public enum LionKernel {
                                   m: UnsafeMutablePointer<Float>, count: Int, _ k: LionStepConstants,
                                   path: KernelPath = .best) {
         switch path {
-        case .avx2:
+        case .avx2, .avx512:  // fp32 Lion is memory-bound on one core with AVX2; no AVX-512 version
             precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
             ck_lion_fp32_avx2(p, g, m, count, k.c)
         case .portable:
@@ -48,6 +48,9 @@ public enum LionKernel {
                                   m: UnsafeMutablePointer<UInt16>, count: Int, _ k: LionStepConstants,
                                   path: KernelPath = .best) {
         switch path {
+        case .avx512:
+            precondition(path.isSupported, "AVX-512 kernels on a CPU without AVX-512F/BW")
+            ck_lion_bf16_avx512(p, g, m, count, k.c)
         case .avx2:
             precondition(path.isSupported, "AVX2 kernels on a CPU without AVX2")
             ck_lion_bf16_avx2(p, g, m, count, k.c)

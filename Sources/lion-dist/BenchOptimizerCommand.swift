@@ -32,7 +32,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
         let bench = OptimizerBenchmark(sizes: try Self.parseSizes(elements), threads: try Self.parseThreads(threads),
                                        repeats: repeats)
         if !json {
-            print("kernels: \(KernelPath.best.rawValue) (LION_DIST_KERNELS=portable forces the Swift SIMD path)")
+            print("kernels: \(KernelPath.best.rawValue) (LION_DIST_KERNELS=portable|avx2|avx512 forces a path)")
             print("kernel        elements  threads        ms     GB/s  of-limit")
         }
         bench.run { rows in

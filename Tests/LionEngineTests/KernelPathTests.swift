@@ -1,8 +1,8 @@
 import XCTest
 import LionEngine
 
-/// Every kernel path this CPU supports (`portable` Swift SIMD and, on AVX2 machines, the C
-/// intrinsics in CKernels) against `Reference`, element by element and bit for bit.
+/// Every kernel path this CPU supports (`portable` Swift SIMD and, on AVX2 / AVX-512F+BW
+/// machines, the C intrinsics in CKernels) against `Reference`, element by element and bit for bit.
 final class KernelPathTests: XCTestCase {
     let lengths = [1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 1_000_003]
 
@@ -11,20 +11,57 @@ final class KernelPathTests: XCTestCase {
 
     var paths: [KernelPath] { KernelPath.allCases.filter(\.isSupported) }
 
-    /// The dispatcher picks AVX2 where /proc/cpuinfo lists it, so the tests below cannot
-    /// silently exercise only the fallback.
-    func testFastPathSelectedOnThisCPU() throws {
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
-            throw XCTSkip("no /proc/cpuinfo")
-        }
-        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map {
+    /// The CPU flags /proc/cpuinfo lists, or nil where there is none.
+    func cpuFlags() -> Set<String>? {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        return cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map {
             Set($0.split(separator: ":").last!.split(separator: " ").map(String.init))
         } ?? []
+    }
+
+    /// The dispatcher picks the widest path /proc/cpuinfo lists (AVX-512F+BW, else AVX2), so the
+    /// tests below cannot silently exercise only the fallback.
+    func testFastPathSelectedOnThisCPU() throws {
+        guard let flags = cpuFlags() else { throw XCTSkip("no /proc/cpuinfo") }
+        let hasAVX512 = flags.contains("avx512f") && flags.contains("avx512bw") && flags.contains("avx2")
         XCTAssertEqual(KernelPath.avx2.isSupported, flags.contains("avx2"))
+        XCTAssertEqual(KernelPath.avx512.isSupported, hasAVX512)
         guard flags.contains("avx2") else { throw XCTSkip("CPU without AVX2: only the portable path exists") }
-        XCTAssertEqual(paths, [.portable, .avx2])
+        XCTAssertEqual(paths, hasAVX512 ? [.portable, .avx2, .avx512] : [.portable, .avx2])
         if ProcessInfo.processInfo.environment["LION_DIST_KERNELS"] == nil {
-            XCTAssertEqual(KernelPath.best, .avx2)
+            XCTAssertEqual(KernelPath.best, hasAVX512 ? .avx512 : .avx2)
+        }
+    }
+
+    /// Tails of every length 0...47 on every path (the AVX-512 kernels mask the last n % 16
+    /// lanes; nothing past `count` may be read into the result or written).
+    func testEveryTailLengthAllPaths() {
+        let pad = 5
+        for path in paths {
+            for n in 0...47 {
+                var rng = TestRandom(seed: UInt64(n) &+ 300)
+                let p = rng.floats(n + pad), m = rng.floats(n + pad, scale: 0.01), g = rng.floats(n + pad)
+                let k = lionK()
+                var pp = p, mm = m, pr = p, mr = m
+                var ph = p, mh = m.map(BFloat16.fromFloat), phr = p, mhr = mh
+                LionKernel.updateFP32(params: &pp, grads: g, m: &mm, count: n, k, path: path)
+                LionKernel.updateBF16(params: &ph, grads: g, m: &mh, count: n, k, path: path)
+                pr.withUnsafeMutableBufferPointer { P in mr.withUnsafeMutableBufferPointer { M in
+                    Reference.lionStep(params: P.baseAddress!, grads: g, m: M.baseAddress!, count: n, lr: k.lr,
+                                       beta1: 0.9, beta2: 0.99, weightDecay: 0.1, gradScale: 0.5)
+                } }
+                phr.withUnsafeMutableBufferPointer { P in mhr.withUnsafeMutableBufferPointer { M in
+                    Reference.lionStep(params: P.baseAddress!, grads: g, m: M.baseAddress!, count: n, lr: k.lr,
+                                       beta1: 0.9, beta2: 0.99, weightDecay: 0.1, gradScale: 0.5)
+                } }
+                assertBitEqual(pp, pr, "\(path) n=\(n) lion fp32 p")
+                assertBitEqual(mm, mr, "\(path) n=\(n) lion fp32 m")
+                assertBitEqual(ph, phr, "\(path) n=\(n) lion bf16 p")
+                assertEqual(mh, mhr, "\(path) n=\(n) lion bf16 m")
+                // Past `count` nothing changed.
+                assertBitEqual(Array(pp[n...]), Array(p[n...]), "\(path) n=\(n) p beyond count")
+                assertEqual(Array(mh[n...]), Array(m[n...].map(BFloat16.fromFloat)), "\(path) n=\(n) m beyond count")
+            }
         }
     }
 

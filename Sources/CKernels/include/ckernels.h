@@ -1,4 +1,4 @@
-// AVX2 optimizer kernels for LionEngine, chosen at run time (see LionEngine/KernelPath.swift).
+// AVX2 and AVX-512 optimizer kernels for LionEngine, chosen at run time (see LionEngine/KernelPath.swift).
 // Same per-element operation order as LionEngine's `Reference` (no FMA, true division and sqrt,
 // bf16 rounding to nearest even with NaN -> quiet NaN), so results are bitwise equal to it.
 #ifndef CKERNELS_H
@@ -29,6 +29,16 @@ void ck_lion_fp32_avx2(float *p, const float *g, float *m, ptrdiff_t n, CKLionCo
 void ck_lion_bf16_avx2(float *p, const float *g, uint16_t *m, ptrdiff_t n, CKLionConstants k);
 void ck_adamw_fp32_avx2(float *p, const float *g, float *m, float *v, ptrdiff_t n, CKAdamWConstants k);
 void ck_adamw_bf16_avx2(float *p, const float *g, uint16_t *m, uint16_t *v, ptrdiff_t n, CKAdamWConstants k);
+
+/// 1 when the CPU has AVX-512F and AVX-512BW and the OS saves opmask/ZMM state (XCR0 bits
+/// 1, 2, 5, 6, 7), else 0. Always 0 off x86-64.
+int ck_cpu_has_avx512(void);
+
+// The kernels below require ck_cpu_has_avx512() == 1; n >= 0, any alignment; same results as _avx2.
+// (No Lion fp32 version: the avx512 path uses ck_lion_fp32_avx2, see KernelPath.swift.)
+void ck_lion_bf16_avx512(float *p, const float *g, uint16_t *m, ptrdiff_t n, CKLionConstants k);
+void ck_adamw_fp32_avx512(float *p, const float *g, float *m, float *v, ptrdiff_t n, CKAdamWConstants k);
+void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint16_t *v, ptrdiff_t n, CKAdamWConstants k);
 
 #ifdef __cplusplus
 }
