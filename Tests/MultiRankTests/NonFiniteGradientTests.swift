@@ -7,10 +7,9 @@ final class NonFiniteGradientTests: XCTestCase {
     let common = ["--hidden", "37", "--batch-size", "64", "--log-interval", "1000", "--threads", "1"]
 
     func run(fault: String?, maxSteps: Int, params: URL, metrics: URL) throws -> Launcher.Result {
-        if let fault { setenv("LION_DIST_FAULT_NAN", fault, 1) } else { unsetenv("LION_DIST_FAULT_NAN") }
-        defer { unsetenv("LION_DIST_FAULT_NAN") }
-        return try Launcher.run(ranks: 2, common + ["--max-steps", "\(maxSteps)", "--save-params", params.path,
-                                                    "--metrics", metrics.path])
+        try Launcher.run(ranks: 2, common + ["--max-steps", "\(maxSteps)", "--save-params", params.path,
+                                             "--metrics", metrics.path],
+                         env: fault.map { ["LION_DIST_FAULT_NAN": $0] } ?? [:])
     }
 
     func testOneBadStepIsSkippedOnEveryRank() throws {
