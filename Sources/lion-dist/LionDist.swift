@@ -38,11 +38,13 @@ struct LionDist: ParsableCommand {
     /// Prints an error once (rank 0 of the launcher) and returns the exit code every rank uses.
     static func report(_ error: Error) -> Int32 {
         let code = exitCode(for: error)
-        if ProcessEnv.launcherRank == 0 {
+        let text = message(for: error)
+        // A bare ExitCode carries no message: the command already said what went wrong.
+        if ProcessEnv.launcherRank == 0 && !(error is ExitCode && text.isEmpty) {
             if code == .success {
                 print(fullMessage(for: error))   // --help, --version
             } else {
-                FileHandle.standardError.write("error: \(message(for: error)) (see 'lion-dist --help')")
+                FileHandle.standardError.write("error: \(text) (see 'lion-dist --help')")
             }
         }
         return code.rawValue

@@ -68,4 +68,12 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, r.stderr)
         XCTAssertTrue(lines[0].contains("--metrics"), lines[0])
     }
+
+    func testInspectOfAMissingFileSaysSoOnce() throws {
+        let r = try Launcher.run(ranks: nil, ["inspect", "/nonexistent/ckpt-00000001.lion"])
+        XCTAssertNotEqual(r.status, 0)
+        let lines = ourLines(r)
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.contains("/nonexistent/ckpt-00000001.lion") ?? false, r.stderr)
+    }
 }
