@@ -41,23 +41,14 @@ public struct Sweep {
     /// Every global batch must split over the ranks and fit the data; checked for all cells
     /// before any run starts. The error names the offending size.
     public static func checkBatches(_ batches: [Int], worldSize: Int, datasetSize: Int) throws {
-        for b in batches {
-            if b % worldSize != 0 {
-                let lower = b - b % worldSize
-                let choices = lower > 0 ? "\(lower) or \(lower + worldSize)" : "\(worldSize)"
-                throw TrainingError("--batch-sizes: \(b) does not split evenly over \(worldSize) ranks; use \(choices) (a multiple of \(worldSize))")
-            }
-            if b > datasetSize {
-                throw TrainingError("--batch-sizes: \(b) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
-            }
-        }
+        for b in batches { try TrainConfig.checkBatch(b, worldSize: worldSize, datasetSize: datasetSize, flag: "--batch-sizes:") }
     }
 
     /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
     public func run(comm: Communicator) throws {
         let isRoot = comm.rank == 0
         try comm.agree {
-            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: 60_000)
+            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: FashionMNIST.trainCount)
         }
         let data = try comm.agree { try FashionMNIST.load(directory: cells.first?.dataDirectory ?? FashionMNIST.defaultDirectory) }
         let planned = cells.map { withWarmup($0, datasetSize: data.train.count) }
@@ -83,7 +74,8 @@ public struct Sweep {
             let key = Sweep.key(config, worldSize: comm.size)
             if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
             MemoryReport.resetPeakRSS()
-            let summary = try Trainer(config: config, comm: comm, data: data).run()
+            let workload = try WorkloadFactory.mlp(config: config, data: data, comm: comm)
+            let summary = try Trainer(config: config, comm: comm, workload: workload).run()
             try comm.agree {
                 guard isRoot else { return }
                 let line = row(config: config, key: key, summary: summary).text
@@ -105,7 +97,7 @@ public struct Sweep {
     func withWarmup(_ c: TrainConfig, datasetSize: Int) -> TrainConfig {
         guard let warmupFraction else { return c }
         var c = c
-        let total = Trainer.totalSteps(stepsPerEpoch: datasetSize / c.globalBatch, config: c)
+        let total = Trainer.totalSteps(stepsPerPeriod: datasetSize / c.globalBatch, periods: c.epochs, config: c)
         c.warmupSteps = max(1, Int((Double(total) * warmupFraction).rounded()))
         return c
     }

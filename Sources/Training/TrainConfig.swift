@@ -35,16 +35,17 @@ public struct TrainConfig: Sendable {
         self.dataDirectory = dataDirectory
     }
 
-    /// The global batch must split evenly over the ranks: the error names the nearest sizes that do.
-    public static func checkBatch(_ batch: Int, worldSize: Int, datasetSize: Int) throws {
+    /// The global batch must split evenly over the ranks (the error names the nearest sizes that
+    /// do) and, where the data has a size, fit in it. `flag` names the batch in the message.
+    public static func checkBatch(_ batch: Int, worldSize: Int, datasetSize: Int? = nil, flag: String = "--batch-size") throws {
         if batch % worldSize != 0 {
             let lower = batch - batch % worldSize
             let upper = lower + worldSize
             let choices = lower > 0 ? "\(lower) or \(upper)" : "\(upper)"
-            throw TrainingError("--batch-size \(batch) does not split evenly over \(worldSize) ranks; use \(choices) (a multiple of \(worldSize))")
+            throw TrainingError("\(flag) \(batch) does not split evenly over \(worldSize) ranks; use \(choices) (a multiple of \(worldSize))")
         }
-        if batch > datasetSize {
-            throw TrainingError("--batch-size \(batch) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
+        if let datasetSize, batch > datasetSize {
+            throw TrainingError("\(flag) \(batch) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
         }
     }
 }
