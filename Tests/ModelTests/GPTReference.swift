@@ -125,6 +125,10 @@ struct TestRandom {
     mutating func tokens(_ n: Int, below v: Int) -> [UInt16] {
         (0..<n).map { _ in UInt16(rng.next(below: v)) }
     }
+    static func tokens(seed: UInt64, _ n: Int, below v: Int) -> [UInt16] {
+        var r = TestRandom(seed: seed)
+        return r.tokens(n, below: v)
+    }
 }
 
 /// Central differences of a Double function at `x` (a Float point, evaluated exactly in Double),
@@ -135,13 +139,13 @@ struct TestRandom {
 /// a few ulps (2^-24 ~ 6e-8) per accumulated term: |analytic - numeric| <= atol + rtol |numeric|
 /// with rtol 1e-4 and atol chosen per test from the scale of the gradient.
 func assertGradient(_ name: String, at x: [Float], analytic: [Float], atol: Double, rtol: Double = 1e-4,
-                    h: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line,
+                    h: Double = 1e-5, only: [Int]? = nil, file: StaticString = #filePath, line: UInt = #line,
                     _ f: ([Double]) -> Double) -> Double {
     precondition(x.count == analytic.count)
     var point = x.map(Double.init)
     var worst = 0.0
     var failures = 0
-    for i in 0..<point.count {
+    for i in only ?? Array(0..<point.count) {
         let saved = point[i]
         point[i] = saved + h
         let plus = f(point)
@@ -159,7 +163,7 @@ func assertGradient(_ name: String, at x: [Float], analytic: [Float], atol: Doub
             }
         }
     }
-    XCTAssertEqual(failures, 0, "\(name): \(failures) of \(point.count) elements off", file: file, line: line)
+    XCTAssertEqual(failures, 0, "\(name): \(failures) of \((only ?? Array(0..<point.count)).count) elements off", file: file, line: line)
     XCTAssertGreaterThan(analytic.map { abs($0) }.max() ?? 0, Float(100 * atol), "\(name): gradient is not trivially small", file: file, line: line)
     return worst
 }
