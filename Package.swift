@@ -42,7 +42,7 @@ let package = Package(
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [

@@ -97,7 +97,7 @@ public struct Sweep {
     func withWarmup(_ c: TrainConfig, datasetSize: Int) -> TrainConfig {
         guard let warmupFraction else { return c }
         var c = c
-        let total = Trainer.totalSteps(stepsPerPeriod: datasetSize / c.globalBatch, periods: c.epochs, config: c)
+        let total = Trainer.totalSteps(workloadSteps: datasetSize / c.globalBatch * c.epochs, config: c)
         c.warmupSteps = max(1, Int((Double(total) * warmupFraction).rounded()))
         return c
     }

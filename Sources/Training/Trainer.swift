@@ -50,7 +50,7 @@ public final class Trainer {
                                    groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
                                                           paddedCount: layout.paddedCount))
         workload.initialize(sharded.combiner.params, seed: config.seed)
-        let total = Trainer.totalSteps(stepsPerPeriod: workload.stepsPerPeriod, periods: workload.periods, config: config)
+        let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
@@ -78,11 +78,11 @@ public final class Trainer {
     var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
     var grads: UnsafeMutablePointer<Float> { sharded.combiner.grads }
 
-    var totalSteps: Int { Trainer.totalSteps(stepsPerPeriod: workload.stepsPerPeriod, periods: workload.periods, config: config) }
+    var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
-    static func totalSteps(stepsPerPeriod: Int, periods: Int, config: TrainConfig) -> Int {
-        let full = stepsPerPeriod * periods
-        return config.maxSteps.map { min($0, full) } ?? full
+    /// The workload's steps, cut by `--max-steps`.
+    static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {
+        config.maxSteps.map { min($0, workloadSteps) } ?? workloadSteps
     }
 
     /// One training step: forward/backward on this rank's slice, then the sharded optimizer
