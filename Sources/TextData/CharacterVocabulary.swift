@@ -8,10 +8,14 @@ public struct CharacterVocabulary: Sendable, Equatable {
     /// `ids[byte]` is the token id of `byte`, or -1 when the byte is not in the vocabulary.
     private let ids: [Int16]
 
-    /// The vocabulary of `text`: every byte that occurs in it.
-    public init<Bytes: Sequence>(of text: Bytes) where Bytes.Element == UInt8 {
+    /// The vocabulary of `text`: every byte that occurs in it (the 5 MB corpus in ~20 ms, -O).
+    public init(of text: [UInt8]) {
         var seen = [Bool](repeating: false, count: 256)
-        for b in text { seen[Int(b)] = true }
+        seen.withUnsafeMutableBufferPointer { seen in
+            text.withUnsafeBufferPointer { text in
+                for b in text { seen[Int(b)] = true }
+            }
+        }
         self.init(symbols: (0..<256).filter { seen[$0] }.map { UInt8($0) })
     }
 
@@ -26,6 +30,17 @@ public struct CharacterVocabulary: Sendable, Equatable {
 
     /// Number of distinct characters (the model's vocabulary size).
     public var count: Int { symbols.count }
+
+    /// Token ids of bytes that all occur in the vocabulary (as those of the text it was made of).
+    func ids(ofKnown bytes: ArraySlice<UInt8>) -> [UInt16] {
+        ids.withUnsafeBufferPointer { table in
+            bytes.map { b -> UInt16 in
+                let id = table[Int(b)]
+                precondition(id >= 0, "byte \(b) is not in the vocabulary")
+                return UInt16(id)
+            }
+        }
+    }
 
     /// The token id of `byte`, or nil when the corpus never uses it.
     public func id(of byte: UInt8) -> UInt16? {

@@ -57,11 +57,10 @@ public struct ShakespeareCorpus: Sendable {
     public init(bytes: [UInt8], path: String = "") {
         let characters = CharacterVocabulary(of: bytes)
         let split = Self.trainCount(bytes.count)
-        let tokens = bytes.map { characters.id(of: $0)! }
         self.path = path
         self.characters = characters
-        self.train = Array(tokens[..<split])
-        self.validation = Array(tokens[split...])
+        self.train = characters.ids(ofKnown: bytes[..<split])
+        self.validation = characters.ids(ofKnown: bytes[split...])
     }
 
     /// Tokens in the training split of a text of `total` tokens: floor(0.9 * total).

@@ -59,6 +59,10 @@ final class CorpusDamageTests: XCTestCase {
         bytes[3_000_000] = 0xE9
         let path = try write(bytes, in: dir)
         XCTAssertEqual(loadError(dir), "\(path): byte 0xE9 at offset 3000000 is not ASCII, so this is not the prepared corpus; \(fix)")
+        bytes[3_000_000] = 0x41
+        bytes[17] = 0x80   // the smallest non-ASCII byte
+        _ = try write(bytes, in: dir)
+        XCTAssertEqual(loadError(dir), "\(path): byte 0x80 at offset 17 is not ASCII, so this is not the prepared corpus; \(fix)")
     }
 
     func testWrongNumberOfCharacters() throws {
