@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
+            "Model",
+            "TextData",
             "LionEngine",
             "Checkpoint",
             "Report",

@@ -105,4 +105,27 @@ final class GPTTrainingTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--n-embd 30 must be a positive multiple of --n-head 4"), r.stderr)
     }
+
+    func testSampleFromACheckpointIsSeededAndRefusesAnMLP() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ck = dir.appendingPathComponent("ck").path
+        let r = try Launcher.run(ranks: 2, common + ["--checkpoint", ck])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let args = ["sample", "--checkpoint", ck, "--prompt", "ROMEO:", "--tokens", "60", "--seed", "5"]
+        let a = try Launcher.run(ranks: nil, args), b = try Launcher.run(ranks: nil, args)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout, "the same seed gives the same text")
+        let text = a.stdout.hasSuffix("\n") ? String(a.stdout.dropLast()) : a.stdout
+        XCTAssertTrue(text.hasPrefix("ROMEO:"), text)
+        XCTAssertEqual(text.count, 6 + 60, text)
+        let c = try Launcher.run(ranks: nil, args.dropLast(2) + ["--seed", "6"])
+        XCTAssertNotEqual(a.stdout, c.stdout, "another seed, other text")
+
+        let mlp = dir.appendingPathComponent("mlp").path
+        XCTAssertEqual(try Launcher.run(ranks: 1, ["--hidden", "8", "--max-steps", "2", "--checkpoint", mlp, "--log-interval", "100"]).status, 0)
+        let refused = try Launcher.run(ranks: nil, ["sample", "--checkpoint", mlp])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("holds MLP 784-8-10, not a GPT"), refused.stderr)
+    }
 }
