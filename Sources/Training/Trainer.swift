@@ -16,6 +16,8 @@ public final class Trainer {
     let sharded: ShardedOptimizer
     let schedule: LRSchedule
     let log: MetricsLog
+    /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
+    let sgemmFLOPS: Double
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
@@ -39,6 +41,7 @@ public final class Trainer {
         threads = config.threads ?? budget
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
+        sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
 
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
