@@ -22,4 +22,10 @@ public final class MLPWorkspace {
 
     /// Bytes of scratch held.
     public var bytes: Int { activations.reduce(0) { $0 + $1.bytes } + grad0.bytes + grad1.bytes }
+
+    /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
+    /// (`lion-dist plan`).
+    public static func bytes(model: MLP, maxBatch: Int) -> Int {
+        4 * maxBatch * (model.layers.reduce(0) { $0 + $1.outputs } + 2 * model.maxWidth)
+    }
 }

@@ -57,6 +57,10 @@ public final class AllreduceCombiner: GradientCombiner {
         try comm.allgatherInPlace(p.pointer, blockCount: layout.shardCount)
     }
 
+    public var sharesParams: Bool { false }
+    public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4) }
+    public func paramsWritten() throws {}
+
     public func takeFirstBucketStart() -> Double? {
         defer { firstStart = nil }
         return firstStart

@@ -9,6 +9,16 @@ public enum CommKind: String, CaseIterable, Sendable {
     case reduceScatter = "reduce-scatter"
 }
 
+/// What is sharded (`--shard`): with `params` the fp32 parameters live ONCE per node, in a
+/// node-shared window every rank of the node reads for forward and backward, and each rank
+/// writes its own shard in place after the update (needs `--comm reduce-scatter`);
+/// `stateOnly` is ZeRO-1 as before: every rank holds a full private parameter copy and only the
+/// optimizer state is sharded.
+public enum ShardScope: String, CaseIterable, Sendable {
+    case params
+    case stateOnly = "state-only"
+}
+
 /// Owns the flat parameter and gradient buffers (`layout.paddedCount` floats each; the model
 /// reads P and writes G in place) and moves them between ranks. One step, in order:
 /// `bucketReady` as backward finishes each bucket (optional, overlap), `reduceScatterMean`,
@@ -19,6 +29,12 @@ public protocol GradientCombiner: AnyObject {
     var grads: UnsafeMutablePointer<Float> { get }
     /// The buckets backward fills, in the order it finishes them (`BucketPlan`).
     var buckets: BucketPlan { get }
+    /// True when `params` is one copy per node shared by its ranks (`--shard params`): the
+    /// combiner writes it only from the owner of each shard, ordered by node barriers.
+    var sharesParams: Bool { get }
+    /// Bytes of P and of gradient buffers (G, staging) this rank holds; node-shared buffers
+    /// count this rank's share (1/k of what the node's k ranks all read).
+    var heldBytes: (parameters: Int, gradients: Int) { get }
     /// A short description for the banner, e.g. "reduce-scatter (shared memory, 1 node)".
     var description: String { get }
 
@@ -33,6 +49,9 @@ public protocol GradientCombiner: AnyObject {
     /// When this step's first bucket reduction started (MPIRuntime.time()), nil when none
     /// started before `reduceScatterMean`; resets for the next step.
     func takeFirstBucketStart() -> Double?
+    /// Every rank has finished writing `params` outside a step (initialization, a checkpoint
+    /// load: every rank writes the same values); orders those writes before any read. Collective.
+    func paramsWritten() throws
 }
 
 /// Buckets of gradient elements in the order backward produces them: the model's layers from

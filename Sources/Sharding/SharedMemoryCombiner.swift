@@ -26,6 +26,19 @@ import LionEngine
 ///   rank reads its shard back (scaled, squares). Gather: MPI_Allgather over the world.
 ///   Correct for any layout; it moves a whole G between leaders, so it is a fallback.
 ///
+/// Shared parameters (`sharedParams`, `--shard params`; `flat` and `columns`): P lives once per
+/// node, after G in node rank 0's segment, and every rank of the node reads it. Each rank
+/// updates its own shard in place; `columns` then writes the shards its column peers on other
+/// nodes updated (MPI_Allgather in the column, as before) into the same P, so the ranks of a
+/// node write disjoint shards that tile P; the intra-node copy is gone. Barrier discipline, per
+/// step: (1) no rank writes P before every rank of the node has finished reading it: backward
+/// ends before the combine's node sync (`flat`, `columns`) or the release counters (`flat`
+/// with overlap), and in every plan before the gradient-norm MPI_Allreduce that precedes the
+/// update; (2) no rank reads P before every write is visible: one node `sync()` after the
+/// writes, the one the private-copy gather also needs, so the discipline costs no extra
+/// barrier and saves the copy of (k-1)/k of P per rank. `leaders` keeps private copies (its
+/// world MPI_Allgather writes a rank's whole P).
+///
 /// Overlap (`flat` only): `bucketReady` publishes a per-rank progress counter in the window;
 /// whenever every node peer has published a bucket, this rank reduces that bucket's part of its
 /// own shard, between backward's layers. The other plans reduce after backward. Only the main
@@ -47,8 +60,10 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private let overlap: Bool
     private let staging: AlignedFloats?
     private let peers: [Int]          // world ranks of this node, by node rank
-    private let paramsOffset: Int     // bytes into each segment's data area
+    private let paramsOffset: Int     // bytes into the data area of paramsOwner's segment
+    private let paramsOwner: Int      // node rank whose segment holds the P this rank reads
     private let sumOffset: Int
+    public let sharesParams: Bool
     // Overlap state.
     private var stepIndex: UInt64 = 0
     private var published = 0
@@ -57,7 +72,8 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private var firstStart: Double? = nil
 
     /// Collective over `world`; `node` is `world.splitByNode()`.
-    public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool) throws {
+    public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool,
+                sharedParams: Bool = false) throws {
         precondition(layout.worldSize == world.size)
         self.layout = layout
         self.world = world
@@ -80,24 +96,31 @@ public final class SharedMemoryCombiner: GradientCombiner {
             plan = .leaders(leaders: try world.subset(member: node.rank == 0, key: world.rank))
             staging = nil
         }
-        var bytes = 2 * n * 4
+        if case .leaders = plan { sharesParams = false } else { sharesParams = sharedParams }
+        paramsOwner = sharesParams ? 0 : node.rank
+        // Every segment: G, then (private, or node rank 0 when shared) P, then (leaders, node
+        // rank 0) the node-summed G.
+        var bytes = n * 4
+        if !sharesParams || node.rank == 0 { bytes += n * 4 }
         if case .leaders = plan, node.rank == 0 { bytes += n * 4 }
         window = try SharedWindow(node: node, bytes: bytes)
         if case .flat = plan { self.overlap = overlap && buckets.ranges.count > 1 } else { self.overlap = false }
     }
 
-    public var params: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: paramsOffset) }
+    public var params: UnsafeMutablePointer<Float> { window.floats(of: paramsOwner, at: paramsOffset) }
     public var grads: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: 0) }
     public var description: String {
         let nodes = topology.nodeCount
+        let what: String
         switch plan {
         case .flat:
-            return "reduce-scatter (shared memory, 1 node" + (overlap ? ", \(buckets.ranges.count) buckets overlapped)" : ")")
+            what = "reduce-scatter (shared memory, 1 node" + (overlap ? ", \(buckets.ranges.count) buckets overlapped)" : ")")
         case .columns:
-            return "reduce-scatter (hierarchical: shared memory in \(nodes) nodes of \(node.size), MPI_Reduce_scatter_block between)"
+            what = "reduce-scatter (hierarchical: shared memory in \(nodes) nodes of \(node.size), MPI_Reduce_scatter_block between)"
         case .leaders:
-            return "reduce-scatter (hierarchical: \(nodes) nodes of unequal size, node-leader MPI_Allreduce between)"
+            what = "reduce-scatter (hierarchical: \(nodes) nodes of unequal size, node-leader MPI_Allreduce between)"
         }
+        return what + (sharesParams ? "; parameters once per node (shared)" : "; parameters private per rank")
     }
 
     private func peerGrads(_ localRank: Int) -> UnsafePointer<Float> { UnsafePointer(window.floats(of: localRank, at: 0)) }
@@ -183,6 +206,15 @@ public final class SharedMemoryCombiner: GradientCombiner {
         let shard = layout.shardCount
         let me = world.rank
         switch plan {
+        case .flat where sharesParams:
+            try window.sync()       // every shard written in place; visible before any read
+        case .columns(let column, let shards) where sharesParams:
+            let staging = staging!.pointer
+            try column.allgather(params + me * shard, into: staging, blockCount: shard)
+            for (n, k) in shards.enumerated() where k != me {
+                parallelCopy(from: staging + n * shard, to: params + k * shard, count: shard, pool: pool)
+            }
+            try window.sync()
         case .flat:
             try window.sync()
             for (l, k) in peers.enumerated() where k != me {
@@ -206,6 +238,17 @@ public final class SharedMemoryCombiner: GradientCombiner {
         case .leaders:
             try world.allgatherInPlace(params, blockCount: shard)
         }
+    }
+
+    public var heldBytes: (parameters: Int, gradients: Int) {
+        let n = layout.paddedCount * 4
+        var grads = n + (staging?.count ?? 0) * 4
+        if case .leaders = plan { grads += n / node.size }
+        return (sharesParams ? n / node.size : n, grads)
+    }
+
+    public func paramsWritten() throws {
+        try window.sync()
     }
 
     public func takeFirstBucketStart() -> Double? {

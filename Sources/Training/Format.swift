@@ -26,4 +26,15 @@ enum Format {
         let gap = max(0, width - s.count)
         return right ? String(repeating: " ", count: gap) + s : s + String(repeating: " ", count: gap)
     }
+
+    /// Columns padded to their widest cell, two spaces apart; numbers right-aligned, the
+    /// `leftColumns` (names) left-aligned.
+    static func table(header: [String], rows: [[String]], leftColumns: Set<Int>) -> String {
+        let widths = header.indices.map { c in ([header[c]] + rows.map { $0[c] }).map(\.count).max()! }
+        func line(_ row: [String]) -> String {
+            row.enumerated().map { pad($0.element, widths[$0.offset], right: !leftColumns.contains($0.offset)) }
+                .joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
 }

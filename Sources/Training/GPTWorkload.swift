@@ -32,9 +32,9 @@ public final class GPTWorkload: Workload {
         firstRow = rank * localBatch
         evalWindows = evalBatches * globalBatch
         evalShare = (rank * evalWindows / worldSize)..<((rank + 1) * evalWindows / worldSize)
-        let evalChunk = min(max(evalShare.count, 1), max(localBatch, 16))
-        workspace = GPTWorkspace(model: model, maxBatch: max(localBatch, evalChunk))
-        tokens = [UInt16](repeating: 0, count: max(localBatch, evalChunk) * (config.blockSize + 1))
+        let batch = Self.workspaceBatch(localBatch: localBatch, evalCount: evalShare.count)
+        workspace = GPTWorkspace(model: model, maxBatch: batch)
+        tokens = [UInt16](repeating: 0, count: batch * (config.blockSize + 1))
     }
 
     var blockSize: Int { model.config.blockSize }
@@ -55,6 +55,28 @@ public final class GPTWorkload: Workload {
     public var itemsPerSample: Int { blockSize }
     public var throughputUnit: String { "tokens" }
     public var trainingFLOPsPerSample: Double? { model.flopsPerToken * Double(blockSize) }
+
+    public var heldBytes: WorkloadBytes {
+        WorkloadBytes(activations: workspace.bytes + tokens.count * 2,
+                      dataset: 2 * (corpus.train.count + corpus.validation.count))
+    }
+
+    /// Training slices, and evaluation chunks of at most max(localBatch, 16) windows.
+    static func workspaceBatch(localBatch: Int, evalCount: Int) -> Int {
+        max(localBatch, min(max(evalCount, 1), max(localBatch, 16)))
+    }
+
+    /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
+    /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
+    static func plannedBytes(config: GPTConfig, globalBatch: Int, evalBatches: Int,
+                             worldSize: Int) -> (parameters: Int, held: WorkloadBytes) {
+        let model = GPT(config: config)
+        let local = globalBatch / worldSize
+        let batch = workspaceBatch(localBatch: local, evalCount: evalBatches * globalBatch / worldSize)
+        return (model.parameterCount,
+                WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: batch) + 2 * batch * (config.blockSize + 1),
+                              dataset: 2 * ShakespeareCorpus.expectedBytes))
+    }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
         model.initialize(params, seed: seed)

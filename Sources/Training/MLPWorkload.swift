@@ -26,7 +26,7 @@ public final class MLPWorkload: Workload {
                                      rank: rank, worldSize: worldSize, seed: seed)
         let n = data.test.count
         evalRange = (rank * n / worldSize)..<((rank + 1) * n / worldSize)
-        workspace = MLPWorkspace(model: model, maxBatch: max(sampler.localBatch, min(evalRange.count, 1000)))
+        workspace = MLPWorkspace(model: model, maxBatch: Self.workspaceBatch(localBatch: sampler.localBatch, evalCount: evalRange.count))
         batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
         batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
     }
@@ -44,6 +44,27 @@ public final class MLPWorkload: Workload {
     public var itemsPerSample: Int { 1 }
     public var throughputUnit: String { "samples" }
     public var trainingFLOPsPerSample: Double? { 6 * Double(model.layers.reduce(0) { $0 + $1.weightCount }) }
+
+    public var heldBytes: WorkloadBytes {
+        WorkloadBytes(activations: workspace.bytes + batchX.bytes,
+                      dataset: Self.datasetBytes(images: data.train.count + data.test.count, pixels: model.inputs))
+    }
+
+    /// The workspace serves training slices and evaluation chunks of at most 1000 images.
+    static func workspaceBatch(localBatch: Int, evalCount: Int) -> Int { max(localBatch, min(evalCount, 1000)) }
+
+    /// Both splits as normalized float32 pixels plus a label byte per image.
+    static func datasetBytes(images: Int, pixels: Int) -> Int { images * (pixels * 4 + 1) }
+
+    /// What rank 0 of `worldSize` would hold, without loading or allocating anything.
+    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int) -> (parameters: Int, held: WorkloadBytes) {
+        let model = MLP(inputs: 28 * 28, hidden: hidden, classes: FashionMNIST.classes)
+        let local = globalBatch / worldSize, test = 10_000
+        let batch = workspaceBatch(localBatch: local, evalCount: test / worldSize)
+        return (model.parameterCount,
+                WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * local * model.inputs,
+                              dataset: datasetBytes(images: FashionMNIST.trainCount + test, pixels: model.inputs)))
+    }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
         model.initialize(params, seed: seed)

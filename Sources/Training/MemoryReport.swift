@@ -1,32 +1,59 @@
 import Collectives
 import Foundation
 
-/// One rank's memory, as accounted (buffers it allocated) and as measured (peak RSS).
+/// One rank's memory: as accounted (the buffers it holds, by category) and as measured
+/// (peak Pss at the step's peak and at the end, peak RSS).
 public struct RankMemory: Sendable {
     public let rank: Int
     public let host: String
+    /// The full parameter and gradient buffers this rank maps (`param_bytes`, `grad_bytes`).
     public let paramBytes: Int
     public let gradBytes: Int
     public let optimizerStateBytes: Int
     public let peakRSSBytes: Int
+    /// The largest Pss sampled (step peaks and the end) and the one at the end.
+    public let peakPssBytes: Int
+    public let endPssBytes: Int
+    /// What the rank holds by category; `runtime` is the rest of the peak Pss.
+    public let held: MemoryBreakdown
 
     var json: JSON {
         .object([("rank", .int(rank)), ("host", .string(host)), ("param_bytes", .int(paramBytes)),
                  ("grad_bytes", .int(gradBytes)), ("optimizer_state_bytes", .int(optimizerStateBytes)),
-                 ("peak_rss_bytes", .int(peakRSSBytes))])
+                 ("peak_rss_bytes", .int(peakRSSBytes)), ("peak_pss_bytes", .int(peakPssBytes)),
+                 ("end_pss_bytes", .int(endPssBytes)), ("held_bytes", held.json)])
+    }
+
+    static let intFields = 13
+
+    var ints: [Int] {
+        [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values + [0]
+    }
+
+    init(rank: Int, host: String, paramBytes: Int, gradBytes: Int, optimizerStateBytes: Int, peakRSSBytes: Int,
+         peakPssBytes: Int, endPssBytes: Int, held: MemoryBreakdown) {
+        self.rank = rank
+        self.host = host
+        self.paramBytes = paramBytes
+        self.gradBytes = gradBytes
+        self.optimizerStateBytes = optimizerStateBytes
+        self.peakRSSBytes = peakRSSBytes
+        self.peakPssBytes = peakPssBytes
+        self.endPssBytes = endPssBytes
+        self.held = held
+    }
+
+    init(rank: Int, host: String, ints f: [Int]) {
+        var held = MemoryBreakdown()
+        (held.parameters, held.gradients, held.optimizerState) = (f[6], f[7], f[8])
+        (held.activations, held.dataset, held.runtime) = (f[9], f[10], f[11])
+        self.init(rank: rank, host: host, paramBytes: f[0], gradBytes: f[1], optimizerStateBytes: f[2],
+                  peakRSSBytes: f[3], peakPssBytes: f[4], endPssBytes: f[5], held: held)
     }
 }
 
 enum MemoryReport {
-    /// VmHWM from /proc/self/status: the peak resident set size, in bytes (0 if unreadable).
-    static func peakRSSBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
-            return kb * 1024
-        }
-        return 0
-    }
+    static func peakRSSBytes() -> Int { ProcessMemory.peakRSSBytes() }
 
     /// Resets VmHWM to the current RSS (Linux >= 4.0: "5" into /proc/self/clear_refs), so the
     /// next run of a sweep reports its own peak. Harmless where unsupported.
@@ -37,29 +64,35 @@ enum MemoryReport {
     /// Gathers every rank's row (collective: all ranks call it).
     static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
         let hostWidth = 64
-        var bytes = [UInt8](repeating: 0, count: hostWidth + 4 * 8)
+        var bytes = [UInt8](repeating: 0, count: hostWidth + RankMemory.intFields * 8)
         let host = Array(mine.host.utf8.prefix(hostWidth - 1))
         bytes.replaceSubrange(0..<host.count, with: host)
-        for (i, v) in [mine.paramBytes, mine.gradBytes, mine.optimizerStateBytes, mine.peakRSSBytes].enumerated() {
+        for (i, v) in mine.ints.enumerated() {
             withUnsafeBytes(of: Int64(v).littleEndian) { bytes.replaceSubrange((hostWidth + 8 * i)..<(hostWidth + 8 * i + 8), with: $0) }
         }
         return try comm.allgatherBytes(bytes).enumerated().map { rank, row in
-            func field(_ i: Int) -> Int {
+            let ints = (0..<RankMemory.intFields).map { i in
                 Int(Int64(littleEndian: row[(hostWidth + 8 * i)..<(hostWidth + 8 * i + 8)].withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))
             }
-            return RankMemory(rank: rank, host: String(decoding: row.prefix { $0 != 0 }, as: UTF8.self),
-                              paramBytes: field(0), gradBytes: field(1), optimizerStateBytes: field(2), peakRSSBytes: field(3))
+            return RankMemory(rank: rank, host: String(decoding: row.prefix { $0 != 0 }, as: UTF8.self), ints: ints)
         }
     }
 
+    /// One row per rank: what it holds, its peak and end Pss, its peak RSS (VmHWM).
     static func table(_ rows: [RankMemory]) -> String {
-        let header = ["rank", "host", "params", "grads", "optimizer state", "peak RSS"]
-        let cells = rows.map { ["\($0.rank)", $0.host, Format.bytes($0.paramBytes), Format.bytes($0.gradBytes),
-                                Format.bytes($0.optimizerStateBytes), Format.bytes($0.peakRSSBytes)] }
-        let widths = header.indices.map { c in ([header[c]] + cells.map { $0[c] }).map(\.count).max()! }
-        func line(_ row: [String]) -> String {
-            row.enumerated().map { Format.pad($0.element, widths[$0.offset], right: $0.offset != 1) }.joined(separator: "  ")
-        }
-        return ([line(header)] + cells.map(line)).joined(separator: "\n")
+        let header = ["rank", "host", "params (share)", "grads", "optimizer state", "peak Pss", "end Pss", "peak RSS"]
+        let cells = rows.map { ["\($0.rank)", $0.host, Format.bytes($0.held.parameters), Format.bytes($0.held.gradients),
+                                Format.bytes($0.optimizerStateBytes), Format.bytes($0.peakPssBytes),
+                                Format.bytes($0.endPssBytes), Format.bytes($0.peakRSSBytes)] }
+        return Format.table(header: header, rows: cells, leftColumns: [1])
+    }
+
+    /// Rank 0's categories, predicted (`lion-dist plan`) beside held; the measured total is the
+    /// peak Pss, and the measured runtime is whatever of it the other categories do not explain.
+    static func planTable(_ plan: MemoryPlan, _ row: RankMemory) -> String {
+        let cells = zip(MemoryBreakdown.labels, zip(plan.perRank.values, row.held.values)).map {
+            [$0, Format.bytes($1.0), Format.bytes($1.1)]
+        } + [["total (measured: peak Pss)", Format.bytes(plan.perRank.total), Format.bytes(row.peakPssBytes)]]
+        return Format.table(header: ["rank \(row.rank)", "predicted", "measured"], rows: cells, leftColumns: [0])
     }
 }

@@ -61,6 +61,9 @@ public struct TrainConfig: Sendable {
     public var comm: CommKind = .reduceScatter
     public var bucketMB: Double = 1
     public var overlap: Bool = true
+    /// `--shard`: parameters once per node and sharded writes (`params`, needs reduce-scatter)
+    /// or a private parameter copy per rank (`state-only`, ZeRO-1).
+    public var shard: ShardScope = .params
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

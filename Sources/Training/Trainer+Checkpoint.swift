@@ -63,6 +63,7 @@ extension Trainer {
             try comm.agree { throw TrainingError(message) }
             throw error
         }
+        try sharded.combiner.paramsWritten()
         let p = header.position
         let perEpoch = workload.stepsPerPeriod
         try comm.agree {

@@ -63,10 +63,7 @@ extension Trainer {
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
         }
-        let mine = RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
-                              gradBytes: layout.paddedCount * 4, optimizerStateBytes: sharded.stateBytes,
-                              peakRSSBytes: MemoryReport.peakRSSBytes())
-        let ranks = try MemoryReport.gather(mine, comm: comm)
+        let ranks = try MemoryReport.gather(memoryRow(), comm: comm)
         let ran = globalStep - start.step
         let n = Double(max(ran, 1))
         let samplesPerSecond = Double(ran * config.globalBatch) / max(trainSeconds, 1e-9)
@@ -115,9 +112,33 @@ extension Trainer {
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
         \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s sgemm rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9) } ?? "")
-        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it):
+        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it; Pss counts shared pages 1/k per rank, RSS in full):
         \(MemoryReport.table(s.ranks))
+        \(MemoryReport.planTable(plan(), s.ranks[0]))
         """
+    }
+
+    /// What `lion-dist plan` predicts for this run.
+    func plan() -> MemoryPlan {
+        MemoryPlan(config: config, worldSize: comm.size, ranksPerNode: nodeSize,
+                   vocabSize: (workload as? GPTWorkload)?.model.config.vocabSize ?? 0)
+    }
+
+    /// This rank's memory: what it holds by category, and Pss/RSS measured (a last Pss sample now).
+    func memoryRow() -> RankMemory {
+        pss.sample()
+        let end = ProcessMemory.pssBytes()
+        let buffers = sharded.combiner.heldBytes, data = workload.heldBytes
+        var held = MemoryBreakdown()
+        held.parameters = buffers.parameters
+        held.gradients = buffers.gradients
+        held.optimizerState = sharded.stateBytes
+        held.activations = data.activations
+        held.dataset = data.dataset
+        held.runtime = max(0, pss.peak - held.total)
+        return RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
+                          gradBytes: layout.paddedCount * 4, optimizerStateBytes: sharded.stateBytes,
+                          peakRSSBytes: MemoryReport.peakRSSBytes(), peakPssBytes: pss.peak, endPssBytes: end, held: held)
     }
 
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.

@@ -11,11 +11,15 @@ public final class Trainer {
     let comm: Communicator
     let threads: Int
     let hosts: Int
+    /// Ranks on this rank's node.
+    let nodeSize: Int
     let workload: Workload
     let layout: ShardLayout
     let sharded: ShardedOptimizer
     let schedule: LRSchedule
     let log: MetricsLog
+    /// Pss at the step's peak (after backward, before the update), for the memory table.
+    var pss = PssSampler()
     /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
     let sgemmFLOPS: Double
     var isRoot: Bool { comm.rank == 0 }
@@ -37,6 +41,7 @@ public final class Trainer {
         let node = try comm.splitByNode()
         let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
         hosts = Int(nodeLeaders)
+        nodeSize = node.size
         let budget = try ThreadBudget.threadsPerRank(node: node)
         threads = config.threads ?? budget
         BLASThreads.set(threads)
@@ -47,12 +52,14 @@ public final class Trainer {
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
                                  bucketElements: max(1, Int(config.bucketMB * 262_144)))
         let combiner = try config.comm.makeCombiner(layout: layout, world: comm, node: node, buckets: buckets,
-                                                    overlap: config.overlap)
+                                                    overlap: config.overlap, scope: config.shard)
         sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
                                    comm: comm, pool: pool, combiner: combiner,
                                    groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
                                                           paddedCount: layout.paddedCount))
-        workload.initialize(sharded.combiner.params, seed: config.seed)
+        // Node-shared parameters are written once per node, then published to its ranks.
+        if !combiner.sharesParams || node.rank == 0 { workload.initialize(combiner.params, seed: config.seed) }
+        try combiner.paramsWritten()
         let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
@@ -99,6 +106,7 @@ public final class Trainer {
             if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
+        pss.atStepPeak(globalStep)
         FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]

@@ -35,6 +35,10 @@ public protocol Workload: AnyObject {
     /// Forward-and-backward FLOPs per sample, nil when not worth counting (for MFU).
     var trainingFLOPsPerSample: Double? { get }
 
+    /// Bytes this rank holds for activations and workspace (scratch, the batch) and for its
+    /// copy of the data set (for the memory table).
+    var heldBytes: WorkloadBytes { get }
+
     /// Writes the initial parameters, identical on every rank for the same seed.
     func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64)
     /// Loads this rank's slice of global step `step`'s batch (a pure function of the seed, the
@@ -55,6 +59,12 @@ public protocol Workload: AnyObject {
     /// (`test_accuracy`, `test_loss`; `val_loss`, `bits_per_char`, ...) for the last evaluation.
     func summaryText(_ final: LossSums) -> String
     func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)]
+}
+
+/// What a workload holds per rank besides parameters, gradients and optimizer state.
+public struct WorkloadBytes: Sendable, Equatable {
+    public var activations: Int
+    public var dataset: Int
 }
 
 /// Summed losses over `count` items (images, characters) and, where the model classifies,

@@ -73,6 +73,14 @@ public final class GPTWorkspace {
         datt = FlatBuffer(count: T * T)
     }
 
+    /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
+    /// (`lion-dist plan`): the formula above.
+    public static func bytes(model: GPT, maxBatch: Int) -> Int {
+        let c = model.config
+        let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
+        return 4 * (B * T * (L * (16 * C + 4) + 11 * C + c.vocabSize + 2) + L * B * c.nHead * T * T + T * T)
+    }
+
     /// Bytes of scratch held.
     public var bytes: Int {
         let own = [lnf, lnfMean, lnfRstd, logits, dresidual, dC, dqkv, d4C, datt] + residual

@@ -1,0 +1,99 @@
+import LionEngine
+import Model
+import Sharding
+import TextData
+
+/// Bytes per rank by category: what `lion-dist plan` predicts and what the end-of-run memory
+/// table measures. Parameters and gradients count this rank's share of node-shared pages
+/// (as Pss does): the node-shared parameter copy counts 1/k on each of the node's k ranks.
+public struct MemoryBreakdown: Sendable, Equatable {
+    public var parameters = 0
+    public var gradients = 0
+    public var optimizerState = 0
+    public var activations = 0
+    public var dataset = 0
+    /// The process without any of the above: code, the Swift and MPI runtimes, OpenBLAS and
+    /// thread-pool buffers, MPI's shared-memory transport.
+    public var runtime = 0
+
+    public init() {}
+
+    public var total: Int { values.reduce(0, +) }
+
+    static let labels = ["parameters (share)", "gradient staging", "optimizer state",
+                         "activations + workspace", "dataset", "runtime baseline"]
+    static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
+    var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
+
+    var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
+}
+
+/// Predicts a rank's memory for a training configuration without allocating anything: the
+/// shard layout, the combiner's buffers, the optimizer state, the workload's workspace and
+/// data. The same formulas size the real buffers (the workspaces' `bytes(model:maxBatch:)`,
+/// `ShardLayout`), so only the runtime baseline is an estimate.
+public struct MemoryPlan: Sendable {
+    public let worldSize: Int
+    public let ranksPerNode: Int
+    public let parameterCount: Int
+    public let layout: ShardLayout
+    /// Rank 0's bytes (every rank holds the same but for a few bytes of rounding).
+    public let perRank: MemoryBreakdown
+    /// How P lives: "once per node (shared)" or "private per rank".
+    public let parameterPlacement: String
+
+    /// The Pss of a rank before any model, data or optimizer buffer exists, measured once on the
+    /// development machine (Debian, OpenMPI 4.1, OpenBLAS 0.3, Swift 6.3; 2 cores): ~30 MiB
+    /// for 1 to 4 ranks. See `MemoryPlanTests` for the check against measured runs.
+    public static let runtimeBaseline = 30 << 20
+
+    /// `ranksPerNode` ranks per node (the last node may hold fewer).
+    public init(config: TrainConfig, worldSize: Int, ranksPerNode: Int,
+                vocabSize: Int = ShakespeareCorpus.expectedCharacters) {
+        let w = worldSize, k = min(max(ranksPerNode, 1), worldSize)
+        self.worldSize = w
+        self.ranksPerNode = k
+        let model: (parameters: Int, held: WorkloadBytes)
+        switch config.model {
+        case .mlp:
+            model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w)
+        case .gpt:
+            model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
+                                             evalBatches: config.evalBatches, worldSize: w)
+        }
+        parameterCount = model.parameters
+        layout = ShardLayout(count: model.parameters, worldSize: w)
+        let full = layout.paddedCount * 4
+        let nodes = (w + k - 1) / k, uniform = w % k == 0
+        var b = MemoryBreakdown()
+        switch config.comm {
+        case .allreduce:
+            b.parameters = full
+            b.gradients = full
+            parameterPlacement = "private per rank"
+        case .reduceScatter:
+            let leaders = !uniform
+            let shared = config.shard == .params && !leaders
+            b.parameters = shared ? full / k : full
+            b.gradients = full + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
+            parameterPlacement = shared ? "once per node (shared)" : "private per rank"
+        }
+        let opt = config.optimizer
+        b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
+        b.activations = model.held.activations
+        b.dataset = model.held.dataset
+        b.runtime = Self.runtimeBaseline
+        perRank = b
+    }
+
+    /// Bytes on a full node: `ranksPerNode` ranks.
+    public var nodeTotal: Int { perRank.total * ranksPerNode }
+
+    /// The plan as a table: one row per category, rank and node totals.
+    public var table: String {
+        let rows = zip(MemoryBreakdown.labels, perRank.values).map { [$0, Format.bytes($1)] }
+            + [["total per rank", Format.bytes(perRank.total)],
+               ["total per node (\(ranksPerNode) ranks)", Format.bytes(nodeTotal)]]
+        return Format.table(header: ["category", "bytes per rank"], rows: rows, leftColumns: [0])
+    }
+}

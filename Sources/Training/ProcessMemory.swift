@@ -1,0 +1,50 @@
+import Foundation
+
+/// What this process's memory measures at one moment, from /proc (Linux; zeros elsewhere).
+///
+/// VmHWM (peak resident set) counts every node-shared page in full in every rank that has
+/// touched it, so with parameters in a node-shared window it overstates a rank by (k-1)/k of
+/// the shared bytes. Pss (proportional set size) divides each shared page among the processes
+/// that map it: the sum of the ranks' Pss is what the node really holds.
+public enum ProcessMemory {
+    /// Pss from /proc/self/smaps_rollup, in bytes (0 if unreadable). The kernel walks the page
+    /// tables to compute it: ~0.1-1 ms for a few hundred MiB, so sample it, do not poll.
+    public static func pssBytes() -> Int {
+        field("Pss:", in: "/proc/self/smaps_rollup")
+    }
+
+    /// VmHWM from /proc/self/status: the peak resident set size, in bytes (0 if unreadable).
+    public static func peakRSSBytes() -> Int {
+        field("VmHWM:", in: "/proc/self/status")
+    }
+
+    /// The first line starting with `key`: its number of kB, in bytes.
+    static func field(_ key: String, in path: String) -> Int {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
+            return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
+        }
+        return 0
+    }
+}
+
+/// Samples Pss at the step's peak (after backward, before the update frees or reuses anything)
+/// on the first steps and then every `interval` steps, and once more at the end; keeps the
+/// largest. The first steps are where the peak is set (every buffer has been touched once by
+/// then); later samples catch growth (allocator fragmentation, lazily touched pages).
+struct PssSampler {
+    static let firstSteps = 3
+    static let interval = 100
+    private(set) var peak = 0
+    private(set) var samples = 0
+
+    mutating func atStepPeak(_ step: Int) {
+        guard step < Self.firstSteps || step % Self.interval == 0 else { return }
+        sample()
+    }
+
+    mutating func sample() {
+        peak = max(peak, ProcessMemory.pssBytes())
+        samples += 1
+    }
+}
