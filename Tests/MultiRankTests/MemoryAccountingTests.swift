@@ -42,6 +42,11 @@ final class MemoryAccountingTests: XCTestCase {
         }
         for row in lion["ranks"] as! [[String: Any]] {
             XCTAssertGreaterThan(row["peak_rss_bytes"] as! Int, 0)
+            // Pss divides shared pages among the ranks that map them: above zero, at most RSS.
+            let pss = try XCTUnwrap(row["peak_pss_bytes"] as? Int)
+            XCTAssertGreaterThan(pss, 0)
+            XCTAssertLessThanOrEqual(pss, row["peak_rss_bytes"] as! Int)
+            XCTAssertNotNil(row["held_bytes"] as? [String: Any])
             XCTAssertGreaterThanOrEqual(row["param_bytes"] as! Int, params * 4)
             XCTAssertFalse((row["host"] as! String).isEmpty)
         }

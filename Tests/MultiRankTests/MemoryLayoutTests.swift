@@ -1,0 +1,102 @@
+import Foundation
+import XCTest
+
+/// `--shard params` (parameters once per node in shared memory, each rank writes its shard in
+/// place) against `--shard state-only` (a private copy per rank, ZeRO-1): the same arithmetic
+/// in another place, so Lion's parameters must agree bit for bit; and the shared copy must
+/// show up in measured Pss.
+final class MemoryLayoutTests: XCTestCase {
+    let common = ["--hidden", "37", "--batch-size", "48", "--max-steps", "12", "--seed", "11", "--threads", "1",
+                  "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
+
+    /// Ranks with the same LION_DIST_NODE_KEY form a node (rank / perNode); MPI over TCP.
+    func fakeNodes(perNode: Int) -> [String] {
+        ["--mca", "btl", "self,tcp", "sh", "-c",
+         "LION_DIST_NODE_KEY=$((OMPI_COMM_WORLD_RANK / \(perNode))) exec \"$0\" \"$@\""]
+    }
+
+    func finalParams(ranks: Int, _ extra: [String], prefix: [String] = [], expect: String) throws -> [Float] {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("params.f32")
+        let r = try Launcher.run(ranks: ranks, common + extra + ["--save-params", out.path], mpirunPrefix: prefix)
+        XCTAssertEqual(r.status, 0, "W=\(ranks) \(extra) failed: \(r.stderr)")
+        XCTAssertTrue(r.stdout.contains(expect), "W=\(ranks) \(extra): expected '\(expect)' in:\n\(r.stdout)")
+        let p = try Launcher.readFloats(out)
+        XCTAssertEqual(p.count, 29_425)
+        return p
+    }
+
+    func assertBitwise(_ a: [Float], _ b: [Float], _ what: String) {
+        XCTAssertEqual(a.count, b.count, what)
+        let differing = zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "\(what): \(differing) of \(a.count) parameters differ")
+    }
+
+    static let shared = "parameters once per node (shared)", privateCopy = "parameters private per rank"
+
+    func testSharedParametersMatchPrivateCopiesBitwiseOnOneNode() throws {
+        let initial = try finalParams(ranks: 1, ["--lr", "1e-30", "--shard", "state-only"], expect: Self.privateCopy)
+        for ranks in 1...4 {
+            // Default --bucket-mb: one bucket; W=3 also overlaps two buckets during backward.
+            let buckets = ranks == 3 ? ["--bucket-mb", "0.001"] : []
+            let zero1 = try finalParams(ranks: ranks, ["--shard", "state-only"] + buckets, expect: Self.privateCopy)
+            let moved = zip(zero1, initial).filter { abs($0 - $1) > 1e-6 }.count
+            XCTAssertGreaterThan(moved, zero1.count / 2, "training should move most parameters")
+            let shared = try finalParams(ranks: ranks, buckets, expect: Self.shared)
+            assertBitwise(shared, zero1, "W=\(ranks) --shard params vs state-only")
+        }
+    }
+
+    func testSharedParametersMatchPrivateCopiesBitwiseOnTwoFakeNodes() throws {
+        // 2+2: equal nodes (column reduce-scatter and allgather, then in place); 1+1: one rank a node.
+        for (ranks, perNode) in [(4, 2), (2, 1)] {
+            let nodes = fakeNodes(perNode: perNode)
+            let zero1 = try finalParams(ranks: ranks, ["--shard", "state-only"], prefix: nodes, expect: Self.privateCopy)
+            let shared = try finalParams(ranks: ranks, [], prefix: nodes, expect: "nodes of \(perNode), MPI_Reduce_scatter_block between); " + Self.shared)
+            assertBitwise(shared, zero1, "W=\(ranks) in nodes of \(perNode): --shard params vs state-only")
+        }
+        // 2+1: unequal nodes keep private copies (the node leaders' allreduce); said in the banner.
+        _ = try finalParams(ranks: 3, [], prefix: fakeNodes(perNode: 2), expect: "unequal size, node-leader MPI_Allreduce between); " + Self.privateCopy)
+    }
+
+    func testShardParamsNeedsReduceScatter() throws {
+        let r = try Launcher.run(ranks: nil, ["--comm", "allreduce", "--shard", "params"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--shard params needs --comm reduce-scatter"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        let bad = try Launcher.run(ranks: nil, ["--shard", "gradients"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--shard"), bad.stderr)
+    }
+
+    /// A model whose parameters are visible in a rank's memory (784-2048-2048-10: 5.8 M, 23 MiB):
+    /// sharing them over 4 ranks must cut each rank's peak Pss by about 3/4 of 4P bytes, while
+    /// peak RSS (which counts shared pages in full) does not fall by as much.
+    func testSharedParametersCutPssByThreeQuartersOfP() throws {
+        func ranks(_ shard: String) throws -> [[String: Any]] {
+            let dir = try Launcher.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let metrics = dir.appendingPathComponent("m.jsonl")
+            let r = try Launcher.run(ranks: 4, ["--hidden", "2048,2048", "--batch-size", "64", "--max-steps", "2",
+                                                "--threads", "1", "--shard", shard, "--metrics", metrics.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("peak Pss"), r.stdout)
+            let summary = try XCTUnwrap(try Launcher.readMetrics(metrics).last { $0["event"] as? String == "summary" })
+            return try XCTUnwrap(summary["ranks"] as? [[String: Any]])
+        }
+        let p = 784 * 2048 + 2048 + 2048 * 2048 + 2048 + 2048 * 10 + 10
+        let shared = try ranks("params"), zero1 = try ranks("state-only")
+        func mean(_ rows: [[String: Any]], _ key: String) -> Double {
+            Double(rows.map { $0[key] as! Int }.reduce(0, +)) / Double(rows.count)
+        }
+        let saved = mean(zero1, "peak_pss_bytes") - mean(shared, "peak_pss_bytes")
+        let expected = 0.75 * Double(4 * p)
+        XCTAssertEqual(saved, expected, accuracy: 0.15 * expected, "peak Pss saved per rank vs 3/4 of 4P")
+        for row in shared {
+            let held = try XCTUnwrap(row["held_bytes"] as? [String: Any])
+            XCTAssertEqual(Double(held["parameters"] as! Int), Double(4 * p) / 4, accuracy: 64 * 4)
+            XCTAssertGreaterThan(row["peak_rss_bytes"] as! Int, row["peak_pss_bytes"] as! Int)
+        }
+    }
+}
