@@ -48,6 +48,13 @@ public struct FashionMNIST: Sendable {
 
     /// Loads one split (`prefix` is "train" or "t10k") and checks it is 28x28 with matching counts.
     public static func loadSplit(directory: String, prefix: String) throws -> ImageSet {
+        let raw = try loadRawSplit(directory: directory, prefix: prefix)
+        return ImageSet(count: raw.count, rows: 28, cols: 28, pixels: normalize(raw.bytes), labels: raw.labels)
+    }
+
+    /// One split as stored (28x28 pixel bytes, row-major per image, and labels), checked as
+    /// `loadSplit` checks it; `normalized(_:)` converts a byte as `loadSplit` does.
+    public static func loadRawSplit(directory: String, prefix: String) throws -> (count: Int, bytes: [UInt8], labels: [UInt8]) {
         let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let imagesPath = "\(dir)/\(prefix)-images-idx3-ubyte.gz"
         let labelsPath = "\(dir)/\(prefix)-labels-idx1-ubyte.gz"
@@ -62,19 +69,23 @@ public struct FashionMNIST: Sendable {
         if let bad = labels.firstIndex(where: { Int($0) >= classes }) {
             throw DataError("\(labelsPath): label \(labels[bad]) at index \(bad) is not a class 0..<\(classes); \(IDX.reinstall)")
         }
-        return ImageSet(count: images.count, rows: images.rows, cols: images.cols,
-                        pixels: normalize(images.bytes), labels: labels)
+        return (images.count, images.bytes, labels)
     }
 
     /// (x/255 - mean) / std for every byte.
     public static func normalize(_ bytes: [UInt8]) -> [Float] {
-        let scale = 1 / (255 * std)
-        let shift = mean / std
-        return [Float](unsafeUninitializedCapacity: bytes.count) { out, initialized in
+        [Float](unsafeUninitializedCapacity: bytes.count) { out, initialized in
             bytes.withUnsafeBufferPointer { src in
-                for i in 0..<src.count { out[i] = Float(src[i]) * scale - shift }
+                for i in 0..<src.count { out[i] = normalized(src[i]) }
             }
             initialized = bytes.count
         }
     }
+
+    static let scale: Float = 1 / (255 * std)
+    static let shift: Float = mean / std
+
+    /// (x/255 - mean) / std of one byte, computed as x * (1/(255 std)) - mean/std.
+    @inline(__always)
+    public static func normalized(_ byte: UInt8) -> Float { Float(byte) * scale - shift }
 }

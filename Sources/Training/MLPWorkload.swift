@@ -5,9 +5,14 @@ import Model
 
 /// The MLP on Fashion-MNIST: images shuffled per epoch (a pure function of seed and epoch),
 /// each global batch split evenly over the ranks; one period is one epoch, evaluated on the
-/// 10,000 test images split across the ranks.
+/// 10,000 test images split across the ranks. The images come as bytes held once per node
+/// (`SharedImages`) or as floats (`FashionMNIST`, a sweep's); batches are normalized floats
+/// either way, the same bits.
 public final class MLPWorkload: Workload {
-    let data: FashionMNIST
+    let train: ImageSource
+    let test: ImageSource
+    /// This rank's share of the images' bytes.
+    let datasetBytes: Int
     let model: MLP
     let sampler: DistributedSampler
     let workspace: MLPWorkspace
@@ -18,17 +23,33 @@ public final class MLPWorkload: Workload {
     private var order: (epoch: Int, permutation: [Int32])?
 
     /// `globalBatch` must already be a multiple of `worldSize` no larger than the training set.
-    public init(data: FashionMNIST, hidden: [Int], globalBatch: Int, epochs: Int, seed: UInt64, rank: Int, worldSize: Int) {
-        self.data = data
+    public convenience init(data: FashionMNIST, hidden: [Int], globalBatch: Int, epochs: Int, seed: UInt64, rank: Int, worldSize: Int) {
+        self.init(train: data.train, test: data.test,
+                  datasetBytes: Self.datasetBytes(images: data.train.count + data.test.count, pixels: data.train.features),
+                  hidden: hidden, globalBatch: globalBatch, epochs: epochs, seed: seed, rank: rank, worldSize: worldSize)
+    }
+
+    /// The same on the node-shared bytes.
+    convenience init(images: SharedImages, hidden: [Int], globalBatch: Int, epochs: Int, seed: UInt64, rank: Int, worldSize: Int) {
+        self.init(train: images.train, test: images.test, datasetBytes: images.heldBytes,
+                  hidden: hidden, globalBatch: globalBatch, epochs: epochs, seed: seed, rank: rank, worldSize: worldSize)
+    }
+
+    init(train: ImageSource, test: ImageSource, datasetBytes: Int, hidden: [Int], globalBatch: Int, epochs: Int,
+         seed: UInt64, rank: Int, worldSize: Int) {
+        self.train = train
+        self.test = test
+        self.datasetBytes = datasetBytes
         self.epochs = epochs
-        model = MLP(inputs: data.train.rows * data.train.cols, hidden: hidden, classes: FashionMNIST.classes)
-        sampler = DistributedSampler(datasetSize: data.train.count, globalBatch: globalBatch,
+        model = MLP(inputs: train.features, hidden: hidden, classes: FashionMNIST.classes)
+        sampler = DistributedSampler(datasetSize: train.count, globalBatch: globalBatch,
                                      rank: rank, worldSize: worldSize, seed: seed)
-        let n = data.test.count
+        let n = test.count
         evalRange = (rank * n / worldSize)..<((rank + 1) * n / worldSize)
         workspace = MLPWorkspace(model: model, maxBatch: Self.workspaceBatch(localBatch: sampler.localBatch, evalCount: evalRange.count))
-        batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
-        batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
+        // Training slices and evaluation chunks are gathered here: (maxBatch, 784).
+        batchX = FlatBuffer(count: workspace.maxBatch * model.inputs)
+        batchLabels = [UInt8](repeating: 0, count: workspace.maxBatch)
     }
 
     public var name: String { "mlp" }
@@ -46,8 +67,7 @@ public final class MLPWorkload: Workload {
     public var trainingFLOPsPerSample: Double? { 6 * Double(model.layers.reduce(0) { $0 + $1.weightCount }) }
 
     public var heldBytes: WorkloadBytes {
-        WorkloadBytes(activations: workspace.bytes + batchX.bytes,
-                      dataset: Self.datasetBytes(images: data.train.count + data.test.count, pixels: model.inputs))
+        WorkloadBytes(activations: workspace.bytes + batchX.bytes, dataset: datasetBytes)
     }
 
     /// The workspace serves training slices and evaluation chunks of at most 1000 images.
@@ -56,14 +76,15 @@ public final class MLPWorkload: Workload {
     /// Both splits as normalized float32 pixels plus a label byte per image.
     static func datasetBytes(images: Int, pixels: Int) -> Int { images * (pixels * 4 + 1) }
 
-    /// What rank 0 of `worldSize` would hold, without loading or allocating anything.
-    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int) -> (parameters: Int, held: WorkloadBytes) {
+    /// What rank 0 of `worldSize` would hold (`ranksPerNode` sharing the images' bytes),
+    /// without loading or allocating anything.
+    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> (parameters: Int, held: WorkloadBytes) {
         let model = MLP(inputs: 28 * 28, hidden: hidden, classes: FashionMNIST.classes)
         let local = globalBatch / worldSize, test = 10_000
         let batch = workspaceBatch(localBatch: local, evalCount: test / worldSize)
         return (model.parameterCount,
-                WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * local * model.inputs,
-                              dataset: datasetBytes(images: FashionMNIST.trainCount + test, pixels: model.inputs)))
+                WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * batch * model.inputs,
+                              dataset: SharedImages.bytes(train: FashionMNIST.trainCount, test: test) / ranksPerNode))
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
@@ -76,14 +97,9 @@ public final class MLPWorkload: Workload {
         if order?.epoch != epoch { order = (epoch, sampler.permutation(epoch: epoch)) }
         let indices = sampler.localIndices(order!.permutation, step: step % sampler.stepsPerEpoch)
         // Gather this rank's samples into one contiguous batch: x is (B/W, 784).
-        let x = batchX.buffer, width = model.inputs
-        data.train.pixels.withUnsafeBufferPointer { pixels in
-            for (row, index) in indices.enumerated() {
-                let src = Int(index) * width
-                _ = UnsafeMutableBufferPointer(rebasing: x[(row * width)..<((row + 1) * width)])
-                    .update(fromContentsOf: pixels[src..<(src + width)])
-                batchLabels[row] = data.train.labels[Int(index)]
-            }
+        let x = batchX.pointer, width = model.inputs
+        for (row, index) in indices.enumerated() {
+            batchLabels[row] = train.copy(image: Int(index), into: x + row * width)
         }
         let (lossSum, _) = try batchLabels.withUnsafeBufferPointer { labels in
             try model.forwardBackward(params: params, grads: grads, x: batchX.pointer, labels: labels.baseAddress!,
@@ -92,13 +108,18 @@ public final class MLPWorkload: Workload {
         return LossSums(lossSum: lossSum, count: Double(indices.count))
     }
 
+    /// Chunks of `workspace.maxBatch` test images, gathered and normalized into the batch buffer.
     public func evaluate(params: UnsafePointer<Float>) -> LossSums {
-        let width = model.inputs, lo = evalRange.lowerBound
-        let (lossSum, correct) = data.test.pixels.withUnsafeBufferPointer { pixels in
-            data.test.labels.withUnsafeBufferPointer { labels in
-                model.evaluate(params: params, x: pixels.baseAddress! + lo * width, labels: labels.baseAddress! + lo,
-                               count: evalRange.count, workspace: workspace)
+        let width = model.inputs
+        var lossSum = 0.0, correct = 0
+        for lo in stride(from: evalRange.lowerBound, to: evalRange.upperBound, by: workspace.maxBatch) {
+            let n = min(workspace.maxBatch, evalRange.upperBound - lo)
+            for row in 0..<n { batchLabels[row] = test.copy(image: lo + row, into: batchX.pointer + row * width) }
+            let r = batchLabels.withUnsafeBufferPointer {
+                model.evaluate(params: params, x: batchX.pointer, labels: $0.baseAddress!, count: n, workspace: workspace)
             }
+            lossSum += r.lossSum
+            correct += r.correct
         }
         return LossSums(lossSum: lossSum, count: Double(evalRange.count), correct: Double(correct))
     }

@@ -57,7 +57,7 @@ public struct MemoryPlan: Sendable {
         let model: (parameters: Int, held: WorkloadBytes)
         switch config.model {
         case .mlp:
-            model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w)
+            model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w, ranksPerNode: k)
         case .gpt:
             model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
                                              evalBatches: config.evalBatches, worldSize: w)

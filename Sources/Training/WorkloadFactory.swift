@@ -10,8 +10,13 @@ public enum WorkloadFactory {
         try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
         switch config.model {
         case .mlp:
-            let data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
-            return try mlp(config: config, data: data, comm: comm)
+            // The images once per node, as bytes (normalized as batches are gathered).
+            let images = try SharedImages(directory: config.dataDirectory, world: comm)
+            try comm.agree {
+                try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: images.counts.train)
+            }
+            return MLPWorkload(images: images, hidden: config.hidden, globalBatch: config.globalBatch, epochs: config.epochs,
+                               seed: config.seed, rank: comm.rank, worldSize: comm.size)
         case .gpt:
             let corpus = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
             return try gpt(config: config, corpus: corpus, comm: comm)

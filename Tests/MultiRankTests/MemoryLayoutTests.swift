@@ -6,14 +6,9 @@ import XCTest
 /// in another place, so Lion's parameters must agree bit for bit; and the shared copy must
 /// show up in measured Pss.
 final class MemoryLayoutTests: XCTestCase {
+    /// A short Lion run of the 784-37-10 MLP at a constant learning rate.
     let common = ["--hidden", "37", "--batch-size", "48", "--max-steps", "12", "--seed", "11", "--threads", "1",
-                  "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
-
-    /// Ranks with the same LION_DIST_NODE_KEY form a node (rank / perNode); MPI over TCP.
-    func fakeNodes(perNode: Int) -> [String] {
-        ["--mca", "btl", "self,tcp", "sh", "-c",
-         "LION_DIST_NODE_KEY=$((OMPI_COMM_WORLD_RANK / \(perNode))) exec \"$0\" \"$@\""]
-    }
+                  "--warmup-steps", "0", "--schedule", "constant", "--log-interval", "1000"]
 
     func finalParams(ranks: Int, _ extra: [String], prefix: [String] = [], expect: String) throws -> [Float] {
         let dir = try Launcher.temporaryDirectory()
@@ -51,13 +46,13 @@ final class MemoryLayoutTests: XCTestCase {
     func testSharedParametersMatchPrivateCopiesBitwiseOnTwoFakeNodes() throws {
         // 2+2: equal nodes (column reduce-scatter and allgather, then in place); 1+1: one rank a node.
         for (ranks, perNode) in [(4, 2), (2, 1)] {
-            let nodes = fakeNodes(perNode: perNode)
+            let nodes = Launcher.fakeNodes(perNode: perNode)
             let zero1 = try finalParams(ranks: ranks, ["--shard", "state-only"], prefix: nodes, expect: Self.privateCopy)
             let shared = try finalParams(ranks: ranks, [], prefix: nodes, expect: "nodes of \(perNode), MPI_Reduce_scatter_block between); " + Self.shared)
             assertBitwise(shared, zero1, "W=\(ranks) in nodes of \(perNode): --shard params vs state-only")
         }
         // 2+1: unequal nodes keep private copies (the node leaders' allreduce); said in the banner.
-        _ = try finalParams(ranks: 3, [], prefix: fakeNodes(perNode: 2), expect: "unequal size, node-leader MPI_Allreduce between); " + Self.privateCopy)
+        _ = try finalParams(ranks: 3, [], prefix: Launcher.fakeNodes(perNode: 2), expect: "unequal size, node-leader MPI_Allreduce between); " + Self.privateCopy)
     }
 
     func testShardParamsNeedsReduceScatter() throws {

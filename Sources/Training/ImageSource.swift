@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Collectives
+import FashionData
+
+/// Where the MLP's images come from: normalized float arrays (`ImageSet`, what a sweep loads
+/// once for many runs) or the compact bytes held once per node (`SharedImages`). Either way a
+/// batch is written as (x/255 - mean)/std floats, bit for bit the same.
+protocol ImageSource {
+    var count: Int { get }
+    /// Pixels per image (784).
+    var features: Int { get }
+    /// Writes image `index` normalized into `out` (`features` floats) and returns its label.
+    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8
+}
+
+extension ImageSet: ImageSource {
+    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
+        pixels.withUnsafeBufferPointer { p in
+            out.update(from: p.baseAddress! + index * features, count: features)
+        }
+        return labels[index]
+    }
+}
+
+/// One split of Fashion-MNIST as bytes in node-shared memory: `count` images of 784 bytes,
+/// then `count` labels. Read-only after loading.
+struct SharedImageSplit: ImageSource {
+    let count: Int
+    let features = 28 * 28
+    let bytes: UnsafePointer<UInt8>
+    /// Keeps the window mapped.
+    let owner: SharedImages
+
+    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
+        let src = bytes + index * features
+        for i in 0..<features { out[i] = FashionMNIST.normalized(src[i]) }
+        return bytes[count * features + index]
+    }
+}
+
+#if canImport(Glibc)
+/// glibc's malloc_trim (malloc.h, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func mallocTrim(_ pad: Int) -> Int32
+#endif
+
+/// Fashion-MNIST once per node, as stored (uint8 pixels and labels: 55 MB instead of 220 MB of
+/// float32 per rank): node rank 0 reads the files into its segment of a node-shared window,
+/// every rank of the node reads it, and batches are normalized as they are gathered.
+final class SharedImages {
+    let window: SharedWindow
+    let counts: (train: Int, test: Int)
+    /// A byte of every page summed at load (so the loads happen).
+    private(set) var pageSum: UInt8 = 0
+
+    /// Bytes the node holds (both splits).
+    static func bytes(train: Int, test: Int) -> Int { (train + test) * (28 * 28 + 1) }
+
+    /// Collective over `world`: node rank 0 of each node reads the files (every rank agrees on a
+    /// failure), then copies them into shared memory.
+    init(directory: String, world: Communicator) throws {
+        (counts, window) = try Self.share(directory: directory, world: world, node: try world.splitByNode())
+        // The loader's buffers (gzip, raw arrays) went back to the heap; return them to the
+        // system, or node rank 0 keeps ~40 MB of them resident.
+        #if canImport(Glibc)
+        _ = mallocTrim(0)
+        #endif
+        try window.sync()
+        // Map every page on every rank now (a training epoch reads them all anyway), so Pss
+        // splits the node's bytes evenly from the first step on.
+        let base = window.base(of: 0).assumingMemoryBound(to: UInt8.self)
+        for at in stride(from: 0, to: Self.bytes(train: counts.train, test: counts.test), by: 4096) { pageSum &+= base[at] }
+    }
+
+    private static func share(directory: String, world: Communicator,
+                              node: Communicator) throws -> (counts: (train: Int, test: Int), window: SharedWindow) {
+        let raw = try world.agree { () throws -> [(count: Int, bytes: [UInt8], labels: [UInt8])] in
+            guard node.rank == 0 else { return [] }
+            return [try FashionMNIST.loadRawSplit(directory: directory, prefix: "train"),
+                    try FashionMNIST.loadRawSplit(directory: directory, prefix: "t10k")]
+        }
+        let train = Int(try node.allreduceMax(Int64(raw.first?.count ?? 0)))
+        let test = Int(try node.allreduceMax(Int64(raw.last?.count ?? 0)))
+        let window = try SharedWindow(node: node, bytes: node.rank == 0 ? Self.bytes(train: train, test: test) : 0)
+        if node.rank == 0 {
+            var at = window.base(of: 0)
+            for split in raw {
+                for part in [split.bytes, split.labels] {
+                    part.withUnsafeBytes { at.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    at += part.count
+                }
+            }
+        }
+        return ((train, test), window)
+    }
+
+    var train: SharedImageSplit {
+        SharedImageSplit(count: counts.train, bytes: UnsafePointer(window.base(of: 0).assumingMemoryBound(to: UInt8.self)), owner: self)
+    }
+
+    var test: SharedImageSplit {
+        let at = window.base(of: 0) + counts.train * (28 * 28 + 1)
+        return SharedImageSplit(count: counts.test, bytes: UnsafePointer(at.assumingMemoryBound(to: UInt8.self)), owner: self)
+    }
+
+    /// This rank's share of the node's bytes.
+    var heldBytes: Int { Self.bytes(train: counts.train, test: counts.test) / window.node.size }
+}
