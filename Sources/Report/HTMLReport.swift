@@ -92,7 +92,7 @@ public struct HTMLReport {
             }
             if opts.count >= 2 {
                 if let a = bests[0], let c = bests[1], study.metric.advantage(a, over: c).isFinite {
-                    row += String(format: "<td>%+.3g</td>", study.metric.advantage(a, over: c))
+                    row += String(format: "<td>%+\(study.metric.differenceFormat.dropFirst())</td>", study.metric.advantage(a, over: c))
                 } else { row += "<td>-</td>" }
             }
             rows.append(row + "</tr>")

@@ -23,7 +23,7 @@ public enum MarkdownSummary {
             }
             if opts.count >= 2 {
                 if let a = bests[0], let c = bests[1], study.metric.advantage(a, over: c).isFinite {
-                    row += String(format: " %+.3g |", study.metric.advantage(a, over: c))
+                    row += String(format: " %+\(study.metric.differenceFormat.dropFirst()) |", study.metric.advantage(a, over: c))
                 } else { row += " - |" }
             }
             lines.append(row)
@@ -36,7 +36,7 @@ public enum MarkdownSummary {
             let spreads = opts.map { o -> String in
                 let scores = study.runs(o, batch: b).map(m.score).filter(\.isFinite)
                 guard let hi = scores.max(), let lo = scores.min() else { return "-" }
-                return String(format: "%.4g; %d of %d", hi - lo, scores.filter { $0 >= hi - m.near }.count, scores.count)
+                return String(format: "\(m.differenceFormat); %d of %d", hi - lo, scores.filter { $0 >= hi - m.near }.count, scores.count)
             }
             lines.append("| \(b) | " + spreads.joined(separator: " | ") + " |")
         }

@@ -13,15 +13,16 @@ struct Metric {
     /// The colour scale spans at most this far from the best cell; "near the best" is within `near`.
     let span: Double
     let near: Double
-    /// printf format of a chart label.
+    /// printf formats of a chart label and of a difference or spread.
     let format: String
+    let differenceFormat: String
     /// The run's value in display units (accuracy in percent, loss in nats/char).
     let value: (SweepRecord) -> Double
 
     static let testAccuracy = Metric(title: "Test accuracy", axis: "test accuracy after last epoch (%)", unit: "points",
-                                     higherIsBetter: true, span: 10, near: 1, format: "%.1f") { $0.testAccuracy * 100 }
+                                     higherIsBetter: true, span: 10, near: 1, format: "%.1f", differenceFormat: "%.2f") { $0.testAccuracy * 100 }
     static let validationLoss = Metric(title: "Validation loss", axis: "validation loss after the last step (nats/char)",
-                                       unit: "nats/char", higherIsBetter: false, span: 0.5, near: 0.02, format: "%.3f") { $0.valLoss }
+                                       unit: "nats/char", higherIsBetter: false, span: 0.5, near: 0.02, format: "%.3f", differenceFormat: "%.4f") { $0.valLoss }
 
     /// The metric of a sweep's rows: validation loss when they are language-model runs.
     static func of(_ records: [SweepRecord]) -> Metric {
