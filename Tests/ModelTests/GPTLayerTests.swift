@@ -110,7 +110,7 @@ final class GPTLayerTests: XCTestCase {
             }
         }
         var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
-        var scratch = [Float](repeating: .nan, count: T * T)
+        var scratch = [Float](repeating: .nan, count: B * NH * T * T)
         attentionBackward(dqkv: &dqkv, scratch: &scratch, dout: dout, qkv: qkv, att: att, B: B, T: T, C: C, NH: NH)
         _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6) {
             dot(Ref.attention($0, B: B, T: T, C: C, NH: NH), dout)

@@ -118,5 +118,5 @@ extension GPT {
 
 /// y (N) += x (N)
 func residualAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for k in 0..<count { y[k] += x[k] }
+    parallelRanges(count, grain: 8) { r in for k in r { y[k] += x[k] } }
 }
