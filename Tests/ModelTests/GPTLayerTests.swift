@@ -66,6 +66,14 @@ final class GPTLayerTests: XCTestCase {
         var out = [Float](repeating: .nan, count: N * O)
         linearForward(out: &out, x: x, w: w, N: N, I: I, O: O)
         assertClose(out, Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), atol: 1e-6, "linear")
+        let res = r.floats(N * O)
+        var withResidual = [Float](repeating: .nan, count: N * O)
+        linearForward(out: &withResidual, x: x, w: w, N: N, I: I, O: O, residual: res)
+        assertClose(withResidual, zip(Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), res).map { $0 + Double($1) },
+                    atol: 1e-6, "linear + residual")
+        var inPlace = res
+        inPlace.withUnsafeMutableBufferPointer { linearForward(out: $0.baseAddress!, x: x, w: w, N: N, I: I, O: O, residual: UnsafePointer($0.baseAddress!)) }
+        XCTAssertEqual(inPlace, withResidual, "residual may be out itself")
 
         for accumulate in [false, true] {
             let base = accumulate ? r.floats(N * I) : [Float](repeating: .nan, count: N * I)

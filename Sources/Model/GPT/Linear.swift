@@ -4,11 +4,14 @@ import COpenBLAS
 // The weight W is (O, I) (PyTorch's nn.Linear layout), so out = x W^T. The tied output layer
 // is this layer with W = wte (V, C).
 
-/// out is (N, O) = x (N, I) W^T, W (O, I)
+/// out is (N, O) = x (N, I) W^T, W (O, I); with `residual`, out = residual + x W^T (the
+/// residual is copied into out and the product added by sgemm with beta 1, which skips
+/// OpenBLAS's separate beta pass and our own add pass; out may be the residual itself).
 func linearForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                   N: Int, I: Int, O: Int) {
+                   N: Int, I: Int, O: Int, residual: UnsafePointer<Float>? = nil) {
+    if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(N), Int32(O), Int32(I),
-                1, x, Int32(I), w, Int32(I), 0, out, Int32(O))
+                1, x, Int32(I), w, Int32(I), residual == nil ? 0 : 1, out, Int32(O))
 }
 
 /// dw (O, I) = dout^T (O, N) x (N, I)        (overwritten)
