@@ -1,4 +1,3 @@
-import COpenBLAS
 
 // Causal multi-head self-attention, the core between c_attn and c_proj.
 // B = batch, T = positions, C = width, NH = heads, hs = C / NH (head size).
@@ -12,6 +11,7 @@ func attentionForward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointe
                       qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
+    out.update(repeating: 0, count: B * T * C)        // the heads' products add into it
     parallelRanges(B * NH) { items in
         for item in items {
             let (b, h) = (item / NH, item % NH)
@@ -20,12 +20,10 @@ func attentionForward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointe
             let v = q + 2 * C
             let a = att + item * T * T
             // a (T, T) = scale * q (T, hs) k^T (hs, T)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(hs),
-                        scale, q, Int32(3 * C), k, Int32(3 * C), 0, a, Int32(T))
+            sgemm(false, true, M: T, N: T, K: hs, alpha: scale, q, lda: 3 * C, k, ldb: 3 * C, a, ldc: T, accumulate: false)
             causalSoftmaxForward(a, T: T)
-            // out (T, hs) = a (T, T) v (T, hs), written into the head's columns of (T, C)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(hs), Int32(T),
-                        1, a, Int32(T), v, Int32(3 * C), 0, out + b * T * C + h * hs, Int32(C))
+            // out (T, hs) = a (T, T) v (T, hs), into the head's columns of (T, C), zeroed above
+            sgemm(false, false, M: T, N: hs, K: T, a, lda: T, v, ldb: 3 * C, out + b * T * C + h * hs, ldc: C, accumulate: true)
         }
     }
 }
@@ -75,7 +73,7 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
                        B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
-    let (t, h3, c, s) = (Int32(T), Int32(3 * C), Int32(C), Int32(hs))
+    dqkv.update(repeating: 0, count: B * T * 3 * C)   // the heads' products add into it
     parallelRanges(B * NH) { items in
         for item in items {
             let (b, h) = (item / NH, item % NH)
@@ -89,14 +87,14 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
             let a = att + item * T * T
             let dy = dout + b * T * C + h * hs
             // scratch (T, T) = dy (T, hs) v^T (hs, T)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, s, 1, dy, c, v, h3, 0, scratch, t)
-            // dv (T, hs) = a^T (T, T) dy (T, hs)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, s, t, 1, a, t, dy, c, 0, dv, h3)
+            sgemm(false, true, M: T, N: T, K: hs, dy, lda: C, v, ldb: 3 * C, scratch, ldc: T, accumulate: false)
+            // dv (T, hs) = a^T (T, T) dy (T, hs)         (dqkv is zeroed above: the products add)
+            sgemm(true, false, M: T, N: hs, K: T, a, lda: T, dy, ldb: C, dv, ldc: 3 * C, accumulate: true)
             causalSoftmaxBackward(scratch, att: a, T: T)
             // dq (T, hs) = scale dpre (T, T) k (T, hs)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, s, t, scale, scratch, t, k, h3, 0, dq, h3)
+            sgemm(false, false, M: T, N: hs, K: T, alpha: scale, scratch, lda: T, k, ldb: 3 * C, dq, ldc: 3 * C, accumulate: true)
             // dk (T, hs) = scale dpre^T (T, T) q (T, hs)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, s, t, scale, scratch, t, q, h3, 0, dk, h3)
+            sgemm(true, false, M: T, N: hs, K: T, alpha: scale, scratch, lda: T, q, ldb: 3 * C, dk, ldc: 3 * C, accumulate: true)
         }
     }
 }
