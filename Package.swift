@@ -44,7 +44,10 @@ let package = Package(
         .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
+            "Sharding",
             "LionEngine",
+            "Collectives",
+            "FashionData",
             "Checkpoint",
             "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -52,9 +55,10 @@ let package = Package(
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
-        .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "DeterministicRandom"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "LionEngine", "DeterministicRandom"]),
+        // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ],
