@@ -118,7 +118,7 @@ struct TrainCommand: ParsableCommand {
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
-        do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
+        do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
     }
 
