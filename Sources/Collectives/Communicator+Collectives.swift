@@ -66,6 +66,20 @@ extension Communicator {
         return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
     }
 
+    /// Every rank contributes the same number of integers; every rank receives all of them,
+    /// ordered by rank (no byte packing: MPI_INT64_T).
+    public func allgather(_ local: [Int64]) throws -> [[Int64]] {
+        let n = local.count
+        var all = [Int64](repeating: 0, count: n * size)
+        try local.withUnsafeBufferPointer { src in
+            try all.withUnsafeMutableBufferPointer { dst in
+                try check(MPI_Allgather(src.baseAddress, Int32(n), CMPI_INT64(), dst.baseAddress, Int32(n), CMPI_INT64(), handle),
+                          "MPI_Allgather(\(n) int64 per rank)")
+            }
+        }
+        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
     /// Collective agreement on failure: every rank calls this with its own outcome. If any rank
     /// failed, every rank throws the same `CollectiveFailure` carrying the lowest failing rank's
     /// message, so all ranks exit non-zero together and nobody hangs in a later collective.
@@ -75,14 +89,7 @@ extension Communicator {
         do { result = try body() } catch { message = String(describing: error) }
         let failing = try allreduceMin(result == nil ? Int64(rank) : Int64(size))
         guard failing < Int64(size) else { return result! }
-        let capacity = 1024
-        var bytes = [UInt8](repeating: 0, count: capacity)
-        if Int64(rank) == failing {
-            let utf8 = Array(message.utf8.prefix(capacity - 1))
-            bytes.replaceSubrange(0..<utf8.count, with: utf8)
-        }
-        try bytes.withUnsafeMutableBytes { try broadcast($0.baseAddress!, bytes: capacity, root: Int(failing)) }
-        let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        let text = try broadcastString(message, root: Int(failing), capacity: 1024)
         throw CollectiveFailure(failingRank: Int(failing), message: text)
     }
 }
