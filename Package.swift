@@ -25,15 +25,17 @@ let package = Package(
         // AVX2 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
         .target(name: "CKernels"),
         // Optimizer kernels, state, thread pool, schedules. No MPI: a plain library.
-        .target(name: "LionEngine", dependencies: ["CKernels"]),
+        .target(name: "LionEngine", dependencies: ["CKernels", "Basics"]),
         // A thin typed Swift face of MPI.
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
-        .target(name: "Sharding", dependencies: ["LionEngine", "Collectives"]),
+        .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
         // Flat parameter store, MLP layers with forward/backward, loss.
-        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom"]),
+        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom", "Basics"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
+        // Small pieces every layer shares: the 64-byte aligned buffer, the median. No dependencies.
+        .target(name: "Basics"),
         // SplitMix64: the same random numbers on every rank and platform.
         .target(name: "DeterministicRandom"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
@@ -41,7 +43,7 @@ let package = Package(
         // The training loop, metrics, progress, reports.
         .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
-        .target(name: "Report"),
+        .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "Sharding",
@@ -61,6 +63,7 @@ let package = Package(
         // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
     ],
     swiftLanguageModes: [.v5]
 )
