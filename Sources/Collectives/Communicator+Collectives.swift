@@ -42,6 +42,11 @@ extension Communicator {
                   "MPI_Allgather(\(blockCount) floats per rank)")
     }
 
+    /// Every rank sends `blockCount` floats from `block`; `buffer` receives size*blockCount, by rank.
+    public func allgather(_ block: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, blockCount: Int) throws {
+        try check(MPI_Allgather(block, Int32(blockCount), CMPI_FLOAT(), buffer, Int32(blockCount), CMPI_FLOAT(), handle),
+                  "MPI_Allgather(\(blockCount) floats per rank)")
+    }
     /// Sums `buffer` (size*blockCount floats) over all ranks; rank r receives block r in `block`.
     public func reduceScatterBlock(_ buffer: UnsafePointer<Float>, into block: UnsafeMutablePointer<Float>,
                                    blockCount: Int) throws {

@@ -41,21 +41,4 @@ extension Communicator {
                   "MPI_Iallreduce(\(count) floats)")
         pending.append(request)
     }
-
-    /// Every rank sends `blockCount` floats from `block`; `buffer` receives size*blockCount, by rank.
-    public func allgather(_ block: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, blockCount: Int) throws {
-        try check(MPI_Allgather(block, Int32(blockCount), CMPI_FLOAT(), buffer, Int32(blockCount), CMPI_FLOAT(), handle),
-                  "MPI_Allgather(\(blockCount) floats per rank)")
-    }
-}
-
-extension Communicator {
-    /// The ranks passing `member: true` form a new communicator ordered by `key`; the others
-    /// get nil (MPI_Comm_split with MPI_UNDEFINED). Collective.
-    public func subset(member: Bool, key: Int) throws -> Communicator? {
-        var out: MPI_Comm? = nil
-        try check(MPI_Comm_split(handle, member ? 0 : CMPI_UNDEFINED(), Int32(key), &out), "MPI_Comm_split")
-        guard member, let out else { return nil }
-        return try Communicator(handle: out, owned: true)
-    }
 }

@@ -185,11 +185,11 @@ func withMPI(_ body: (Communicator) throws -> Void) throws {
     do {
         try body(comm)
     } catch let failure as CollectiveFailure {
-        if comm.rank == 0 { FileHandle.standardError.write("error: \(failure.message)") }
+        if comm.rank == 0 { StandardError.write("error: \(failure.message)") }
         MPIRuntime.finalize()
         exit(1)
     } catch {
-        FileHandle.standardError.write("error (rank \(comm.rank)): \(error)")
+        StandardError.write("error (rank \(comm.rank)): \(error)")
         comm.abort(code: 1)
     }
     MPIRuntime.finalize()
