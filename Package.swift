@@ -2,11 +2,12 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
-//                               -> Model -> COpenBLAS
+//   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
+//                                          -> Collectives -> CMPI
+//                               -> Model -> COpenBLAS, DeterministicRandom, Basics
 //                               -> FashionData -> CZlib
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
-//                               -> Report (sweep results + HTML report; no MPI)
+//                               -> Report -> Basics (sweep results + HTML report; no MPI)
 let package = Package(
     name: "lion-dist",
     products: [
@@ -22,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // AVX2 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
+        // AVX2 and AVX-512 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
         .target(name: "CKernels"),
         // Optimizer kernels, state, thread pool, schedules. No MPI: a plain library.
         .target(name: "LionEngine", dependencies: ["CKernels", "Basics"]),
@@ -30,7 +31,8 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
         .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
-        // Flat parameter store, MLP layers with forward/backward, loss.
+        // The MLP: tensor views of a flat parameter buffer (owned by Sharding's combiners),
+        // forward/backward, loss.
         .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom", "Basics"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
