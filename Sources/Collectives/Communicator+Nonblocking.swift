@@ -6,8 +6,6 @@ public struct PendingRequests {
 
     public init() {}
 
-    public var isEmpty: Bool { handles.isEmpty }
-
     mutating func append(_ request: MPI_Request?) { handles.append(request) }
 
     /// Drives progress (MPI_Testall) without blocking; true when every request is complete.

@@ -7,6 +7,4 @@ public enum BLASThreads {
         precondition(n >= 1, "BLAS threads must be >= 1")
         openblas_set_num_threads(Int32(n))
     }
-
-    public static var current: Int { Int(openblas_get_num_threads()) }
 }
