@@ -47,6 +47,9 @@ public final class ThreadPool: @unchecked Sendable {
         for tid in workers { pthread_join(tid, nil) }
     }
 
+    /// Workers asleep on the condition variable now (for tests of the sleep path).
+    var sleepingWorkers: Int { state.sleepers.load(ordering: .sequentiallyConsistent) }
+
     /// Runs `body(i)` for every i in 0..<count over the pool (the caller participates) and
     /// returns when all are done. Calls must not overlap or nest.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
