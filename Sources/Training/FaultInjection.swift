@@ -1,8 +1,12 @@
 import Collectives
+import Model
 
-/// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's local gradient before
-/// the combine of (0-based) global step STEP; `STEP+:RANK` does so at every step from STEP on.
-/// Lets the tests drive the non-finite-gradient path through a real run.
+/// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's first input pixel of
+/// (0-based) global step STEP; `STEP+:RANK` does so at every step from STEP on. Backward then
+/// writes NaN into the first layer's weight gradient (0 * NaN is NaN) before that layer's
+/// bucket goes to the combiner, so the fault reaches every combine path, overlapped buckets
+/// included (a NaN written into the gradient after backward would race with a bucket
+/// reduction already in flight). Lets the tests drive the non-finite-gradient path.
 /// The environment is read once, on the first step (`spec` is a lazily initialised static);
 /// after that a step without the variable costs one nil check.
 enum FaultInjection {
@@ -18,8 +22,8 @@ enum FaultInjection {
         return (step, rank, onward)
     }
 
-    static func poisonGradient(_ grads: UnsafeMutablePointer<Float>, step: Int, rank: Int) {
+    static func poisonInput(_ batch: FlatBuffer, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
-        grads[0] = .nan
+        batch.buffer[0] = .nan
     }
 }

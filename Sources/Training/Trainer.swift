@@ -96,6 +96,7 @@ public final class Trainer {
                 batchLabels[row] = data.train.labels[Int(index)]
             }
         }
+        FaultInjection.poisonInput(batchX, step: globalStep, rank: comm.rank)
         // Forward/backward: grads = mean gradient over the local slice. With overlap, each
         // bucket's reduction starts as backward finishes its last layer.
         let combiner = sharded.combiner, overlap = config.overlap
@@ -106,7 +107,6 @@ public final class Trainer {
             }
         }
         stats.compute += MPIRuntime.time() - clock
-        FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss and correct count ride on the norm's allreduce.
         var riders = [lossSum, Double(correct)]
         let outcome = try sharded.step(params: params, grads: grads,
