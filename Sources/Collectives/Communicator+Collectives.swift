@@ -60,27 +60,23 @@ extension Communicator {
 
     /// Every rank contributes `bytes` bytes; every rank receives size*bytes, ordered by rank.
     public func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]] {
-        let n = local.count
-        var all = [UInt8](repeating: 0, count: n * size)
-        try local.withUnsafeBytes { src in
-            try all.withUnsafeMutableBytes { dst in
-                try check(MPI_Allgather(src.baseAddress, Int32(n), CMPI_BYTE(), dst.baseAddress, Int32(n), CMPI_BYTE(), handle),
-                          "MPI_Allgather(bytes)")
-            }
-        }
-        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
+        try allgather(local, CMPI_BYTE(), "bytes")
     }
 
     /// Every rank contributes the same number of integers; every rank receives all of them,
     /// ordered by rank (no byte packing: MPI_INT64_T).
     public func allgather(_ local: [Int64]) throws -> [[Int64]] {
+        try allgather(local, CMPI_INT64(), "int64")
+    }
+
+    private func allgather<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [[T]] {
         let n = local.count
-        var all = [Int64](repeating: 0, count: n * size)
-        try local.withUnsafeBufferPointer { src in
-            try all.withUnsafeMutableBufferPointer { dst in
-                try check(MPI_Allgather(src.baseAddress, Int32(n), CMPI_INT64(), dst.baseAddress, Int32(n), CMPI_INT64(), handle),
-                          "MPI_Allgather(\(n) int64 per rank)")
+        let all = try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
+            try local.withUnsafeBufferPointer { src in
+                try check(MPI_Allgather(src.baseAddress, Int32(n), type, dst.baseAddress, Int32(n), type, handle),
+                          "MPI_Allgather(\(n) \(name) per rank)")
             }
+            initialized = n * size
         }
         return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
     }
