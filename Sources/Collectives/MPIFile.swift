@@ -3,7 +3,8 @@ import CMPI
 /// A typed face of MPI-IO (`MPI_File`): one shared file that every rank of a communicator
 /// opens together, each rank writing or reading at its own byte offsets. Raw pointers stop
 /// here; callers pass float buffers or byte arrays. MPI files return errors by default
-/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` naming the call and the path.
+/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` (a short read: an
+/// `MPIShortfall`) naming the call and the path.
 public final class MPIFile {
     public enum Mode {
         /// Create (or open) for writing only.
@@ -74,7 +75,7 @@ public final class MPIFile {
             MPI_Get_count(&status, CMPI_BYTE(), &got)
         }
         if Int(got) != count {
-            throw MPIError(call: "MPI_File_read_at(\(path)): read \(got) of \(count) bytes at \(offset)", code: 0)
+            throw MPIShortfall(call: "MPI_File_read_at(\(path))", problem: "read \(got) of \(count) bytes at \(offset) (the file ends first)")
         }
         return out
     }
@@ -88,7 +89,7 @@ public final class MPIFile {
                   "MPI_File_read_at(\(path), \(count) floats at \(offset))")
         MPI_Get_count(&status, CMPI_FLOAT(), &got)
         if Int(got) != count {
-            throw MPIError(call: "MPI_File_read_at(\(path)): read \(got) of \(count) floats at \(offset)", code: 0)
+            throw MPIShortfall(call: "MPI_File_read_at(\(path))", problem: "read \(got) of \(count) floats at \(offset) (the file ends first)")
         }
     }
 

@@ -34,10 +34,4 @@ struct Study {
         let tied = counts.filter { $0.value == most }.keys.sorted()
         return tied[(tied.count - 1) / 2]
     }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.filter(\.isFinite).sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 }

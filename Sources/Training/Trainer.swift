@@ -95,11 +95,13 @@ public final class Trainer {
         // Forward/backward: grads = mean gradient over the local slice. With overlap, each
         // bucket's reduction starts as backward finishes its last segment.
         let combiner = sharded.combiner, overlap = config.overlap
+        let grads = self.grads, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
+            // The test hook poisons the last segment backward finishes, before its bucket is handed off.
+            if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
             if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
-        FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
         let outcome = try sharded.step(params: params, grads: grads,

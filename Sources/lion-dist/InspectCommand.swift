@@ -55,7 +55,7 @@ struct InspectCommand: ParsableCommand {
             state_digest \(r.stateDigest)
             """)
         } else if let failure {
-            FileHandle.standardError.write("error: \(failure)")
+            StandardError.write("error: \(failure)")
         }
         if report == nil { throw ExitCode(1) }
     }

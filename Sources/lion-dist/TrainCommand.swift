@@ -119,7 +119,7 @@ struct TrainCommand: ParsableCommand {
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
-        do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
+        do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
     }
@@ -192,11 +192,11 @@ func withMPI(_ body: (Communicator) throws -> Void) throws {
     do {
         try body(comm)
     } catch let failure as CollectiveFailure {
-        if comm.rank == 0 { FileHandle.standardError.write("error: \(failure.message)") }
+        if comm.rank == 0 { StandardError.write("error: \(failure.message)") }
         MPIRuntime.finalize()
         exit(1)
     } catch {
-        FileHandle.standardError.write("error (rank \(comm.rank)): \(error)")
+        StandardError.write("error (rank \(comm.rank)): \(error)")
         comm.abort(code: 1)
     }
     MPIRuntime.finalize()
