@@ -6,8 +6,13 @@ import Glibc
 /// Test-only fault injection: `LION_DIST_TEST_KILL=RANK:step:N` makes rank RANK SIGKILL itself
 /// right after optimizer step N; `RANK:save:N` in the middle of writing the checkpoint of step N
 /// (its shard written, the header not yet, nothing renamed). Unset in normal runs.
+///
+/// `LION_DIST_TEST_NO_PREALLOCATE=1` skips the space reservation of a save, so that a full disk
+/// is met by the writes themselves (their counts and the read-back verification must catch it).
 enum TestHooks {
     enum Point: String { case step, save }
+
+    static var skipPreallocation: Bool { ProcessEnv.string("LION_DIST_TEST_NO_PREALLOCATE") == "1" }
 
     static func killIfAsked(_ point: Point, step: Int, rank: Int) {
         guard let spec = ProcessEnv.string("LION_DIST_TEST_KILL") else { return }

@@ -27,6 +27,7 @@ public final class Trainer {
     /// Sets up a run: checks the batch against the world size, loads the data (every rank
     /// agrees on failure), then `init(config:comm:data:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
+        try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
         try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: 60_000) }
         let data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
         try self.init(config: config, comm: comm, data: data)
