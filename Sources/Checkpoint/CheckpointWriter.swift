@@ -63,6 +63,7 @@ public enum CheckpointWriter {
             try comm.agree { if isRoot { try file.writeAt(offset: 0, bytes: header.encode()) } }
             try comm.agree { try file.sync() }
             try comm.agree { try file.close() }
+            TestHooks.corruptIfAsked(path: tmpPath, step: step, rank: comm.rank)
             try verifyWritten(comm: comm, path: tmpPath, header: header)
             try comm.agree { if isRoot { try directory.commit(step: step) } }
         } catch {

@@ -79,6 +79,22 @@ final class CheckpointFaultTests: FaultTestCase {
         try checkFullDisk(env: ["LION_DIST_TEST_NO_PREALLOCATE": "1"], needle: "the file system refused the rest")
     }
 
+    /// Storage that loses a write without an error: the read-back before the rename catches it.
+    func testASaveThatReadsBackWrongIsNeverRenamedOrPruned() throws {
+        let dir = try temporaryDirectory()
+        let flags = Self.wide + ["--checkpoint", dir.path, "--checkpoint-every", "5", "--keep", "1"]
+        let r = try Launcher.run(ranks: 2, flags, env: ["LION_DIST_TEST_CORRUPT_SAVE": "10"])
+        XCTAssertNotEqual(r.status, 0)
+        let lines = errorLines(r)
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        let line = lines.first ?? ""
+        XCTAssertTrue(line.contains("checkpoint of step 10 not saved"), line)
+        XCTAssertTrue(line.contains("read-back of \(dir.path)/.ckpt-00000010.lion.tmp failed: checksum mismatch in block 24 of 25"), line)
+        XCTAssertTrue(line.contains("\(dir.path)/ckpt-00000005.lion is intact"), line)
+        XCTAssertEqual(files(dir), ["ckpt-00000005.lion"], "--keep 1 must not prune the last good one for an unverified save")
+        XCTAssertEqual(try inspect(dir.path + "/ckpt-00000005.lion")["valid"] as? Bool, true)
+    }
+
     // MARK: two runs on one directory, and a killed lock holder
 
     /// Starts `lion-dist` under mpirun in the background; output goes to files in `dir`.
