@@ -10,10 +10,9 @@ extension CheckpointHeader {
         w.u32(Self.version)
         w.u32(UInt32(headerBytes))
         let id = identity, o = id.optimizer, p = position
-        w.u32(UInt32(id.inputs))
-        w.u32(UInt32(id.classes))
-        w.u32(UInt32(id.hidden.count))
-        for h in id.hidden { w.u32(UInt32(h)) }
+        w.u32(id.model.code)
+        w.u32(UInt32(id.model.dims.count))
+        for d in id.model.dims { w.u32(UInt32(d)) }
         w.u8(o.kind == .lion ? 0 : 1)
         w.u8(o.stateDType == .fp32 ? 0 : 1)
         w.u8(UInt8(ScheduleKind.allCases.firstIndex(of: id.schedule)!))
@@ -52,8 +51,8 @@ extension CheckpointHeader {
             throw CheckpointError(.badVersion, "format version \(version), this build reads version \(Self.version)")
         }
         let length = Int(try r.u32("headerBytes"))
-        guard length >= headerBytes(hiddenLayers: 0, blocks: 0), length <= maxHeaderBytes else {
-            throw CheckpointError.header("header length \(length) is outside \(headerBytes(hiddenLayers: 0, blocks: 0))...\(maxHeaderBytes)")
+        guard length >= headerBytes(modelDims: 0, blocks: 0), length <= maxHeaderBytes else {
+            throw CheckpointError.header("header length \(length) is outside \(headerBytes(modelDims: 0, blocks: 0))...\(maxHeaderBytes)")
         }
         guard length <= fileSize else {
             throw CheckpointError(.truncated, "truncated: \(fileSize) bytes, shorter than its \(length)-byte header")
@@ -90,11 +89,13 @@ extension CheckpointHeader {
         let length = body.count
         var r = ByteReader(Array(body[0..<length - 4]), position: prefixBytes)
         let width = 1...maxWidth
-        let inputs = try r.count("inputs", in: width)
-        let classes = try r.count("classes", in: width)
-        let layers = try r.count("hiddenCount", in: 0...maxHiddenLayers)
-        var hidden: [Int] = []
-        for i in 0..<layers { hidden.append(try r.count("hidden[\(i)]", in: width)) }
+        let modelCode = try r.u32("model")
+        let dimCount = try r.count("dimCount", in: 2...maxModelDims)
+        var dims: [Int] = []
+        for i in 0..<dimCount { dims.append(try r.count("dims[\(i)]", in: width)) }
+        guard let model = ModelSignature.decode(code: modelCode, dims: dims) else {
+            throw CheckpointError.header("model code \(modelCode) with dimensions \(dims) names no model this build knows")
+        }
         let kindRaw = try r.u8("optimizer"), dtypeRaw = try r.u8("stateDType"), scheduleRaw = try r.u8("schedule")
         guard try r.u8("reserved") == 0 else { throw CheckpointError.header("reserved byte is not zero") }
         guard kindRaw <= 1 else { throw CheckpointError.header("unknown optimizer code \(kindRaw)") }
@@ -132,11 +133,11 @@ extension CheckpointHeader {
                                         stateDType: dtypeRaw == 0 ? .fp32 : .bf16)
         do { try optimizer.validate() } catch { throw CheckpointError.header("hyperparameters: \(error)") }
         guard f[5] >= 0, f[5].isFinite, f[6] >= 0, f[6].isFinite else { throw CheckpointError.header("bad min-lr or clip-norm") }
-        let identity = CheckpointIdentity(inputs: inputs, hidden: hidden, classes: classes, optimizer: optimizer,
+        let identity = CheckpointIdentity(model: model, optimizer: optimizer,
                                           schedule: ScheduleKind.allCases[Int(scheduleRaw)], warmupSteps: warmup,
                                           totalSteps: total, minLR: f[5], clipNorm: f[6], globalBatch: batch, seed: seed)
         guard identity.parameterCount == n else {
-            throw CheckpointError.header("parameterCount \(n) does not match MLP \(identity.shapeDescription)")
+            throw CheckpointError.header("parameterCount \(n) does not match \(model.description)")
         }
         guard buffers == optimizer.stateBuffers else {
             throw CheckpointError.header("\(buffers) state buffers for \(kind.rawValue), which keeps \(optimizer.stateBuffers)")

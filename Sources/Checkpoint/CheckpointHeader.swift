@@ -3,9 +3,7 @@ import LionEngine
 /// What a checkpoint was written for: the model shape and every hyperparameter that changes
 /// the trajectory. A resumed run must match it exactly (see `mismatch(against:)`).
 public struct CheckpointIdentity: Sendable, Equatable {
-    public var inputs: Int
-    public var hidden: [Int]
-    public var classes: Int
+    public var model: ModelSignature
     public var optimizer: OptimizerConfig
     public var schedule: ScheduleKind
     /// Effective warm-up (after capping at half the run) and the schedule's length.
@@ -16,11 +14,9 @@ public struct CheckpointIdentity: Sendable, Equatable {
     public var globalBatch: Int
     public var seed: UInt64
 
-    public init(inputs: Int, hidden: [Int], classes: Int, optimizer: OptimizerConfig, schedule: ScheduleKind,
+    public init(model: ModelSignature, optimizer: OptimizerConfig, schedule: ScheduleKind,
                 warmupSteps: Int, totalSteps: Int, minLR: Float, clipNorm: Float, globalBatch: Int, seed: UInt64) {
-        self.inputs = inputs
-        self.hidden = hidden
-        self.classes = classes
+        self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
         self.warmupSteps = warmupSteps
@@ -31,28 +27,14 @@ public struct CheckpointIdentity: Sendable, Equatable {
         self.seed = seed
     }
 
-    /// "784-1024-512-10".
-    public var shapeDescription: String { ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-") }
-
-    /// Parameters of this MLP shape (W and b per layer), nil on overflow.
-    public var parameterCount: Int? {
-        let sizes = [inputs] + hidden + [classes]
-        var total = 0
-        for l in 0..<sizes.count - 1 {
-            let (w, o1) = sizes[l].multipliedReportingOverflow(by: sizes[l + 1])
-            let (layer, o2) = w.addingReportingOverflow(sizes[l + 1])
-            let (sum, o3) = total.addingReportingOverflow(layer)
-            if o1 || o2 || o3 { return nil }
-            total = sum
-        }
-        return total
-    }
+    /// Parameters of the model's shape, nil on overflow.
+    public var parameterCount: Int? { model.parameterCount }
 
     /// The first difference from `run` as "what the checkpoint has, what this run has, which
     /// flag to pass", or nil when they agree.
     public func mismatch(against run: CheckpointIdentity) -> String? {
-        if (inputs, classes, hidden) != (run.inputs, run.classes, run.hidden) {
-            return "was written for MLP \(shapeDescription), this run is \(run.shapeDescription); pass the same --hidden"
+        if model != run.model {
+            return "was written for \(model.description), this run is \(run.model.description); pass the same \(run.model.flags)"
         }
         let a = optimizer, b = run.optimizer
         let fields: [(String, String, String)] = [
@@ -116,7 +98,8 @@ public struct CheckpointPosition: Sendable, Equatable {
 ///
 /// ```
 /// magic "LIONCKPT" | version u32 | headerBytes u32
-/// inputs u32 | classes u32 | hiddenCount u32 | hidden u32 x hiddenCount
+/// model u32 (0 MLP, 1 GPT) | dimCount u32 | dims u32 x dimCount
+///   (MLP: inputs, hidden..., classes; GPT: vocab, blockSize, layers, heads, width)
 /// optimizer u8 | stateDType u8 | schedule u8 | 0 u8
 /// lr beta1 beta2 weightDecay eps minLR clipNorm: f32
 /// warmupSteps totalSteps globalBatch seed: u64
@@ -133,13 +116,13 @@ public struct CheckpointPosition: Sendable, Equatable {
 /// [b*blockSize, (b+1)*blockSize).
 public struct CheckpointHeader: Sendable, Equatable {
     public static let magic: [UInt8] = Array("LIONCKPT".utf8)
-    public static let version: UInt32 = 1
+    public static let version: UInt32 = 2
     /// The fixed prefix that holds magic, version and the header length.
     public static let prefixBytes = 16
     /// Limits that keep a lying header from asking for absurd reads or allocations.
     public static let maxHeaderBytes = 64 << 20
     public static let maxBlocks = 1 << 22
-    public static let maxHiddenLayers = 64
+    public static let maxModelDims = 66
     public static let maxWidth = 1 << 24
     public static let maxSteps = 1 << 48
     /// The data region starts at a multiple of this.
@@ -167,14 +150,14 @@ public struct CheckpointHeader: Sendable, Equatable {
     public var dataBytes: Int { parameterCount * 4 * (1 + stateBuffers) }
     public var blockCount: Int { Self.blockCount(dataBytes: dataBytes, blockSize: blockSize) }
     /// Header bytes, and where the data region starts (the header rounded up to 4 KiB).
-    public var headerBytes: Int { Self.headerBytes(hiddenLayers: identity.hidden.count, blocks: blockCount) }
+    public var headerBytes: Int { Self.headerBytes(modelDims: identity.model.dims.count, blocks: blockCount) }
     public var dataOffset: Int { Self.align(headerBytes) }
     public var fileBytes: Int { dataOffset + dataBytes }
 
     static func blockCount(dataBytes: Int, blockSize: Int) -> Int { (dataBytes + blockSize - 1) / blockSize }
 
-    static func headerBytes(hiddenLayers: Int, blocks: Int) -> Int {
-        16 + 12 + 4 * hiddenLayers + 4 + 7 * 4 + 4 * 8 + 7 * 8 + 4 + 8 + 4 + 4 + 8 + 8 + 4 * blocks + 4
+    static func headerBytes(modelDims: Int, blocks: Int) -> Int {
+        16 + 8 + 4 * modelDims + 4 + 7 * 4 + 4 * 8 + 7 * 8 + 4 + 8 + 4 + 4 + 8 + 8 + 4 * blocks + 4
     }
 
     static func align(_ n: Int) -> Int { (n + dataAlignment - 1) / dataAlignment * dataAlignment }

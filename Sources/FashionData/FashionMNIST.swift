@@ -30,6 +30,8 @@ public struct FashionMNIST: Sendable {
     public static let mean: Float = 0.2860
     public static let std: Float = 0.3530
     public static let classes = 10
+    /// Images in the training split (the test split has 10,000).
+    public static let trainCount = 60_000
     public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 

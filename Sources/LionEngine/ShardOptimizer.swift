@@ -16,15 +16,20 @@ public final class ShardOptimizer {
     /// Updates applied so far; AdamW's bias correction uses step+1 for the next update.
     /// Settable for resume from a checkpoint.
     public var step: Int = 0
+    /// Tiles [0, count): each group's weight decay and lr multiplier. Default: one group with
+    /// `config.weightDecay`.
+    public let groups: [ParameterGroup]
 
     /// Raw state buffers (`stateBuffers` of them), each `count * bytesPerElement` bytes.
     private let buffers: [UnsafeMutableRawPointer]
 
-    public init(config: OptimizerConfig, count: Int, pool: ThreadPool) {
+    public init(config: OptimizerConfig, count: Int, pool: ThreadPool, groups: [ParameterGroup]? = nil) {
         precondition(count >= 0, "count must be >= 0")
         self.config = config
         self.count = count
         self.pool = pool
+        self.groups = ParameterGroup.normalized(groups ?? [ParameterGroup(range: 0..<count, weightDecay: config.weightDecay)],
+                                                count: count)
         let bytes = max(64, count * config.stateDType.bytesPerElement)
         var buffers: [UnsafeMutableRawPointer] = []
         for _ in 0..<config.stateBuffers {
@@ -45,40 +50,65 @@ public final class ShardOptimizer {
     }
 
     /// One update of params[0..<count] with effective gradient grads[i]*gradScale and this
-    /// step's (scheduled) learning rate `lr`. Increments `step`.
+    /// step's (scheduled) learning rate `lr` (times each group's `lrScale`, with the group's
+    /// weight decay). Increments `step`.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Float, gradScale: Float) {
         let c = config
         switch (c.kind, c.stateDType) {
         case (.lion, .fp32):
-            let k = LionStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, gradScale: gradScale)
+            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2,
+                                                   weightDecay: $0.weightDecay, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: Float.self)
-            Chunking.forEachChunk(count, pool: pool) { lo, n in
-                LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k)
+            forEachGroupChunk { g, lo, n in
+                LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.lion, .bf16):
-            let k = LionStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay, gradScale: gradScale)
+            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2,
+                                                   weightDecay: $0.weightDecay, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
-            Chunking.forEachChunk(count, pool: pool) { lo, n in
-                LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k)
+            forEachGroupChunk { g, lo, n in
+                LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.adamw, .fp32):
-            let k = AdamWStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
-                                       step: step + 1, gradScale: gradScale)
+            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+                                                    weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             let v = buffers[1].assumingMemoryBound(to: Float.self)
-            Chunking.forEachChunk(count, pool: pool) { lo, n in
-                AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k)
+            forEachGroupChunk { g, lo, n in
+                AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         case (.adamw, .bf16):
-            let k = AdamWStepConstants(lr: lr, beta1: c.beta1, beta2: c.beta2, eps: c.eps, weightDecay: c.weightDecay,
-                                       step: step + 1, gradScale: gradScale)
+            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+                                                    weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             let v = buffers[1].assumingMemoryBound(to: UInt16.self)
-            Chunking.forEachChunk(count, pool: pool) { lo, n in
-                AdamWKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k)
+            forEachGroupChunk { g, lo, n in
+                AdamWKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         }
         step += 1
+    }
+
+    /// Runs `body(group, lo, n)` over [0, count) in the engine's fixed chunks on the pool, each
+    /// chunk cut further at group boundaries (chunk boundaries stay independent of the groups).
+    private func forEachGroupChunk(_ body: (_ group: Int, _ lo: Int, _ n: Int) -> Void) {
+        let groups = self.groups
+        Chunking.forEachChunk(count, pool: pool) { lo, n in
+            let hi = lo + n
+            // The first group that ends after lo (groups are few and sorted: binary search).
+            var a = 0, b = groups.count - 1
+            while a < b {
+                let mid = (a + b) / 2
+                if groups[mid].range.upperBound <= lo { a = mid + 1 } else { b = mid }
+            }
+            var g = a, at = lo
+            while at < hi {
+                let end = min(hi, groups[g].range.upperBound)
+                body(g, at, end - at)
+                at = end
+                g += 1
+            }
+        }
     }
 
     /// Canonical fp32 copy of state buffer `index` (0 = m, 1 = v), `count` elements.

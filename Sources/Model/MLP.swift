@@ -49,6 +49,14 @@ public struct MLP: Sendable, Equatable {
         self.parameterCount = offset
     }
 
+    /// fc{l}.weight (outputs, inputs), decayed; fc{l}.bias (outputs), not decayed.
+    public var tensors: [ParameterTensor] {
+        layers.enumerated().flatMap { l, layer in
+            [ParameterTensor(name: "fc\(l).weight", offset: layer.weightOffset, shape: [layer.outputs, layer.inputs], decays: true),
+             ParameterTensor(name: "fc\(l).bias", offset: layer.biasOffset, shape: [layer.outputs], decays: false)]
+        }
+    }
+
     /// e.g. "784-1024-512-10".
     public var shapeDescription: String {
         ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-")

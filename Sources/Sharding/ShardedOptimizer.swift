@@ -17,8 +17,10 @@ public final class ShardedOptimizer {
     private let comm: Communicator
     private let pool: ThreadPool
 
+    /// `groups` tile the padded flat buffer [0, layout.paddedCount) (nil: one group with
+    /// `config.weightDecay`); each rank keeps the part that falls in its shard.
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float,
-                comm: Communicator, pool: ThreadPool, combiner: GradientCombiner) {
+                comm: Communicator, pool: ThreadPool, combiner: GradientCombiner, groups: [ParameterGroup]? = nil) {
         precondition(layout.worldSize == comm.size && combiner.layout == layout)
         self.layout = layout
         self.rank = comm.rank
@@ -26,7 +28,9 @@ public final class ShardedOptimizer {
         self.pool = pool
         self.clipNorm = clipNorm
         self.combiner = combiner
-        self.optimizer = ShardOptimizer(config: config, count: layout.shardCount, pool: pool)
+        let own = layout.range(of: comm.rank)
+        self.optimizer = ShardOptimizer(config: config, count: layout.shardCount, pool: pool,
+                                        groups: groups.map { ParameterGroup.slice(ParameterGroup.normalized($0, count: layout.paddedCount), to: own) })
     }
 
     /// Bytes of optimizer state this rank holds.

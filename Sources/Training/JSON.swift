@@ -1,7 +1,7 @@
 import Foundation
 
 /// A JSON value with ordered object keys, so JSON Lines keep the documented key order.
-public indirect enum JSON: Equatable {
+public indirect enum JSON: Equatable, Sendable {
     case number(Double)
     case int(Int)
     case string(String)

@@ -21,7 +21,7 @@ struct LoopPoint {
 /// `--checkpoint-every`, save at the end. All collective.
 extension Trainer {
     var checkpointIdentity: CheckpointIdentity {
-        CheckpointIdentity(inputs: model.inputs, hidden: model.hidden, classes: model.classes, optimizer: config.optimizer,
+        CheckpointIdentity(model: workload.signature, optimizer: config.optimizer,
                            schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
                            minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed)
     }
@@ -64,12 +64,12 @@ extension Trainer {
             throw error
         }
         let p = header.position
-        let perEpoch = sampler.stepsPerEpoch
+        let perEpoch = workload.stepsPerPeriod
         try comm.agree {
             guard p.epoch * perEpoch + p.stepInEpoch == p.step, p.stepInEpoch <= perEpoch else {
                 throw TrainingError("checkpoint \(path): position epoch \(p.epoch) step \(p.stepInEpoch) does not match step \(p.step) at \(perEpoch) steps per epoch")
             }
-            guard p.step <= totalSteps, p.epoch < config.epochs || p.step == totalSteps else {
+            guard p.step <= totalSteps, p.epoch < workload.periods || p.step == totalSteps else {
                 throw TrainingError("checkpoint \(path) is at step \(p.step), past this run's \(totalSteps) steps; pass more --epochs or --max-steps")
             }
         }

@@ -13,50 +13,51 @@ extension Trainer {
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
         var at = start
-        var progress = Progress(totalSteps: totalSteps, globalBatch: config.globalBatch, interval: config.logInterval)
+        let total = totalSteps, perPeriod = workload.stepsPerPeriod
+        var progress = Progress(totalSteps: total, globalBatch: config.globalBatch, interval: config.logInterval,
+                                itemsPerSample: workload.itemsPerSample, unit: workload.throughputUnit)
         progress.firstStep = start.step
         var globalStep = start.step
-        var test = (loss: Double.nan, accuracy: 0.0)
+        var final = LossSums(lossSum: .nan, count: 0)
         var lastTrainLoss = Double.nan
         let started = MPIRuntime.time()
         var trainSeconds = 0.0
-        var records: [EpochRecord] = []
+        var records: [(event: String, fields: [(String, JSON)])] = []
 
-        epochs: for epoch in start.epoch..<config.epochs {
-            let epochStart = MPIRuntime.time()
-            let order = sampler.permutation(epoch: epoch)
-            var lossSum = start.lossSum(epoch), steps = start.steps(epoch)
-            for s in start.firstStep(epoch)..<sampler.stepsPerEpoch {
-                if globalStep >= totalSteps { break }
-                let (loss, _) = try step(indices: sampler.localIndices(order, step: s), globalStep: globalStep, stats: &stats)
+        periods: for period in start.epoch..<workload.periods {
+            let periodStart = MPIRuntime.time()
+            var lossSum = start.lossSum(period), steps = start.steps(period)
+            for s in start.firstStep(period)..<perPeriod {
+                if globalStep >= total { break }
+                let loss = try step(globalStep, stats: &stats)
                 globalStep += 1
                 steps += 1
                 lossSum += loss
-                at = LoopPoint(step: globalStep, epoch: epoch, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
+                at = LoopPoint(step: globalStep, epoch: period, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
                 try checkpointAfterStep(at, stats: stats)
-                if isRoot, let line = progress.tick(epoch: epoch, epochs: config.epochs, stepInEpoch: s + 1,
-                                                    stepsPerEpoch: sampler.stepsPerEpoch, done: globalStep, loss: loss,
-                                                    elapsed: trainSeconds + MPIRuntime.time() - epochStart) {
+                if isRoot, let line = progress.tick(position: workload.progressPosition(step: globalStep, totalSteps: total),
+                                                    done: globalStep, loss: loss,
+                                                    elapsed: trainSeconds + MPIRuntime.time() - periodStart) {
                     print(line.text)
-                    log.write("step", [("epoch", .int(epoch + 1)), ("step", .int(globalStep)), ("loss", .number(loss)),
-                                       ("samples_per_s", .number(line.samplesPerSecond)),
-                                       ("lr", .number(Double(schedule.lr(atStep: globalStep - 1))))])
+                    var fields: [(String, JSON)] = [("epoch", .int(period + 1)), ("step", .int(globalStep)), ("loss", .number(loss)),
+                                                    ("samples_per_s", .number(line.samplesPerSecond)),
+                                                    ("lr", .number(Double(schedule.lr(atStep: globalStep - 1))))]
+                    if workload.itemsPerSample > 1 { fields.append(("\(workload.throughputUnit)_per_s", .number(line.itemsPerSecond))) }
+                    log.write("step", fields)
                 }
             }
-            trainSeconds += MPIRuntime.time() - epochStart
+            trainSeconds += MPIRuntime.time() - periodStart
             lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
-            test = try evaluate()
-            let seconds = MPIRuntime.time() - epochStart
-            records.append(EpochRecord(epoch: epoch + 1, trainLoss: lastTrainLoss, testLoss: test.loss,
-                                       testAccuracy: test.accuracy, seconds: seconds))
+            final = try evaluate()
+            let record = PeriodRecord(period: period + 1, step: globalStep, trainLoss: lastTrainLoss, evaluation: final,
+                                      seconds: MPIRuntime.time() - periodStart)
+            let event = workload.periodEvent(record)
+            records.append(event)
             if isRoot {
-                print(String(format: "epoch %d/%d  train loss %.4f  test loss %.4f  test accuracy %.2f%%  (%@)",
-                             epoch + 1, config.epochs, lastTrainLoss, test.loss, test.accuracy * 100, Format.duration(seconds)))
-                log.write("epoch", [("epoch", .int(epoch + 1)), ("train_loss", .number(lastTrainLoss)),
-                                    ("test_loss", .number(test.loss)), ("test_accuracy", .number(test.accuracy)),
-                                    ("seconds", .number(seconds))])
+                print(workload.periodLine(record, of: RunShape(periods: workload.periods, totalSteps: total)))
+                log.write(event.event, event.fields)
             }
-            if globalStep >= totalSteps { break epochs }
+            if globalStep >= total { break periods }
         }
 
         try finalCheckpoint(at, start: start, stats: stats)
@@ -70,14 +71,17 @@ extension Trainer {
         let ranks = try MemoryReport.gather(mine, comm: comm)
         let ran = globalStep - start.step
         let n = Double(max(ran, 1))
-        let mean = stats.timings.scaled(by: 1 / n)
+        let samplesPerSecond = Double(ran * config.globalBatch) / max(trainSeconds, 1e-9)
         let summary = RunSummary(
-            worldSize: comm.size, optimizer: config.optimizer.kind.rawValue, stateDType: config.optimizer.stateDType.rawValue,
-            params: model.parameterCount, globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
-            testAccuracy: test.accuracy, testLoss: test.loss, finalTrainLoss: lastTrainLoss, seconds: seconds,
-            samplesPerSecond: Double(ran * config.globalBatch) / max(trainSeconds, 1e-9),
-            compute: stats.compute / n, timings: mean, ranks: ranks,
-            threadsPerRank: threads, perEpoch: records)
+            model: workload.name, worldSize: comm.size, optimizer: config.optimizer.kind.rawValue,
+            stateDType: config.optimizer.stateDType.rawValue, params: workload.parameterCount,
+            globalBatch: config.globalBatch, steps: globalStep, skippedSteps: stats.skipped,
+            evaluation: final, finalTrainLoss: lastTrainLoss, seconds: seconds, samplesPerSecond: samplesPerSecond,
+            compute: stats.compute / n, timings: stats.timings.scaled(by: 1 / n), ranks: ranks,
+            threadsPerRank: threads, periods: records,
+            mfu: workload.trainingFLOPsPerSample.map { $0 * samplesPerSecond / (Double(comm.size) * sgemmFLOPS) },
+            sgemmFLOPS: sgemmFLOPS,
+            evaluationFields: workload.summaryFields(final, samplesPerSecond: samplesPerSecond))
         if let path = config.saveParamsPath {
             try comm.agree { if isRoot { try saveParams(to: path) } }
         }
@@ -89,37 +93,38 @@ extension Trainer {
     }
 
     func banner() -> String {
-        let o = config.optimizer
-        let hyper = o.kind == .lion
-            ? "lr \(o.lr) betas \(o.beta1)/\(o.beta2) wd \(o.weightDecay)"
-            : "lr \(o.lr) betas \(o.beta1)/\(o.beta2) eps \(o.eps) wd \(o.weightDecay)"
+        let opt = config.optimizer
+        let hyper = opt.kind == .lion
+            ? "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) wd \(opt.weightDecay)"
+            : "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) eps \(opt.eps) wd \(opt.weightDecay)"
+        let local = config.globalBatch / comm.size
         return """
         lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
-        model: MLP \(model.shapeDescription), \(model.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
-        optimizer: \(o.kind.rawValue) (\(hyper)), state \(o.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
+        model: \(workload.description), \(workload.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
+        optimizer: \(opt.kind.rawValue) (\(hyper)), state \(opt.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
         comm: \(sharded.combiner.description)
-        data: global batch \(config.globalBatch) (\(sampler.localBatch) per rank), \(sampler.stepsPerEpoch) steps/epoch, \(config.epochs) epoch(s), \(totalSteps) steps
+        data: global batch \(config.globalBatch) (\(local) per rank), \(workload.stepsPerPeriod) steps/\(workload.periodName), \(workload.periods) \(workload.periodName)(s), \(totalSteps) steps
         """
     }
 
     func report(_ s: RunSummary) -> String {
-        let unsharded = model.parameterCount * o.stateBuffers * o.stateDType.bytesPerElement
+        let opt = config.optimizer
+        let unsharded = workload.parameterCount * opt.stateBuffers * opt.stateDType.bytesPerElement
         let perStep = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms; communication %.2f ms total, %.2f ms exposed",
                              s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3,
                              s.timings.commTotal * 1e3, s.timings.commExposed * 1e3)
         return """
-        done: test accuracy \(String(format: "%.2f%%", s.testAccuracy * 100)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond)) samples/s
+        done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
+        \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s sgemm rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9) } ?? "")
         memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it):
         \(MemoryReport.table(s.ranks))
         """
     }
 
-    private var o: OptimizerConfig { config.optimizer }
-
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
     func saveParams(to path: String) throws {
-        let data = Data(bytes: params, count: model.parameterCount * MemoryLayout<Float>.size)
+        let data = Data(bytes: params, count: workload.parameterCount * MemoryLayout<Float>.size)
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
             throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
         }

@@ -1,45 +1,39 @@
 import Collectives
-import FashionData
 import Foundation
 import LionEngine
 import Model
 import Sharding
 
-/// Data-parallel training of an MLP on Fashion-MNIST. Every rank runs the same loop on its
-/// slice of each global batch; `step(...)` below is the whole data flow of one step.
+/// Data-parallel training of any `Workload`. Every rank runs the same loop on its slice of each
+/// global batch; `step(_:stats:)` below is the whole data flow of one step.
 public final class Trainer {
     let config: TrainConfig
     let comm: Communicator
     let threads: Int
     let hosts: Int
-    let data: FashionMNIST
-    let model: MLP
+    let workload: Workload
     let layout: ShardLayout
     let sharded: ShardedOptimizer
-    let sampler: DistributedSampler
     let schedule: LRSchedule
-    let workspace: MLPWorkspace
-    let batchX: FlatBuffer
-    var batchLabels: [UInt8]
     let log: MetricsLog
+    /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
+    let sgemmFLOPS: Double
     var isRoot: Bool { comm.rank == 0 }
 
-    /// Sets up a run: checks the batch against the world size, loads the data (every rank
-    /// agrees on failure), then `init(config:comm:data:)`. Collective: every rank calls it.
+    /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
+    /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
         try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
-        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: 60_000) }
-        let data = try comm.agree { try FashionMNIST.load(directory: config.dataDirectory) }
-        try self.init(config: config, comm: comm, data: data)
+        try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))
     }
 
-    /// Sets up a run on data already loaded (a sweep loads it once for many runs): checks the
-    /// batch against the world size, sizes threads from the affinity mask, initializes the
-    /// model identically on every rank. Collective: every rank calls it.
-    public init(config: TrainConfig, comm: Communicator, data: FashionMNIST) throws {
+    /// Sets up a run of a workload already built (a sweep loads its data once for many runs):
+    /// sizes threads from the affinity mask, lays out the shards, initializes the parameters
+    /// identically on every rank. Collective: every rank calls it.
+    public init(config: TrainConfig, comm: Communicator, workload: Workload) throws {
         self.config = config
         self.comm = comm
-        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: data.train.count) }
+        self.workload = workload
 
         let node = try comm.splitByNode()
         let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
@@ -48,29 +42,39 @@ public final class Trainer {
         threads = config.threads ?? budget
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
+        sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
 
-        self.data = data
-        model = MLP(inputs: data.train.rows * data.train.cols, hidden: config.hidden, classes: 10)
-        layout = ShardLayout(count: model.parameterCount, worldSize: comm.size)
-        let buckets = BucketPlan(layers: model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) },
-                                 paddedCount: layout.paddedCount, bucketElements: max(1, Int(config.bucketMB * 262_144)))
+        layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
+        let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
+                                 bucketElements: max(1, Int(config.bucketMB * 262_144)))
         let combiner = try config.comm.makeCombiner(layout: layout, world: comm, node: node, buckets: buckets,
                                                     overlap: config.overlap)
         sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
-                                   comm: comm, pool: pool, combiner: combiner)
-        model.initialize(sharded.combiner.params, seed: config.seed)
-        sampler = DistributedSampler(datasetSize: data.train.count, globalBatch: config.globalBatch,
-                                     rank: comm.rank, worldSize: comm.size, seed: config.seed)
-        let total = Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config)
+                                   comm: comm, pool: pool, combiner: combiner,
+                                   groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
+                                                          paddedCount: layout.paddedCount))
+        workload.initialize(sharded.combiner.params, seed: config.seed)
+        let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
-        let evalShare = (data.test.count + comm.size - 1) / comm.size
-        workspace = MLPWorkspace(model: model, maxBatch: max(sampler.localBatch, min(evalShare, 1000)))
-        batchX = FlatBuffer(count: sampler.localBatch * model.inputs)
-        batchLabels = [UInt8](repeating: 0, count: sampler.localBatch)
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
         let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
+    }
+
+    /// Weight decay on the tensors that decay (matrices, embeddings), none on the rest (gains,
+    /// biases) nor on the shard padding.
+    static func groups(_ tensors: [ParameterTensor], weightDecay: Float, paddedCount: Int) -> [ParameterGroup] {
+        let sorted = tensors.sorted { $0.offset < $1.offset }
+        var groups: [ParameterGroup] = []
+        var at = 0
+        for t in sorted {
+            precondition(t.offset == at, "tensor \(t.name) at \(t.offset), expected \(at): tensors must tile the buffer")
+            groups.append(ParameterGroup(range: t.range, weightDecay: t.decays ? weightDecay : 0))
+            at = t.range.upperBound
+        }
+        groups.append(ParameterGroup(range: at..<paddedCount, weightDecay: 0))
+        return groups
     }
 
     /// The flat parameter and gradient buffers (`layout.paddedCount` floats), owned by the
@@ -78,38 +82,27 @@ public final class Trainer {
     var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
     var grads: UnsafeMutablePointer<Float> { sharded.combiner.grads }
 
-    var totalSteps: Int { Trainer.totalSteps(stepsPerEpoch: sampler.stepsPerEpoch, config: config) }
+    var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
-    static func totalSteps(stepsPerEpoch: Int, config: TrainConfig) -> Int {
-        let full = stepsPerEpoch * config.epochs
-        return config.maxSteps.map { min($0, full) } ?? full
+    /// The workload's steps, cut by `--max-steps`.
+    static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {
+        config.maxSteps.map { min($0, workloadSteps) } ?? workloadSteps
     }
 
     /// One training step: forward/backward on this rank's slice, then the sharded optimizer
-    /// (combine -> update own shard -> gather). Returns the global mean loss and accuracy of the batch.
-    func step(indices: ArraySlice<Int32>, globalStep: Int, stats: inout RunStats) throws -> (loss: Double, accuracy: Double) {
+    /// (combine -> update own shard -> gather). Returns the global batch's mean loss.
+    func step(_ globalStep: Int, stats: inout RunStats) throws -> Double {
         let clock = MPIRuntime.time()
-        // Gather this rank's samples into one contiguous batch: x is (B/W, 784).
-        let width = model.inputs
-        data.train.pixels.withUnsafeBufferPointer { pixels in
-            for (row, index) in indices.enumerated() {
-                (batchX.pointer + row * width).update(from: pixels.baseAddress! + Int(index) * width, count: width)
-                batchLabels[row] = data.train.labels[Int(index)]
-            }
-        }
         // Forward/backward: grads = mean gradient over the local slice. With overlap, each
-        // bucket's reduction starts as backward finishes its last layer.
+        // bucket's reduction starts as backward finishes its last segment.
         let combiner = sharded.combiner, overlap = config.overlap
-        let (lossSum, correct) = try batchLabels.withUnsafeBufferPointer { labels in
-            try model.forwardBackward(params: params, grads: grads, x: batchX.pointer,
-                                      labels: labels.baseAddress!, batch: indices.count, workspace: workspace) { l, _ in
-                if overlap, let b = combiner.buckets.closesBucket[l] { try combiner.bucketReady(b) }
-            }
+        let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
+            if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
         FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
-        // Combine, update, gather; the batch's loss and correct count ride on the norm's allreduce.
-        var riders = [lossSum, Double(correct)]
+        // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
+        var riders = [local.lossSum, local.count]
         let outcome = try sharded.step(params: params, grads: grads,
                                        lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
@@ -124,23 +117,15 @@ public final class Trainer {
                 throw CollectiveFailure(failingRank: 0, message: "training diverged: \(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients (last at step \(globalStep + 1)); lower --lr or set --clip-norm")
             }
         }
-        return (riders[0] / Double(config.globalBatch), riders[1] / Double(config.globalBatch))
+        return riders[0] / riders[1]
     }
 
-    /// Test loss and accuracy: each rank evaluates its slice of the test set, one allreduce sums.
-    func evaluate() throws -> (loss: Double, accuracy: Double) {
-        let n = data.test.count
-        let lo = comm.rank * n / comm.size, hi = (comm.rank + 1) * n / comm.size
-        let width = model.inputs
-        let (lossSum, correct) = data.test.pixels.withUnsafeBufferPointer { pixels in
-            data.test.labels.withUnsafeBufferPointer { labels in
-                model.evaluate(params: params, x: pixels.baseAddress! + lo * width,
-                               labels: labels.baseAddress! + lo, count: hi - lo, workspace: workspace)
-            }
-        }
-        var sums = [lossSum, Double(correct)]
+    /// Each rank evaluates its share of the evaluation set; one allreduce sums.
+    func evaluate() throws -> LossSums {
+        let mine = workload.evaluate(params: params)
+        var sums = [mine.lossSum, mine.count, mine.correct ?? 0]
         try comm.allreduceSum(&sums)
-        return (sums[0] / Double(n), sums[1] / Double(n))
+        return LossSums(lossSum: sums[0], count: sums[1], correct: mine.correct == nil ? nil : sums[2])
     }
 }
 

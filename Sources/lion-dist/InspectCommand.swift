@@ -38,6 +38,7 @@ struct InspectCommand: ParsableCommand {
                 ("params_digest", .string(report?.paramsDigest ?? "")),
                 ("state_digest", .string(report?.stateDigest ?? "")),
                 ("valid", .bool(report != nil)),
+                ("model", .string(h?.identity.model.description ?? "")),
             ]
             if let failure { fields.append(("error", .string(failure))) }
             print(JSON.object(fields).text)
@@ -46,7 +47,7 @@ struct InspectCommand: ParsableCommand {
             print("""
             checkpoint \(file): valid (\(h.blockCount) blocks of \(h.blockSize) bytes, all checksums match)
             format: version \(CheckpointHeader.version), \(h.fileBytes) bytes (header \(h.headerBytes), data at \(h.dataOffset)), written by \(h.writerWorldSize) rank(s)
-            model: MLP \(id.shapeDescription), \(h.parameterCount) parameters
+            model: \(id.model.description), \(h.parameterCount) parameters
             optimizer: \(o.kind.rawValue) lr \(o.lr) betas \(o.beta1)/\(o.beta2) wd \(o.weightDecay) eps \(o.eps), state \(o.stateDType.rawValue) (stored fp32)
             schedule: \(id.schedule.rawValue), warmup \(id.warmupSteps), \(id.totalSteps) steps, min lr \(id.minLR); clip \(id.clipNorm); batch \(id.globalBatch); seed \(id.seed)
             position: step \(p.step) (applied \(p.optimizerStep), skipped \(p.skippedSteps)), epoch \(p.epoch + 1), step \(p.stepInEpoch) of the epoch

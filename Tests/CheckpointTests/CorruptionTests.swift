@@ -34,9 +34,9 @@ final class CorruptionTests: XCTestCase {
         XCTAssertTrue(refusal(magic)!.message.contains("wrong magic"))
 
         var version = good
-        version[8] = 2
+        version[8] = 9
         XCTAssertEqual(refusal(version)?.kind, .badVersion)
-        XCTAssertTrue(refusal(version)!.message.contains("format version 2"))
+        XCTAssertTrue(refusal(version)!.message.contains("format version 9"))
 
         var data = good
         let block = 3

@@ -5,7 +5,7 @@ import LionEngine
 /// Builds checkpoint files serially, without MPI: the reference the MPI writer must match.
 enum Fixtures {
     static func identity(hidden: [Int] = [5], optimizer: OptimizerKind = .lion) -> CheckpointIdentity {
-        CheckpointIdentity(inputs: 784, hidden: hidden, classes: 10, optimizer: .defaults(for: optimizer),
+        CheckpointIdentity(model: .mlp(inputs: 784, hidden: hidden, classes: 10), optimizer: .defaults(for: optimizer),
                            schedule: .cosine, warmupSteps: 10, totalSteps: 300, minLR: 0, clipNorm: 0,
                            globalBatch: 64, seed: 7)
     }

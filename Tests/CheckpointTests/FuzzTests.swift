@@ -119,11 +119,12 @@ final class FuzzTests: XCTestCase {
             for k in 0..<4 { b[offset + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) }
             return reseal(b)
         }
-        let hiddenCountAt = 24, blockCountAt = original.headerBytes - 4 - 4 * original.blockCount - 8
+        let dimCountAt = 20, blockCountAt = original.headerBytes - 4 - 4 * original.blockCount - 8
         let cases: [([UInt8], String)] = [
             (with(12, u32: 0xFFFF_FFF0), "header length"),
-            (with(hiddenCountAt, u32: 0xFFFF_FFFF), "hiddenCount"),
-            (with(16, u32: 0), "inputs"),
+            (with(dimCountAt, u32: 0xFFFF_FFFF), "dimCount"),
+            (with(24, u32: 0), "dims[0]"),
+            (with(16, u32: 7), "model code 7"),
             (with(blockCountAt, u32: 0x7FFF_FFFF), "blockCount"),
             (with(blockCountAt, u32: UInt32(original.blockCount + 1)), "blockCount"),
         ]

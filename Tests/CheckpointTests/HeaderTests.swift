@@ -8,7 +8,7 @@ final class HeaderTests: XCTestCase {
             let (header, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12], optimizer: kind), step: 42, blockSize: 4096)
             let decoded = try CheckpointHeader.decode(file, fileSize: file.count)
             XCTAssertEqual(decoded, header)
-            XCTAssertEqual(decoded.identity.shapeDescription, "784-37-12-10")
+            XCTAssertEqual(decoded.identity.model.description, "MLP 784-37-12-10")
             XCTAssertEqual(decoded.stateBuffers, kind == .lion ? 1 : 2)
             XCTAssertEqual(decoded.dataOffset % 4096, 0)
             XCTAssertGreaterThan(decoded.blockCount, 10)
@@ -19,8 +19,8 @@ final class HeaderTests: XCTestCase {
         let a = Fixtures.identity(hidden: [1024, 512])
         XCTAssertNil(a.mismatch(against: a))
         var b = a
-        b.hidden = [256]
-        XCTAssertEqual(a.mismatch(against: b), "was written for MLP 784-1024-512-10, this run is 784-256-10; pass the same --hidden")
+        b.model = .mlp(inputs: 784, hidden: [256], classes: 10)
+        XCTAssertEqual(a.mismatch(against: b), "was written for MLP 784-1024-512-10, this run is MLP 784-256-10; pass the same --hidden")
         b = a
         b.optimizer = .defaults(for: .adamw)
         XCTAssertTrue(a.mismatch(against: b)!.contains("--optimizer lion, this run has adamw"))

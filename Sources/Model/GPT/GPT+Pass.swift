@@ -1,0 +1,122 @@
+// The whole model's forward and backward, composed from the layer kernels in this folder.
+// B = batch, T = positions, C = width, V = vocabulary, NH = heads, L = blocks.
+// Per block l (pre-LayerNorm):  mid = x + c_proj(attn(c_attn(ln_1(x))))
+//                               x'  = mid + mlp.c_proj(gelu(mlp.c_fc(ln_2(mid))))
+// Head: logits = ln_f(x_L) wte^T (tied).
+
+extension GPT {
+    /// tokens is (batch, blockSize + 1): inputs = row[0..<T], targets = row[1...T].
+    /// OVERWRITES grads[0..<parameterCount] with the gradient of the MEAN cross-entropy over
+    /// batch * T targets; returns the SUM of the losses (nats) over those targets.
+    /// `segmentDone(i)` runs as soon as `segments[i]` of grads is final, i descending.
+    /// Deterministic for the same inputs and BLAS thread count.
+    public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                                tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace,
+                                segmentDone: (Int) throws -> Void) rethrows -> Double {
+        check(ws, batch: batch)
+        let (T, C, V, NH) = (config.blockSize, config.nEmbd, config.vocabSize, config.nHead)
+        let (B, N, rowStride) = (batch, batch * config.blockSize, config.blockSize + 1)
+        forward(params: params, tokens: tokens, stride: rowStride, B: B, T: T, ws: ws)
+        let logits = ws.logits.pointer
+        linearForward(out: logits, x: ws.lnf.pointer, w: params + wte, N: N, I: C, O: V)
+        let lossSum = crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V,
+                                   dscale: 1 / Float(N))
+
+        // Head: dwte = dlogits^T lnf (overwritten; the embedding adds to it), dC = dlogits wte.
+        let dres = ws.dresidual.pointer
+        let dC = ws.dC.pointer
+        linearBackward(dx: dC, dw: grads + wte, dout: logits, x: ws.lnf.pointer, w: params + wte,
+                       N: N, I: C, O: V, accumulate: false)
+        dres.update(repeating: 0, count: N * C)
+        layerNormBackward(dx: dres, dw: grads + lnf, dout: dC, x: ws.residual[config.nLayer].pointer,
+                          w: params + lnf, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer, N: N, C: C)
+        try segmentDone(config.nLayer + 1)
+
+        for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
+            let p = blocks[l]
+            let a = ws.blocks[l]
+            // MLP: dres is the gradient of x' and, through the residual, of mid.
+            let d4C = ws.d4C.pointer
+            linearBackward(dx: d4C, dw: grads + p.fcProj, dout: dres, x: a.gelu.pointer, w: params + p.fcProj,
+                           N: N, I: 4 * C, O: C, accumulate: false)
+            geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C)
+            linearBackward(dx: dC, dw: grads + p.fc, dout: d4C, x: a.ln2.pointer, w: params + p.fc,
+                           N: N, I: C, O: 4 * C, accumulate: false)
+            layerNormBackward(dx: dres, dw: grads + p.ln2, dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
+                              mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
+            // Attention: dres is now the gradient of mid and, through the residual, of x.
+            linearBackward(dx: dC, dw: grads + p.cProj, dout: dres, x: a.atty.pointer, w: params + p.cProj,
+                           N: N, I: C, O: C, accumulate: false)
+            attentionBackward(dqkv: ws.dqkv.pointer, scratch: ws.datt.pointer, dout: dC, qkv: a.qkv.pointer,
+                              att: a.att.pointer, B: B, T: T, C: C, NH: NH)
+            linearBackward(dx: dC, dw: grads + p.cAttn, dout: ws.dqkv.pointer, x: a.ln1.pointer, w: params + p.cAttn,
+                           N: N, I: C, O: 3 * C, accumulate: false)
+            let x = ws.residual[l].pointer
+            layerNormBackward(dx: dres, dw: grads + p.ln1, dout: dC, x: x, w: params + p.ln1,
+                              mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
+            try segmentDone(l + 1)
+        }
+
+        embeddingBackward(dwte: grads + wte, dwpe: grads + wpe, dout: dres, tokens: tokens, stride: rowStride,
+                          B: B, T: T, C: C)
+        try segmentDone(0)
+        return lossSum
+    }
+
+    /// Forward only: the SUM of the losses over batch * T targets (same tokens layout).
+    public func loss(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace) -> Double {
+        check(ws, batch: batch)
+        let (T, C, V) = (config.blockSize, config.nEmbd, config.vocabSize)
+        let rowStride = T + 1
+        forward(params: params, tokens: tokens, stride: rowStride, B: batch, T: T, ws: ws)
+        linearForward(out: ws.logits.pointer, x: ws.lnf.pointer, w: params + wte, N: batch * T, I: C, O: V)
+        return crossEntropy(logits: ws.logits.pointer, tokens: tokens, stride: rowStride, B: batch, T: T, V: V, dscale: nil)
+    }
+
+    /// For sampling: the logits (vocabSize) of the token after context[0..<count], 1 <= count <= blockSize.
+    public func nextTokenLogits(params: UnsafePointer<Float>, context: UnsafePointer<UInt16>, count: Int,
+                                workspace ws: GPTWorkspace, into logits: UnsafeMutablePointer<Float>) {
+        check(ws, batch: 1)
+        precondition(count >= 1 && count <= config.blockSize, "context of \(count) tokens not in 1...\(config.blockSize)")
+        let C = config.nEmbd
+        forward(params: params, tokens: context, stride: count, B: 1, T: count, ws: ws)
+        linearForward(out: logits, x: ws.lnf.pointer + (count - 1) * C, w: params + wte, N: 1, I: C, O: config.vocabSize)
+    }
+
+    func check(_ ws: GPTWorkspace, batch: Int) {
+        precondition(ws.model.config == config, "workspace was built for \(ws.model.shapeDescription)")
+        precondition(batch >= 1 && batch <= ws.maxBatch, "batch \(batch) not in 1...\(ws.maxBatch)")
+    }
+
+    /// Embedding, the blocks and ln_f over (B, T) tokens whose rows are `stride` apart;
+    /// fills the workspace's activations up to ws.lnf (B, T, C).
+    func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, B: Int, T: Int, ws: GPTWorkspace) {
+        let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
+        let N = B * T
+        embeddingForward(out: ws.residual[0].pointer, tokens: tokens, stride: stride, wte: params + wte, wpe: params + wpe,
+                         B: B, T: T, C: C, V: V)
+        for (l, p) in blocks.enumerated() {
+            let a = ws.blocks[l]
+            let x = ws.residual[l].pointer
+            let mid = a.residualMid.pointer
+            let out = ws.residual[l + 1].pointer
+            layerNormForward(out: a.ln1.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
+            linearForward(out: a.qkv.pointer, x: a.ln1.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
+            attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
+            linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C)
+            residualAdd(mid, x, count: N * C)
+            layerNormForward(out: a.ln2.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
+            linearForward(out: a.fc.pointer, x: a.ln2.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
+            geluForward(out: a.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
+            linearForward(out: out, x: a.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C)
+            residualAdd(out, mid, count: N * C)
+        }
+        layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
+                         x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
+    }
+}
+
+/// y (N) += x (N)
+func residualAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for k in 0..<count { y[k] += x[k] }
+}

@@ -1,0 +1,81 @@
+/// Activations one block keeps for its backward, at (maxBatch, blockSize) rows of the residual width C.
+final class GPTBlockActivations {
+    let ln1: FlatBuffer        // (B, T, C)   ln_1 output
+    let ln1Mean: FlatBuffer    // (B, T)
+    let ln1Rstd: FlatBuffer    // (B, T)
+    let qkv: FlatBuffer        // (B, T, 3C)  c_attn output
+    let att: FlatBuffer        // (B, NH, T, T) attention probabilities
+    let atty: FlatBuffer       // (B, T, C)   attention output before c_proj
+    let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x))
+    let ln2: FlatBuffer        // (B, T, C)
+    let ln2Mean: FlatBuffer    // (B, T)
+    let ln2Rstd: FlatBuffer    // (B, T)
+    let fc: FlatBuffer         // (B, T, 4C)  c_fc output (GELU input)
+    let gelu: FlatBuffer       // (B, T, 4C)  GELU output (c_proj input)
+
+    init(rows: Int, C: Int, NH: Int, B: Int, T: Int) {
+        ln1 = FlatBuffer(count: rows * C)
+        ln1Mean = FlatBuffer(count: rows)
+        ln1Rstd = FlatBuffer(count: rows)
+        qkv = FlatBuffer(count: rows * 3 * C)
+        att = FlatBuffer(count: B * NH * T * T)
+        atty = FlatBuffer(count: rows * C)
+        residualMid = FlatBuffer(count: rows * C)
+        ln2 = FlatBuffer(count: rows * C)
+        ln2Mean = FlatBuffer(count: rows)
+        ln2Rstd = FlatBuffer(count: rows)
+        fc = FlatBuffer(count: rows * 4 * C)
+        gelu = FlatBuffer(count: rows * 4 * C)
+    }
+
+    var buffers: [FlatBuffer] { [ln1, ln1Mean, ln1Rstd, qkv, att, atty, residualMid, ln2, ln2Mean, ln2Rstd, fc, gelu] }
+}
+
+/// Activation and gradient scratch for one GPT at batches up to `maxBatch` sequences of
+/// `blockSize` tokens, allocated once.
+///
+/// Memory: 4 bytes x (B T (L (16 C + 4) + 11 C + V + 2) + L B NH T^2 + T^2), B = maxBatch
+/// (the baby GPT at batch 12: 33.0 MB, 3.9 MB of it attention probabilities).
+public final class GPTWorkspace {
+    public let model: GPT
+    public let maxBatch: Int
+    /// residual[0] is the embedding output, residual[l + 1] block l's output; each (B, T, C).
+    let residual: [FlatBuffer]
+    let blocks: [GPTBlockActivations]
+    let lnf: FlatBuffer        // (B, T, C)
+    let lnfMean: FlatBuffer    // (B, T)
+    let lnfRstd: FlatBuffer    // (B, T)
+    let logits: FlatBuffer     // (B, T, V), replaced by dlogits in the backward
+    // Backward scratch.
+    let dresidual: FlatBuffer  // (B, T, C) gradient of the residual stream
+    let dC: FlatBuffer         // (B, T, C) gradient of a LayerNorm output or of atty
+    let dqkv: FlatBuffer       // (B, T, 3C)
+    let d4C: FlatBuffer        // (B, T, 4C) gradient of the GELU output, then of its input
+    let datt: FlatBuffer       // (T, T)
+
+    public init(model: GPT, maxBatch: Int) {
+        precondition(maxBatch >= 1, "maxBatch must be >= 1")
+        self.model = model
+        self.maxBatch = maxBatch
+        let cfg = model.config
+        let (T, C) = (cfg.blockSize, cfg.nEmbd)
+        let rows = maxBatch * T
+        residual = (0...cfg.nLayer).map { _ in FlatBuffer(count: rows * C) }
+        blocks = (0..<cfg.nLayer).map { _ in GPTBlockActivations(rows: rows, C: C, NH: cfg.nHead, B: maxBatch, T: T) }
+        lnf = FlatBuffer(count: rows * C)
+        lnfMean = FlatBuffer(count: rows)
+        lnfRstd = FlatBuffer(count: rows)
+        logits = FlatBuffer(count: rows * cfg.vocabSize)
+        dresidual = FlatBuffer(count: rows * C)
+        dC = FlatBuffer(count: rows * C)
+        dqkv = FlatBuffer(count: rows * 3 * C)
+        d4C = FlatBuffer(count: rows * 4 * C)
+        datt = FlatBuffer(count: T * T)
+    }
+
+    /// Bytes of scratch held.
+    public var bytes: Int {
+        let own = [lnf, lnfMean, lnfRstd, logits, dresidual, dC, dqkv, d4C, datt] + residual
+        return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } }
+    }
+}
