@@ -17,8 +17,9 @@ final class CheckpointFaultTests: FaultTestCase {
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
 
+    /// The directory's files but its lock.
     func files(_ dir: URL) -> [String] {
-        ((try? Self.fm.contentsOfDirectory(atPath: dir.path)) ?? []).filter { !$0.hasPrefix(".lion-dist.lock") }.sorted()
+        ((try? Self.fm.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0 != ".lion-dist.lock" }.sorted()
     }
 
     func referenceDigest() throws -> String {
