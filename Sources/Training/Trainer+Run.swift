@@ -8,6 +8,8 @@ extension Trainer {
     /// returns the summary (the same on every rank). Collective.
     public func run() throws -> RunSummary {
         if isRoot { print(banner()) }
+        let held = try preflight()
+        defer { held.end() }
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
         var at = start
