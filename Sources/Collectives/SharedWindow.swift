@@ -1,4 +1,7 @@
 import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An MPI-3 shared-memory window over the ranks of one node (`Communicator.splitByNode()`):
 /// every rank allocates its own segment (MPI_Win_allocate_shared, non-contiguous so each
@@ -28,8 +31,14 @@ public final class SharedWindow {
         var base: UnsafeMutableRawPointer? = nil
         var win: MPI_Win? = nil
         let total = Self.controlBytes + (bytes + 63) / 64 * 64
-        try check(MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win),
-                  "MPI_Win_allocate_shared(\(total) bytes)")
+        let code = MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win)
+        // Every rank of the node learns whether all got their segment, so all throw together.
+        let allocated = try node.allreduceMin(code == CMPI_SUCCESS() ? 1 : 0)
+        guard allocated == 1 else {
+            if code == CMPI_SUCCESS() { MPI_Win_free(&win) }
+            throw SharedWindowAllocationError(bytesPerRank: total, ranks: node.size,
+                                              detail: code == CMPI_SUCCESS() ? "failed on a node peer" : MPIError(call: "", code: code).text)
+        }
         window = win
         var segments: [UnsafeMutableRawPointer] = []
         for peer in 0..<node.size {
@@ -82,5 +91,22 @@ public final class SharedWindow {
 
     private func counter(_ peer: Int) -> UnsafeMutablePointer<UInt64> {
         segments[peer].assumingMemoryBound(to: UInt64.self)
+    }
+}
+
+/// MPI_Win_allocate_shared could not give every rank of a node its segment: almost always a
+/// node without that much memory. `hint` (set by the caller who knows the flags) says what to change.
+public struct SharedWindowAllocationError: Error, CustomStringConvertible {
+    public let bytesPerRank: Int
+    public let ranks: Int
+    public let detail: String
+    public var hint = "ask for less memory"
+
+    public var description: String {
+        let gib = { (b: Int) in "\(b / 1_073_741_824).\(b % 1_073_741_824 * 10 / 1_073_741_824) GiB" }
+        let pages = Int(sysconf(Int32(_SC_PHYS_PAGES))), pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        return "MPI_Win_allocate_shared could not allocate \(bytesPerRank) bytes (\(gib(bytesPerRank))) of node-shared memory "
+            + "per rank, \(gib(bytesPerRank * ranks)) for the \(ranks) rank(s) of this node, which has \(gib(pages * pageSize)) "
+            + "of memory (\(detail)); \(hint)"
     }
 }

@@ -28,31 +28,31 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "lion or adamw.")
     var optimizer: OptimizerKind = .lion
 
-    @Option(help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count; default 256).")
+    @Option(parsing: .unconditional, help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count; default 256).")
     var batchSize: Int?
 
     @OptionGroup(title: "Batch scaling")
     var batching: BatchOptions
 
-    @Option(help: "Passes over the 60,000 training images.")
+    @Option(parsing: .unconditional, help: "Passes over the 60,000 training images.")
     var epochs: Int = 10
 
-    @Option(help: "Hidden layer widths, comma-separated.")
+    @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated.")
     var hidden: String = "1024,512"
 
-    @Option(help: "Peak learning rate (default: lion 3e-4, adamw 3e-3).")
+    @Option(parsing: .unconditional, help: "Peak learning rate (default: lion 3e-4, adamw 3e-3).")
     var lr: Float?
 
-    @Option(help: "beta1 (default 0.9 for both).")
+    @Option(parsing: .unconditional, help: "beta1 (default 0.9 for both).")
     var beta1: Float?
 
-    @Option(help: "beta2 (default: lion 0.99, adamw 0.999).")
+    @Option(parsing: .unconditional, help: "beta2 (default: lion 0.99, adamw 0.999).")
     var beta2: Float?
 
-    @Option(help: "Decoupled weight decay, applied as p *= 1 - lr*wd (default: lion 0.1, adamw 0.01).")
+    @Option(parsing: .unconditional, help: "Decoupled weight decay, applied as p *= 1 - lr*wd (default: lion 0.1, adamw 0.01).")
     var weightDecay: Float?
 
-    @Option(help: "AdamW's epsilon.")
+    @Option(parsing: .unconditional, help: "AdamW's epsilon.")
     var eps: Float = 1e-8
 
     @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
@@ -61,41 +61,41 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine or rsqrt.")
     var schedule: ScheduleKind = .cosine
 
-    @Option(help: "Linear warm-up steps (capped at half the run).")
+    @Option(parsing: .unconditional, help: "Linear warm-up steps (capped at half the run).")
     var warmupSteps: Int = 100
 
-    @Option(help: "Floor of the learning rate schedule.")
+    @Option(parsing: .unconditional, help: "Floor of the learning rate schedule.")
     var minLr: Float = 0
 
-    @Option(help: "Clip the global gradient L2 norm to this value; 0 is off.")
+    @Option(parsing: .unconditional, help: "Clip the global gradient L2 norm to this value; 0 is off.")
     var clipNorm: Float = 0
 
-    @Option(help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
+    @Option(parsing: .unconditional, help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
     var seed: UInt64 = 42
 
     @Option(help: "Directory holding the four Fashion-MNIST .gz files.")
     var dataDir: String = FashionMNIST.defaultDirectory
 
-    @Option(help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
+    @Option(parsing: .unconditional, help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
     var threads: Int?
 
     @Option(help: "Write JSON Lines metrics (step, epoch, summary events) to this file (rank 0).")
     var metrics: String?
 
-    @Option(help: "Stop after this many optimizer steps in all.")
+    @Option(parsing: .unconditional, help: "Stop after this many optimizer steps in all.")
     var maxSteps: Int?
 
     @Option(help: "Write the final parameters to this file as raw little-endian float32 (rank 0).")
     var saveParams: String?
 
-    @Option(help: "Seconds between progress lines.")
+    @Option(parsing: .unconditional, help: "Seconds between progress lines.")
     var logInterval: Double = 5
 
     @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
     @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce).")
     var comm: CommKind = .reduceScatter
 
-    @Option(help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
+    @Option(parsing: .unconditional, help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
     var bucketMb: Double = 1
 
     @Flag(inversion: .prefixedNo, help: "Start each bucket's reduction during backward (overlap).")
