@@ -31,13 +31,20 @@ public final class SharedWindow {
         var base: UnsafeMutableRawPointer? = nil
         var win: MPI_Win? = nil
         let total = Self.controlBytes + (bytes + 63) / 64 * 64
+        // OpenMPI leaves node peers waiting inside MPI_Win_allocate_shared when node rank 0
+        // cannot create the backing file, so a node that cannot hold the window says so first.
+        let nodeBytes = Int(try node.allreduceSum(Double(total)))
+        let capacity = Self.nodeCapacity()
+        if nodeBytes > capacity.bytes {
+            throw SharedWindowAllocationError(bytesPerRank: total, ranks: node.size, detail: capacity.text)
+        }
         let code = MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win)
         // Every rank of the node learns whether all got their segment, so all throw together.
         let allocated = try node.allreduceMin(code == CMPI_SUCCESS() ? 1 : 0)
         guard allocated == 1 else {
             if code == CMPI_SUCCESS() { MPI_Win_free(&win) }
             throw SharedWindowAllocationError(bytesPerRank: total, ranks: node.size,
-                                              detail: code == CMPI_SUCCESS() ? "failed on a node peer" : MPIError(call: "", code: code).text)
+                                              detail: code == CMPI_SUCCESS() ? "it failed on a node peer" : MPIError(call: "", code: code).text)
         }
         window = win
         var segments: [UnsafeMutableRawPointer] = []
@@ -53,6 +60,16 @@ public final class SharedWindow {
         try check(MPI_Win_lock_all(CMPI_MODE_NOCHECK(), win), "MPI_Win_lock_all")
         segments[node.rank].initializeMemory(as: UInt8.self, repeating: 0, count: total)
         try sync()
+    }
+
+    /// What this node can back with shared memory: the free space of /dev/shm (where OpenMPI
+    /// puts the windows' backing files), at most the physical memory.
+    static func nodeCapacity() -> (bytes: Int, text: String) {
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        var fs = statvfs()
+        guard statvfs("/dev/shm", &fs) == 0 else { return (physical, "\(gib(physical)) of memory") }
+        let free = Int(fs.f_bavail) * Int(fs.f_frsize)
+        return (min(physical, free), "\(gib(physical)) of memory, \(gib(free)) free in /dev/shm")
     }
 
     deinit {
@@ -103,10 +120,10 @@ public struct SharedWindowAllocationError: Error, CustomStringConvertible {
     public var hint = "ask for less memory"
 
     public var description: String {
-        let gib = { (b: Int) in "\(b / 1_073_741_824).\(b % 1_073_741_824 * 10 / 1_073_741_824) GiB" }
-        let pages = Int(sysconf(Int32(_SC_PHYS_PAGES))), pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
-        return "MPI_Win_allocate_shared could not allocate \(bytesPerRank) bytes (\(gib(bytesPerRank))) of node-shared memory "
-            + "per rank, \(gib(bytesPerRank * ranks)) for the \(ranks) rank(s) of this node, which has \(gib(pages * pageSize)) "
-            + "of memory (\(detail)); \(hint)"
+        "MPI_Win_allocate_shared cannot allocate \(bytesPerRank) bytes (\(gib(bytesPerRank))) of node-shared memory per rank, "
+            + "\(gib(bytesPerRank * ranks)) for the \(ranks) rank(s) of this node (\(detail)); \(hint)"
     }
 }
+
+/// Bytes as GiB with one decimal ("12.5 GiB").
+func gib(_ b: Int) -> String { "\(b / 1_073_741_824).\(b % 1_073_741_824 * 10 / 1_073_741_824) GiB" }
