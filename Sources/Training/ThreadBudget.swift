@@ -35,18 +35,20 @@ struct ThreadBudget {
         let launcherMask = CPUAffinity.mask(of: getppid())
         let launcher = CPUAffinity.cpus(launcherMask)
         let inside = zip(union, launcherMask).allSatisfy { $0 & ~$1 == 0 }
-        if binding != .none && inside && launcher.count > held && launcher.count >= node.size {
-            let share = launcher.count / node.size
+        // Every input below is the same on every node rank, so they all decide alike (collective).
+        let fair = launcher.count / max(node.size, 1)
+        let fewest = masks.map(CPUAffinity.count).min() ?? 0
+        if binding != .none && inside && launcher.count > held && fair > fewest {
             if binding == .openMPIDefault {
                 let lo = node.rank * launcher.count / node.size, hi = (node.rank + 1) * launcher.count / node.size
                 if CPUAffinity.setMask(CPUAffinity.mask(cpus: Array(launcher[lo..<hi]))) {
                     note = "threads: mpirun's default binding left \(launcher.count - held) of this node's \(launcher.count) cores idle; "
-                        + "each rank now uses its share (\(share)); mpirun --bind-to none or --map-by slot:PE=N chooses explicitly"
+                        + "each rank now uses its share (\(fair)); mpirun --bind-to none or --map-by slot:PE=N chooses explicitly"
                 }
                 masks = try gather(node: node)
             } else {
                 warning = "warning: mpirun's binding gives this node's \(node.size) rank(s) \(held) of its \(launcher.count) cores; "
-                    + "pass --map-by slot:PE=\(share) (or --bind-to none) to use the idle ones"
+                    + "pass --map-by slot:PE=\(fair) (or --bind-to none) to use the idle ones"
             }
         }
         let mine = CPUAffinity.count(masks[node.rank])
