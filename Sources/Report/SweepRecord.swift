@@ -96,15 +96,39 @@ public struct SweepRecord: Sendable {
             })
     }
 
-    /// Every parseable row of a JSON Lines text, in order; unparseable lines are skipped.
-    public static func parse(text: String) -> [SweepRecord] {
-        text.split(separator: "\n").compactMap { parse(line: $0) }
+    /// Every row of a JSON Lines text, in order. Blank lines and rows cut short by a kill
+    /// (they start as the sweep writes every row, `{"cell"`, but do not parse) are skipped;
+    /// any other line is an error naming `source` and the line.
+    public static func parse(text: String, source: String = "results.jsonl") throws -> [SweepRecord] {
+        var records: [SweepRecord] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if let record = parse(line: line) { records.append(record); continue }
+            if trimmed.hasPrefix("{\"cell\"") { continue }
+            throw SweepRecordError(source: source, line: n + 1, text: trimmed)
+        }
+        return records
     }
 
     /// Reads `results.jsonl` (an absent file is an empty sweep).
     public static func load(path: String) throws -> [SweepRecord] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return parse(text: try String(contentsOfFile: path, encoding: .utf8))
+        return try parse(text: try String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+}
+
+/// A line of a results file that is not a sweep result: names the file, the line and the fix.
+public struct SweepRecordError: Error, CustomStringConvertible {
+    public let source: String
+    public let line: Int
+    public let text: String
+
+    public var description: String {
+        let isObject = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any]
+        let what = isObject ? "a JSON object without a \"cell\" key (a --metrics file?)" : "not a JSON object"
+        let shown = text.count > 40 ? text.prefix(40) + "..." : text
+        return "\(source) line \(line) is not a sweep result: \(what): '\(shown)'; pass a `lion-dist sweep` --out directory, or delete that line"
     }
 }
 

@@ -155,12 +155,18 @@ public struct Sweep {
     }
 
     func append(_ line: String) throws {
-        guard let handle = FileHandle(forWritingAtPath: resultsPath) else {
+        guard let handle = FileHandle(forUpdatingAtPath: resultsPath) else {
             throw TrainingError("\(resultsPath): cannot open for appending; check that it is writable")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data((line + "\n").utf8))
+        // A row cut short by a kill has no newline: start a fresh line, do not glue onto it.
+        let end = handle.seekToEndOfFile()
+        var cutShort = false
+        if end > 0 {
+            handle.seek(toFileOffset: end - 1)
+            cutShort = handle.readDataToEndOfFile() != Data("\n".utf8)
+        }
+        handle.write(Data(((cutShort ? "\n" : "") + line + "\n").utf8))
     }
 
     func writeFile(_ path: String, _ text: String) throws {

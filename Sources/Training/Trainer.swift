@@ -38,8 +38,10 @@ public final class Trainer {
         let node = try comm.splitByNode()
         let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
         hosts = Int(nodeLeaders)
-        let budget = try ThreadBudget.threadsPerRank(node: node)
-        threads = config.threads ?? budget
+        let budget = try comm.agree { try ThreadBudget.resolve(requested: config.threads, node: node) }
+        threads = budget.threads
+        if comm.rank == 0, let note = budget.note { print(note) }
+        if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
         sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
@@ -47,8 +49,9 @@ public final class Trainer {
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
                                  bucketElements: max(1, Int(config.bucketMB * 262_144)))
-        let combiner = try config.comm.makeCombiner(layout: layout, world: comm, node: node, buckets: buckets,
-                                                    overlap: config.overlap)
+        let shards = layout
+        let combiner = try comm.agree { try config.comm.makeCombiner(layout: shards, world: comm, node: node, buckets: buckets,
+                                                                     overlap: config.overlap) }
         sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
                                    comm: comm, pool: pool, combiner: combiner,
                                    groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
