@@ -2,15 +2,24 @@ import Collectives
 
 extension CommKind {
     /// Builds this kind's combiner; `scope == .params` puts the parameters once per node in
-    /// shared memory where the kind allows it (reduce-scatter; not allreduce). Collective over `world`; `node` is `world.splitByNode()`.
+    /// shared memory where the kind allows it (reduce-scatter; not allreduce). Collective over
+    /// `world`; `node` is `world.splitByNode()`.
     public func makeCombiner(layout: ShardLayout, world: Communicator, node: Communicator,
-                             buckets: BucketPlan, overlap: Bool, scope: ShardScope = .stateOnly) throws -> GradientCombiner {
+                             buckets: BucketPlan, overlap requested: Bool, scope: ShardScope = .stateOnly) throws -> GradientCombiner {
+        // One rank has nothing to overlap: its combine is a local norm pass, run once on the pool.
+        let overlap = requested && world.size > 1
         switch self {
         case .allreduce:
             return AllreduceCombiner(layout: layout, comm: world, buckets: buckets, overlap: overlap)
         case .reduceScatter:
-            return try SharedMemoryCombiner(layout: layout, world: world, node: node, buckets: buckets, overlap: overlap,
-                                            sharedParams: scope == .params)
+            do {
+                return try SharedMemoryCombiner(layout: layout, world: world, node: node, buckets: buckets, overlap: overlap,
+                                                sharedParams: scope == .params)
+            } catch var error as SharedWindowAllocationError {
+                error.hint = "the model is too large for this node's memory; use a smaller model "
+                    + "(--hidden), fewer ranks per node, nodes with more memory, or --comm allreduce (private memory)"
+                throw error
+            }
         }
     }
 }

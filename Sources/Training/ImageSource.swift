@@ -16,6 +16,8 @@ protocol ImageSource {
 }
 
 extension ImageSet: ImageSource {
+    var features: Int { rows * cols }
+
     func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
         pixels.withUnsafeBufferPointer { p in
             out.update(from: p.baseAddress! + index * features, count: features)

@@ -67,7 +67,8 @@ public final class MLPWorkload: Workload {
     public var trainingFLOPsPerSample: Double? { 6 * Double(model.layers.reduce(0) { $0 + $1.weightCount }) }
 
     public var heldBytes: WorkloadBytes {
-        WorkloadBytes(activations: workspace.bytes + batchX.bytes, dataset: datasetBytes)
+        WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: workspace.maxBatch) + batchX.bytes,
+                      dataset: datasetBytes)
     }
 
     /// The workspace serves training slices and evaluation chunks of at most 1000 images.

@@ -1,17 +1,9 @@
 import XCTest
 @testable import Model
 
-/// `lion-dist plan` sizes workspaces without allocating them: the static formulas must equal
-/// what a real workspace holds, shape by shape.
+/// `lion-dist plan` sizes workspaces without allocating them: the GPT's static formula must
+/// equal what a real workspace holds, shape by shape (the MLP's: `WorkspaceTests`).
 final class WorkspaceBytesTests: XCTestCase {
-    func testMLPFormulaMatchesTheAllocation() {
-        for (hidden, batch) in [([1024, 512], 256), ([37], 1), ([7, 300, 5], 33)] {
-            let model = MLP(inputs: 784, hidden: hidden, classes: 10)
-            let real = MLPWorkspace(model: model, maxBatch: batch).bytes
-            XCTAssertEqual(MLPWorkspace.bytes(model: model, maxBatch: batch), real, "\(hidden) at \(batch)")
-        }
-    }
-
     func testGPTFormulaMatchesTheAllocation() {
         for (l, h, c, t, b) in [(4, 4, 128, 64, 12), (1, 1, 16, 8, 1), (2, 3, 48, 17, 5)] {
             let model = GPT(config: GPTConfig(vocabSize: 84, blockSize: t, nLayer: l, nHead: h, nEmbd: c))
