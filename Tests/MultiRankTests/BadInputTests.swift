@@ -115,8 +115,12 @@ final class BadInputTests: XCTestCase {
             (["--optimizers", "lion,lion"], "--optimizers lists lion twice"),
             (["--lion-wds", "-1"], "--lion-wds must be non-negative"),
         ]
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("sweep").path
         for (args, needle) in cases {
-            let r = try Launcher.run(ranks: nil, ["sweep", "--out", "/nonexistent/sweep"] + args)
+            let r = try Launcher.run(ranks: nil, ["sweep", "--out", out] + args)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(args): a refused sweep must not create its --out")
             XCTAssertNotEqual(r.status, 0, "\(args) should fail")
             let lines = ourLines(r)
             XCTAssertEqual(lines.count, 1, "\(args): \(r.stderr)")

@@ -21,8 +21,10 @@ final class OutputPathTests: FaultTestCase {
         let dir = try temporaryDirectory()
         let aFile = dir.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: aFile)
-        try assertRefusedBeforeStepOne(["--save-params", "/nonexistent/p.bin"],
-                                       "--save-params /nonexistent/p.bin: cannot create the file (No such file or directory)")
+        // A directory that does not exist, under our own (a fixed path like /nonexistent may be created by anyone).
+        let missing = dir.path + "/missing/p.bin"
+        try assertRefusedBeforeStepOne(["--save-params", missing],
+                                       "--save-params \(missing): cannot create the file (No such file or directory)")
         try assertRefusedBeforeStepOne(["--save-params", dir.path], "--save-params \(dir.path) is a directory")
         try assertRefusedBeforeStepOne(["--checkpoint", aFile.path], "--checkpoint \(aFile.path) is a file, not a directory")
         try assertRefusedBeforeStepOne(["--checkpoint", aFile.path + "/sub"], "--checkpoint \(aFile.path)/sub: cannot create the directory")
