@@ -102,7 +102,7 @@ final class CheckpointFaultTests: FaultTestCase {
     func start(ranks: Int, _ arguments: [String], in dir: URL) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", Launcher.binary] + arguments
+        p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", try Launcher.binary()] + arguments
         var env = ProcessInfo.processInfo.environment
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
