@@ -125,6 +125,27 @@ final class GPTLayerTests: XCTestCase {
         }
     }
 
+    /// T = 70: three causal row blocks (32, 32, 6), the last one ragged.
+    func testAttentionAcrossCausalBlocks() {
+        let (B, T, C, NH) = (1, 70, 2, 1)
+        XCTAssertEqual(causalBlocks(T), [0..<32, 32..<64, 64..<70])
+        XCTAssertEqual(causalBlocks(64), [0..<32, 32..<64])
+        XCTAssertEqual(causalBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
+        var r = TestRandom(seed: 8)
+        let qkv = r.floats(B * T * 3 * C, -2, 2), dout = r.floats(B * T * C)
+        var out = [Float](repeating: .nan, count: B * T * C)
+        var att = [Float](repeating: .nan, count: B * NH * T * T)
+        attentionForward(out: &out, att: &att, qkv: qkv, B: B, T: T, C: C, NH: NH)
+        assertClose(out, Ref.attention(doubles(qkv), B: B, T: T, C: C, NH: NH), atol: 2e-6, "attention")
+        var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
+        var scratch = [Float](repeating: .nan, count: B * NH * T * T)
+        attentionBackward(dqkv: &dqkv, scratch: &scratch, dout: dout, qkv: qkv, att: att, B: B, T: T, C: C, NH: NH)
+        // Every 7th input: rows in every block, q, k and v (the Double reference is slow in debug builds).
+        _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6, only: Array(stride(from: 0, to: qkv.count, by: 7))) {
+            dot(Ref.attention($0, B: B, T: T, C: C, NH: NH), dout)
+        }
+    }
+
     func testCrossEntropy() {
         let (B, T, V) = (2, 3, 6)
         var r = TestRandom(seed: 6)
