@@ -5,6 +5,7 @@ import PackageDescription
 //   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
 //                               -> Model -> COpenBLAS
 //                               -> FashionData -> CZlib
+//                               -> TextData -> DeterministicRandom
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
 //                               -> Report (sweep results + HTML report; no MPI)
 let package = Package(
@@ -34,16 +35,20 @@ let package = Package(
         .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
+        // The Shakespeare corpus (prepared by launch/setup): characters, splits, window sampler.
+        .target(name: "TextData", dependencies: ["DeterministicRandom"]),
         // SplitMix64: the same random numbers on every rank and platform.
         .target(name: "DeterministicRandom"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report"),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
+            "Model",
+            "TextData",
             "LionEngine",
             "Checkpoint",
             "Report",
@@ -53,6 +58,7 @@ let package = Package(
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "DeterministicRandom"]),
         .testTarget(name: "MultiRankTests", dependencies: []),

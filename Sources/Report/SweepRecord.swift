@@ -30,6 +30,10 @@ public struct SweepRecord: Sendable {
     }
 
     public var cell: String
+    /// "mlp" (rows before the GPT carry no model key) or "gpt".
+    public var model: String
+    /// The GPT's last validation loss (nats/char); NaN for the MLP.
+    public var valLoss: Double
     public var optimizer: String
     public var globalBatch: Int
     public var worldSize: Int
@@ -65,8 +69,9 @@ public struct SweepRecord: Sendable {
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let cell = object["cell"] as? String else { return nil }
         let o = Fields(object)
+        let model = o.string("model").isEmpty ? "mlp" : o.string("model")
         return SweepRecord(
-            cell: cell, optimizer: o.string("optimizer"), globalBatch: o.int("global_batch"),
+            cell: cell, model: model, valLoss: o.double("val_loss"), optimizer: o.string("optimizer"), globalBatch: o.int("global_batch"),
             worldSize: o.int("world_size"), lr: o.double("lr"), weightDecay: o.double("weight_decay"),
             epochs: o.int("epochs"), hidden: o.string("hidden"), schedule: o.string("schedule"), seed: o.int("seed"),
             command: o.string("command"), cpus: o.int("cpus"), threadsPerRank: o.int("threads_per_rank"),
@@ -76,6 +81,9 @@ public struct SweepRecord: Sendable {
             perEpoch: o.objects("per_epoch").map { e in
                 Epoch(epoch: e.int("epoch"), trainLoss: e.double("train_loss"), testLoss: e.double("test_loss"),
                       testAccuracy: e.double("test_accuracy"), seconds: e.double("seconds"))
+            } + o.objects("per_eval").enumerated().map { i, e in   // the GPT: one per evaluation
+                Epoch(epoch: i + 1, trainLoss: e.double("train_loss"), testLoss: e.double("val_loss"),
+                      testAccuracy: .nan, seconds: e.double("seconds"))
             },
             ranks: o.objects("ranks").map { r in
                 Rank(rank: r.int("rank"), host: r.string("host"), paramBytes: r.int("param_bytes"),

@@ -39,6 +39,7 @@ public final class MLPWorkload: Workload {
     public var segments: [Range<Int>] { model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) } }
     public var stepsPerPeriod: Int { sampler.stepsPerEpoch }
     public var periods: Int { epochs }
+    public var totalSteps: Int { sampler.stepsPerEpoch * epochs }
     public var periodName: String { "epoch" }
     public var itemsPerSample: Int { 1 }
     public var throughputUnit: String { "samples" }

@@ -24,6 +24,11 @@ public struct RunSummary: Sendable {
     /// One record per period run, in order (the last may be partial under `maxSteps`), as the
     /// workload's period events (`epoch` for the MLP, `eval` for the GPT).
     public let periods: [(event: String, fields: [(String, JSON)])]
+    /// Model FLOPs utilisation: the workload's training FLOPs per second over all ranks divided
+    /// by W x the sgemm rate measured at start (`sgemmFLOPS`, mean over ranks); nil when the
+    /// workload does not count FLOPs.
+    public let mfu: Double?
+    public let sgemmFLOPS: Double
     /// The workload's own summary keys (`test_accuracy`, `test_loss`; `val_loss`, ...).
     public let evaluationFields: [(String, JSON)]
 
@@ -45,6 +50,7 @@ public struct RunSummary: Sendable {
                                          ("comm_exposed", .number(timings.commExposed))])),
                ("threads_per_rank", .int(threadsPerRank)),
                (periodKey, .array(periods.map { .object($0.fields) })),
-               ("model", .string(model))]
+               ("model", .string(model)), ("sgemm_gflops", .number(sgemmFLOPS / 1e9))]
+            + (mfu.map { [("mfu", .number($0))] } ?? [])
     }
 }

@@ -1,10 +1,41 @@
 import LionEngine
+import Model
 import Sharding
+
+/// Which workload `train` runs (`--model`).
+public enum ModelKind: String, CaseIterable, Sendable {
+    /// The MLP on Fashion-MNIST (epochs over 60,000 images).
+    case mlp
+    /// The character-level GPT on Shakespeare (a budget of steps).
+    case gpt
+}
+
+/// The GPT's shape without the vocabulary (the corpus decides it).
+public struct GPTShape: Sendable, Equatable {
+    public var nLayer = 4
+    public var nHead = 4
+    public var nEmbd = 128
+    public var blockSize = 64
+
+    public init() {}
+
+    public func config(vocabSize: Int) -> GPTConfig {
+        GPTConfig(vocabSize: vocabSize, blockSize: blockSize, nLayer: nLayer, nHead: nHead, nEmbd: nEmbd)
+    }
+}
 
 /// Everything a training run needs, parsed and validated by the command line before MPI starts.
 public struct TrainConfig: Sendable {
+    public var model: ModelKind = .mlp
+    /// MLP: hidden widths and passes over the data.
     public var hidden: [Int] = [1024, 512]
     public var epochs: Int = 10
+    /// GPT: shape, step budget, and evaluation every `evalInterval` steps over
+    /// `evalBatches` x the global batch validation windows.
+    public var gpt = GPTShape()
+    public var steps: Int = 2000
+    public var evalInterval: Int = 250
+    public var evalBatches: Int = 20
     /// The global batch: split evenly over the ranks.
     public var globalBatch: Int = 256
     public var optimizer: OptimizerConfig = .defaults(for: .lion)

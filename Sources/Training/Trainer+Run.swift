@@ -77,6 +77,8 @@ extension Trainer {
             evaluation: final, finalTrainLoss: lastTrainLoss, seconds: seconds, samplesPerSecond: samplesPerSecond,
             compute: stats.compute / n, timings: stats.timings.scaled(by: 1 / n), ranks: ranks,
             threadsPerRank: threads, periods: records,
+            mfu: workload.trainingFLOPsPerSample.map { $0 * samplesPerSecond / (Double(comm.size) * sgemmFLOPS) },
+            sgemmFLOPS: sgemmFLOPS,
             evaluationFields: workload.summaryFields(final, samplesPerSecond: samplesPerSecond))
         if let path = config.saveParamsPath {
             try comm.agree { if isRoot { try saveParams(to: path) } }
@@ -112,6 +114,7 @@ extension Trainer {
         return """
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
+        \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s sgemm rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9) } ?? "")
         memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it):
         \(MemoryReport.table(s.ranks))
         """

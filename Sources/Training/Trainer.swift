@@ -16,6 +16,8 @@ public final class Trainer {
     let sharded: ShardedOptimizer
     let schedule: LRSchedule
     let log: MetricsLog
+    /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
+    let sgemmFLOPS: Double
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
@@ -39,6 +41,7 @@ public final class Trainer {
         threads = config.threads ?? budget
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
+        sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
 
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
@@ -50,7 +53,7 @@ public final class Trainer {
                                    groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
                                                           paddedCount: layout.paddedCount))
         workload.initialize(sharded.combiner.params, seed: config.seed)
-        let total = Trainer.totalSteps(stepsPerPeriod: workload.stepsPerPeriod, periods: workload.periods, config: config)
+        let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
@@ -78,11 +81,11 @@ public final class Trainer {
     var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
     var grads: UnsafeMutablePointer<Float> { sharded.combiner.grads }
 
-    var totalSteps: Int { Trainer.totalSteps(stepsPerPeriod: workload.stepsPerPeriod, periods: workload.periods, config: config) }
+    var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
-    static func totalSteps(stepsPerPeriod: Int, periods: Int, config: TrainConfig) -> Int {
-        let full = stepsPerPeriod * periods
-        return config.maxSteps.map { min($0, full) } ?? full
+    /// The workload's steps, cut by `--max-steps`.
+    static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {
+        config.maxSteps.map { min($0, workloadSteps) } ?? workloadSteps
     }
 
     /// One training step: forward/backward on this rank's slice, then the sharded optimizer

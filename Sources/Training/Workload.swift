@@ -21,9 +21,11 @@ public protocol Workload: AnyObject {
     /// Contiguous ascending ranges tiling [0, parameterCount); backward finishes them last
     /// first (gradient buckets follow them).
     var segments: [Range<Int>] { get }
-    /// Steps per period (an evaluation closes each) and the number of periods in the run.
+    /// Steps per period (an evaluation closes each), the number of periods in the run, and its
+    /// steps (the last period may be shorter); `--max-steps` may cut the run further.
     var stepsPerPeriod: Int { get }
     var periods: Int { get }
+    var totalSteps: Int { get }
     /// What a period is called in the banner ("epoch", "eval interval").
     var periodName: String { get }
     /// What the loss averages over in one sample (1 image; `blockSize` characters), and the

@@ -22,7 +22,7 @@ struct LionDist: ParsableCommand {
         Its flags: `lion-dist train --help`.
         """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, SweepCommand.self, ReportCommand.self, BenchCommand.self, InspectCommand.self],
+        subcommands: [TrainCommand.self, SampleCommand.self, SweepCommand.self, ReportCommand.self, BenchCommand.self, InspectCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

@@ -13,23 +13,24 @@ extension StateDType: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension CommKind: ExpressibleByArgument {}
 
-/// Defaults chosen for this model and data (see README, "Choosing hyperparameters"): Lion's lr
-/// is 10x below AdamW's and its weight decay 10x above, the same lr*wd.
-enum Tuned {
-    static func lr(_ kind: OptimizerKind) -> Float { kind == .lion ? 3e-4 : 3e-3 }
-    static func weightDecay(_ kind: OptimizerKind) -> Float { kind == .lion ? 0.1 : 0.01 }
-}
+extension ModelKind: ExpressibleByArgument {}
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an MLP on Fashion-MNIST (the default subcommand).")
+        abstract: "Train an MLP on Fashion-MNIST or a character-level GPT on Shakespeare (the default subcommand).")
+
+    @Option(help: "mlp (Fashion-MNIST, the default) or gpt (character-level Transformer on Shakespeare).")
+    var model: ModelKind = .mlp
 
     @Option(help: "lion or adamw.")
     var optimizer: OptimizerKind = .lion
 
-    @Option(help: "Global batch size, split evenly over the ranks (must be a multiple of the rank count; default 256).")
+    @Option(help: "Global batch size (images; sequences for the GPT), split evenly over the ranks (a multiple of the rank count; default mlp 256, gpt 12).")
     var batchSize: Int?
+
+    @OptionGroup(title: "GPT (--model gpt)")
+    var gpt: GPTOptions
 
     @OptionGroup(title: "Batch scaling")
     var batching: BatchOptions
@@ -40,20 +41,20 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hidden layer widths, comma-separated.")
     var hidden: String = "1024,512"
 
-    @Option(help: "Peak learning rate (default: lion 3e-4, adamw 3e-3).")
+    @Option(help: "Peak learning rate (default: mlp lion 3e-4, adamw 3e-3; gpt lion 3e-4, adamw 1e-3).")
     var lr: Float?
 
-    @Option(help: "beta1 (default 0.9 for both).")
+    @Option(help: "beta1 (default 0.9; gpt lion 0.95).")
     var beta1: Float?
 
-    @Option(help: "beta2 (default: lion 0.99, adamw 0.999).")
+    @Option(help: "beta2 (default: mlp lion 0.99, adamw 0.999; gpt lion 0.98, adamw 0.99).")
     var beta2: Float?
 
-    @Option(help: "Decoupled weight decay, applied as p *= 1 - lr*wd (default: lion 0.1, adamw 0.01).")
+    @Option(help: "Decoupled weight decay, p *= 1 - lr*wd, on weight matrices and embeddings only, not biases or LayerNorm gains (default: mlp lion 0.1, adamw 0.01; gpt lion 1, adamw 0.1).")
     var weightDecay: Float?
 
-    @Option(help: "AdamW's epsilon.")
-    var eps: Float = 1e-8
+    @Option(help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
+    var eps: Float?
 
     @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
     var stateDtype: StateDType = .fp32
@@ -64,17 +65,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Linear warm-up steps (capped at half the run).")
     var warmupSteps: Int = 100
 
-    @Option(help: "Floor of the learning rate schedule.")
-    var minLr: Float = 0
+    @Option(help: "Floor of the learning rate schedule (default: mlp 0, gpt lr/10).")
+    var minLr: Float?
 
-    @Option(help: "Clip the global gradient L2 norm to this value; 0 is off.")
-    var clipNorm: Float = 0
+    @Option(help: "Clip the global gradient L2 norm to this value; 0 is off (default: mlp 0, gpt 1).")
+    var clipNorm: Float?
 
     @Option(help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
     var seed: UInt64 = 42
 
-    @Option(help: "Directory holding the four Fashion-MNIST .gz files.")
-    var dataDir: String = FashionMNIST.defaultDirectory
+    @Option(help: "Directory holding the four Fashion-MNIST .gz files (mlp) or shakespeare.txt (gpt); default: where launch/setup puts them.")
+    var dataDir: String?
 
     @Option(help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
     var threads: Int?
@@ -111,15 +112,16 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--hidden must be positive widths separated by commas (e.g. 1024,512), got '\(hidden)'")
         }
         if warmupSteps < 0 { throw ValidationError("--warmup-steps must be >= 0, got \(warmupSteps)") }
-        if !(minLr >= 0) { throw ValidationError("--min-lr must be >= 0, got \(minLr)") }
-        if !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
+        if let minLr, !(minLr >= 0) { throw ValidationError("--min-lr must be >= 0, got \(minLr)") }
+        if let clipNorm, !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
         do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
-        if minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
+        if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
+        if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
     }
 
     func hiddenWidths() throws -> [Int] { try TrainCommand.parseWidths(hidden) }
@@ -131,26 +133,31 @@ struct TrainCommand: ParsableCommand {
     }
 
     func optimizerConfig() -> OptimizerConfig {
-        var o = OptimizerConfig.defaults(for: optimizer)
-        o.lr = lr ?? Tuned.lr(optimizer)
-        o.weightDecay = weightDecay ?? Tuned.weightDecay(optimizer)
+        var o = TunedDefaults.optimizer(optimizer, model: model)
+        if let lr { o.lr = lr }
+        if let weightDecay { o.weightDecay = weightDecay }
         if let beta1 { o.beta1 = beta1 }
         if let beta2 { o.beta2 = beta2 }
-        o.eps = eps
+        if let eps { o.eps = eps }
         o.stateDType = stateDtype
         return o
     }
 
     func trainConfig() throws -> TrainConfig {
-        var c = TrainConfig(dataDirectory: dataDir)
+        var c = TrainConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
+        c.model = model
         c.hidden = try hiddenWidths()
         c.epochs = epochs
-        c.globalBatch = batchSize ?? 256
+        c.gpt = gpt.shape
+        c.steps = gpt.steps
+        c.evalInterval = gpt.evalInterval
+        c.evalBatches = gpt.evalBatches
+        c.globalBatch = batchSize ?? TunedDefaults.globalBatch(model)
         c.optimizer = optimizerConfig()
         c.schedule = schedule
         c.warmupSteps = warmupSteps
-        c.minLR = minLr
-        c.clipNorm = clipNorm
+        c.minLR = minLr ?? c.optimizer.lr * TunedDefaults.minLRFraction(model)
+        c.clipNorm = clipNorm ?? TunedDefaults.clipNorm(model)
         c.seed = seed
         c.threads = threads
         c.metricsPath = metrics

@@ -66,6 +66,14 @@ final class GPTLayerTests: XCTestCase {
         var out = [Float](repeating: .nan, count: N * O)
         linearForward(out: &out, x: x, w: w, N: N, I: I, O: O)
         assertClose(out, Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), atol: 1e-6, "linear")
+        let res = r.floats(N * O)
+        var withResidual = [Float](repeating: .nan, count: N * O)
+        linearForward(out: &withResidual, x: x, w: w, N: N, I: I, O: O, residual: res)
+        assertClose(withResidual, zip(Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), res).map { $0 + Double($1) },
+                    atol: 1e-6, "linear + residual")
+        var inPlace = res
+        inPlace.withUnsafeMutableBufferPointer { linearForward(out: $0.baseAddress!, x: x, w: w, N: N, I: I, O: O, residual: UnsafePointer($0.baseAddress!)) }
+        XCTAssertEqual(inPlace, withResidual, "residual may be out itself")
 
         for accumulate in [false, true] {
             let base = accumulate ? r.floats(N * I) : [Float](repeating: .nan, count: N * I)
@@ -110,7 +118,7 @@ final class GPTLayerTests: XCTestCase {
             }
         }
         var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
-        var scratch = [Float](repeating: .nan, count: T * T)
+        var scratch = [Float](repeating: .nan, count: B * NH * T * T)
         attentionBackward(dqkv: &dqkv, scratch: &scratch, dout: dout, qkv: qkv, att: att, B: B, T: T, C: C, NH: NH)
         _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6) {
             dot(Ref.attention($0, B: B, T: T, C: C, NH: NH), dout)

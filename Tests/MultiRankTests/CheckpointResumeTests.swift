@@ -187,7 +187,7 @@ final class CheckpointResumeTests: XCTestCase {
 
         try pristine.write(to: newest)
         let mismatches: [([String], String)] = [
-            (["--hidden", "38"], "was written for MLP 784-37-10, this run is 784-38-10; pass the same --hidden"),
+            (["--hidden", "38"], "was written for MLP 784-37-10, this run is MLP 784-38-10; pass the same --hidden"),
             (["--optimizer", "adamw"], "was written with --optimizer lion, this run has adamw"),
             (["--max-steps", "80"], "cosine schedule of 60 steps, this run has 80"),
         ]

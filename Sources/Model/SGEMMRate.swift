@@ -1,0 +1,39 @@
+import COpenBLAS
+import Foundation
+
+/// The sgemm rate this process gets now, with OpenBLAS's current threads: the yardstick of the
+/// model FLOPs utilisation (MFU) the trainer reports.
+///
+/// Times square single-precision products of side `size` (2 n^3 FLOPs each) for about
+/// `seconds` after one warm-up, and returns the best of three rounds in FLOP/s. Square 512s
+/// run near OpenBLAS's peak on AVX-512 cores; the GPT's own products are smaller and thinner,
+/// so an MFU well below 1 is expected even for an efficient implementation.
+public enum SGEMMRate {
+    public static func measure(size n: Int = 512, seconds: Double = 0.15) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        func product() {
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
+                                    1, pa.baseAddress!, Int32(n), pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
+                    }
+                }
+            }
+        }
+        product()
+        var best = 0.0
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var count = 0, elapsed = 0.0
+            repeat {
+                product()
+                count += 1
+                elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            } while elapsed < seconds / 3
+            best = max(best, 2 * Double(n * n * n) * Double(count) / elapsed)
+        }
+        return best
+    }
+}

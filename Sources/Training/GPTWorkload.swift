@@ -1,0 +1,108 @@
+import Checkpoint
+import Foundation
+import Model
+import TextData
+
+/// The character-level GPT on Shakespeare: each step's global batch is `globalBatch` random
+/// windows of blockSize + 1 characters, a pure function of (seed, step, row), so W never changes
+/// what the batch holds; one period is `evalInterval` steps, closed by the mean loss over a fixed
+/// set of validation windows split across the ranks.
+public final class GPTWorkload: Workload {
+    let corpus: ShakespeareCorpus
+    let model: GPT
+    let workspace: GPTWorkspace
+    let seed: UInt64
+    let localBatch: Int
+    let firstRow: Int
+    let steps: Int
+    let evalInterval: Int
+    /// Validation windows in all, and this rank's share [lo, hi).
+    let evalWindows: Int
+    let evalShare: Range<Int>
+    private var tokens: [UInt16]
+
+    public init(corpus: ShakespeareCorpus, config: GPTConfig, globalBatch: Int, steps: Int, evalInterval: Int,
+                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int) {
+        self.corpus = corpus
+        model = GPT(config: config)
+        self.seed = seed
+        self.steps = steps
+        self.evalInterval = min(evalInterval, steps)
+        localBatch = globalBatch / worldSize
+        firstRow = rank * localBatch
+        evalWindows = evalBatches * globalBatch
+        evalShare = (rank * evalWindows / worldSize)..<((rank + 1) * evalWindows / worldSize)
+        let evalChunk = min(max(evalShare.count, 1), max(localBatch, 16))
+        workspace = GPTWorkspace(model: model, maxBatch: max(localBatch, evalChunk))
+        tokens = [UInt16](repeating: 0, count: max(localBatch, evalChunk) * (config.blockSize + 1))
+    }
+
+    var blockSize: Int { model.config.blockSize }
+
+    public var name: String { "gpt" }
+    public var description: String { model.shapeDescription }
+    public var parameterCount: Int { model.parameterCount }
+    public var signature: ModelSignature {
+        let c = model.config
+        return .gpt(vocab: c.vocabSize, blockSize: c.blockSize, layers: c.nLayer, heads: c.nHead, width: c.nEmbd)
+    }
+    public var tensors: [ParameterTensor] { model.tensors }
+    public var segments: [Range<Int>] { model.segments }
+    public var stepsPerPeriod: Int { evalInterval }
+    public var periods: Int { (steps + evalInterval - 1) / evalInterval }
+    public var totalSteps: Int { steps }
+    public var periodName: String { "eval interval" }
+    public var itemsPerSample: Int { blockSize }
+    public var throughputUnit: String { "tokens" }
+    public var trainingFLOPsPerSample: Double? { model.flopsPerToken * Double(blockSize) }
+
+    public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
+        model.initialize(params, seed: seed)
+    }
+
+    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                                segmentDone: (Int) throws -> Void) throws -> LossSums {
+        let lossSum = try tokens.withUnsafeMutableBufferPointer { t in
+            corpus.fillTrainBatch(step: step, firstRow: firstRow, rows: localBatch, blockSize: blockSize, seed: seed,
+                                  into: t.baseAddress!)
+            return try model.forwardBackward(params: params, grads: grads, tokens: t.baseAddress!, batch: localBatch,
+                                             workspace: workspace, segmentDone: segmentDone)
+        }
+        return LossSums(lossSum: lossSum, count: Double(localBatch * blockSize))
+    }
+
+    public func evaluate(params: UnsafePointer<Float>) -> LossSums {
+        var lossSum = 0.0
+        var lo = evalShare.lowerBound
+        tokens.withUnsafeMutableBufferPointer { t in
+            while lo < evalShare.upperBound {
+                let hi = min(evalShare.upperBound, lo + workspace.maxBatch)
+                corpus.fillValidationWindows(lo: lo, hi: hi, count: evalWindows, blockSize: blockSize, into: t.baseAddress!)
+                lossSum += model.loss(params: params, tokens: t.baseAddress!, batch: hi - lo, workspace: workspace)
+                lo = hi
+            }
+        }
+        return LossSums(lossSum: lossSum, count: Double(evalShare.count * blockSize))
+    }
+
+    public func progressPosition(step: Int, totalSteps: Int) -> String { "step \(step)/\(totalSteps)" }
+
+    public func periodLine(_ r: PeriodRecord, of run: RunShape) -> String {
+        String(format: "step %d/%d  train loss %.4f  val loss %.4f (%.3f bits/char)  (%@)",
+               r.step, run.totalSteps, r.trainLoss, r.evalLoss, r.evalLoss / log(2), Format.duration(r.seconds))
+    }
+
+    public func periodEvent(_ r: PeriodRecord) -> (event: String, fields: [(String, JSON)]) {
+        ("eval", [("step", .int(r.step)), ("train_loss", .number(r.trainLoss)), ("val_loss", .number(r.evalLoss)),
+                  ("bits_per_char", .number(r.evalLoss / log(2))), ("seconds", .number(r.seconds))])
+    }
+
+    public func summaryText(_ final: LossSums) -> String {
+        String(format: "val loss %.4f nats/char (%.3f bits/char)", final.loss, final.loss / log(2))
+    }
+
+    public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
+        [("val_loss", .number(final.loss)), ("bits_per_char", .number(final.loss / log(2))),
+         ("tokens_per_s", .number(samplesPerSecond * Double(blockSize)))]
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Training
+
+/// The GPT's shape, budget and evaluation (`--model gpt`); nanoGPT's CPU "baby GPT" by default.
+struct GPTOptions: ParsableArguments {
+    @Option(help: "Transformer blocks.")
+    var nLayer: Int = 4
+
+    @Option(help: "Attention heads per block (--n-embd must be a multiple).")
+    var nHead: Int = 4
+
+    @Option(help: "Width of the residual stream.")
+    var nEmbd: Int = 128
+
+    @Option(help: "Context length in characters.")
+    var blockSize: Int = 64
+
+    @Option(help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
+    var steps: Int = 2000
+
+    @Option(help: "Steps between validation-loss evaluations.")
+    var evalInterval: Int = 250
+
+    @Option(help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
+    var evalBatches: Int = 20
+
+    var shape: GPTShape {
+        var s = GPTShape()
+        s.nLayer = nLayer
+        s.nHead = nHead
+        s.nEmbd = nEmbd
+        s.blockSize = blockSize
+        return s
+    }
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if evalInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evalInterval)") }
+        if evalBatches < 1 { throw ValidationError("--eval-batches must be at least 1, got \(evalBatches)") }
+    }
+}
