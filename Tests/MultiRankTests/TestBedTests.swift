@@ -116,18 +116,23 @@ final class TestBedTests: XCTestCase {
                           "the second half should have trained")
     }
 
-    /// One 100 MB TCP transfer node1 -> node2 (scripts/nodes linkrate, bounded python3 sender and
-    /// receiver) at 1 Gbit/s, and one of 30 MB at 300 Mbit/s; the link unlimited does ~4.9 Gbit/s here.
+    /// A 100 MB TCP transfer node1 -> node2 (scripts/nodes linkrate: bounded python3 sender and
+    /// receiver) at 1 Gbit/s, and one of 30 MB at 300 Mbit/s; unlimited, the link does ~4.9 Gbit/s
+    /// here. No transfer may beat the limit by more than 20%; one of at most three must come within
+    /// 20% of it (a starved receiver can only be slower: at load ~70 on 2 cores one measured 0.77).
     func testLinkRateIsTheConfiguredRate() throws {
         for (rate, mbit, megabytes) in [("1gbit", 1000.0, 100), ("300mbit", 300.0, 30)] {
             try TestBed.up(hosts: 2, rate: rate)
-            let r = try TestBed.nodes(["linkrate", "node1", "node2", "\(megabytes)"], timeout: 60)
-            XCTAssertEqual(r.status, 0, r.text)
-            let line = try XCTUnwrap(r.text.split(separator: "\n").last.map(String.init), r.text)
-            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            let measured = try XCTUnwrap(json["mbit_per_s"] as? Double, line)
-            XCTAssertGreaterThan(measured, 0.8 * mbit, "\(rate): measured \(measured) Mbit/s")
-            XCTAssertLessThan(measured, 1.2 * mbit, "\(rate): measured \(measured) Mbit/s")
+            var measured: [Double] = []
+            while measured.count < 3, !measured.contains(where: { $0 > 0.8 * mbit }) {
+                let r = try TestBed.nodes(["linkrate", "node1", "node2", "\(megabytes)"], timeout: 60)
+                XCTAssertEqual(r.status, 0, r.text)
+                let line = try XCTUnwrap(r.text.split(separator: "\n").last.map(String.init), r.text)
+                let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                measured.append(try XCTUnwrap(json["mbit_per_s"] as? Double, line))
+            }
+            XCTAssertTrue(measured.contains { $0 > 0.8 * mbit }, "\(rate): measured \(measured) Mbit/s")
+            XCTAssertTrue(measured.allSatisfy { $0 < 1.2 * mbit }, "\(rate): measured \(measured) Mbit/s")
         }
     }
 }
