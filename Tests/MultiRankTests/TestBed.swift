@@ -60,10 +60,10 @@ enum TestBed {
     }
 
     /// mpirun options for `Launcher.run(ranks:mpirunPrefix:)`: the launch agent and TCP settings
-    /// of `scripts/nodes flags`, then `--host`, e.g. "node1:2,node2:2".
-    static func mpirunPrefix(hosts: String) throws -> [String] {
+    /// of `scripts/nodes flags`, then `--host`, e.g. "node1:2,node2:2", and `more` (e.g. --map-by node).
+    static func mpirunPrefix(hosts: String, _ more: [String] = []) throws -> [String] {
         let r = try nodes(["flags"])
         XCTAssertEqual(r.status, 0, r.text)
-        return r.text.split(separator: "\n").map(String.init) + ["--host", hosts]
+        return r.text.split(separator: "\n").map(String.init) + ["--host", hosts] + more
     }
 }

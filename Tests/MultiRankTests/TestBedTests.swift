@@ -32,11 +32,11 @@ final class TestBedTests: XCTestCase {
     }
 
     /// One run, in the test bed on `hosts` (e.g. "node1:2,node2:2") or on this machine alone.
-    func train(ranks: Int, hosts: String?, _ extra: [String]) throws -> Final {
+    func train(ranks: Int, hosts: String?, mapping: [String] = [], _ extra: [String]) throws -> Final {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let params = dir.appendingPathComponent("params.f32"), ckpt = dir.appendingPathComponent("ckpt")
-        let prefix = try hosts.map { try TestBed.mpirunPrefix(hosts: $0) } ?? []
+        let prefix = try hosts.map { try TestBed.mpirunPrefix(hosts: $0, mapping) } ?? []
         let r = try Launcher.run(ranks: ranks, common + extra + ["--save-params", params.path, "--checkpoint", ckpt.path],
                                  mpirunPrefix: prefix)
         XCTAssertEqual(r.status, 0, "W=\(ranks) on \(hosts ?? "one node") \(extra): \(r.stderr)")
@@ -83,6 +83,19 @@ final class TestBedTests: XCTestCase {
                 assertSame(bed.momentum, one.momentum, bitwise: sameOrder, momentum: true, what + ", momentum")
             }
         }
+    }
+
+    /// `--map-by node` deals the ranks round robin: node1 holds ranks 0 and 2, node2 ranks 1 and 3.
+    func testRoundRobinPlacementMatchesOneNode() throws {
+        let bed = try train(ranks: 4, hosts: "node1:2,node2:2", mapping: ["--map-by", "node"], ["--comm", "reduce-scatter"])
+        let one = try train(ranks: 4, hosts: nil, ["--comm", "reduce-scatter"])
+        XCTAssertTrue(bed.stdout.contains("lion-dist: 4 rank(s) on 2 host(s)"), bed.stdout)
+        XCTAssertTrue(bed.stdout.contains("hierarchical: shared memory in 2 nodes of 2"), bed.stdout)
+        for row in ["0  node1", "1  node2", "2  node1", "3  node2"] {
+            XCTAssertTrue(bed.stdout.contains(row), "memory table lacks '\(row)':\n\(bed.stdout)")
+        }
+        assertSame(bed.params, one.params, bitwise: false, momentum: false, "W=4 by node vs one node, parameters")
+        assertSame(bed.momentum, one.momentum, bitwise: false, momentum: true, "W=4 by node vs one node, momentum")
     }
 
     func inspect(_ path: String) throws -> [String: Any] {
