@@ -18,7 +18,7 @@ final class SlurmTests: XCTestCase {
             _ = try? TestBed.command(script, ["down", dir.path])
             throw XCTSkip("Slurm could not start here: \(r.text)")
         }
-        env = ["SLURM_CONF": dir.appendingPathComponent("slurm.conf").path, "LION_DIST": Launcher.binary]
+        env = ["SLURM_CONF": dir.appendingPathComponent("slurm.conf").path, "LION_DIST": try Launcher.binary()]
     }
 
     override func tearDown() {
@@ -51,7 +51,7 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(banner(job), expected, "sbatch job output:\n\(job)")
         XCTAssertTrue(job.contains("done: test accuracy"), job)
 
-        let srun = try TestBed.command("srun", ["--ntasks=2", "--mpi=pmix", Launcher.binary] + args, env: env, timeout: 180)
+        let srun = try TestBed.command("srun", ["--ntasks=2", "--mpi=pmix", try Launcher.binary()] + args, env: env, timeout: 180)
         XCTAssertEqual(srun.status, 0, srun.text)
         XCTAssertEqual(banner(srun.text), expected, "srun output:\n\(srun.text)")
     }
