@@ -230,6 +230,22 @@ final class GPTModelTests: XCTestCase {
         XCTAssertLessThan(losses.last!, 0.5 * losses.first!, "\(losses)")
     }
 
+    func testBenchmarkTimesStepsAndCallsTheOptimizer() {
+        let m = GPT(config: tiny)
+        var calls = 0
+        let r = GPTBenchmark(model: m, batch: 3, steps: 4, warmup: 2).run { p, g in
+            calls += 1
+            XCTAssertTrue(g[0].isFinite)
+        }
+        XCTAssertEqual(calls, 6, "warm-up and timed steps both run the optimizer")
+        XCTAssertEqual(r.steps, 4)
+        XCTAssertEqual(r.tokensPerStep, 3 * tiny.blockSize)
+        XCTAssertGreaterThan(r.medianSeconds, 0)
+        XCTAssertLessThanOrEqual(r.minSeconds, r.medianSeconds)
+        XCTAssertEqual(r.tokensPerSecond, Double(r.tokensPerStep) / r.medianSeconds, accuracy: 1e-9 * r.tokensPerSecond)
+        XCTAssertEqual(r.flopsPerSecond, r.tokensPerSecond * m.flopsPerToken, accuracy: 1e-6 * r.flopsPerSecond)
+    }
+
     func testConfigProblems() {
         XCTAssertNil(baby.problem)
         XCTAssertNotNil(GPTConfig(vocabSize: 84, blockSize: 64, nLayer: 4, nHead: 3, nEmbd: 128).problem)

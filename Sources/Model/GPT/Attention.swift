@@ -3,7 +3,15 @@
 // B = batch, T = positions, C = width, NH = heads, hs = C / NH (head size).
 // qkv is (B, T, 3C): q, k, v side by side, each (B, T, NH, hs), so head h of batch b is a
 // (T, hs) matrix with row stride 3C; the products run per (b, h) as sgemm with that stride
-// (no transposes, no per-token loops).
+// (no transposes, no per-token loops). Causality saves work: query rows go in blocks
+// [r0, r1), and a block needs keys 0..<r1 only (at T = 64, two blocks of 32: 3/4 of the
+// full T x T products).
+
+/// Query-row blocks for the causal products: ~4 blocks of at least 32 rows.
+func causalBlocks(_ T: Int) -> [Range<Int>] {
+    let size = max(32, (T + 3) / 4)
+    return stride(from: 0, to: T, by: size).map { $0..<min(T, $0 + size) }
+}
 
 /// att (B, NH, T, T) = causal softmax(q k^T / sqrt(hs)): row i holds probabilities over j <= i and 0 above
 /// out (B, T, C)     = att v, heads side by side
@@ -11,6 +19,7 @@ func attentionForward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointe
                       qkv: UnsafePointer<Float>, B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
+    let blocks = causalBlocks(T)
     out.update(repeating: 0, count: B * T * C)        // the heads' products add into it
     parallelRanges(B * NH) { items in
         for item in items {
@@ -19,11 +28,19 @@ func attentionForward(out: UnsafeMutablePointer<Float>, att: UnsafeMutablePointe
             let k = q + C
             let v = q + 2 * C
             let a = att + item * T * T
-            // a (T, T) = scale * q (T, hs) k^T (hs, T)
-            sgemm(false, true, M: T, N: T, K: hs, alpha: scale, q, lda: 3 * C, k, ldb: 3 * C, a, ldc: T, accumulate: false)
-            causalSoftmaxForward(a, T: T)
-            // out (T, hs) = a (T, T) v (T, hs), into the head's columns of (T, C), zeroed above
-            sgemm(false, false, M: T, N: hs, K: T, a, lda: T, v, ldb: 3 * C, out + b * T * C + h * hs, ldc: C, accumulate: true)
+            // a[r0..<r1, 0..<r1] = scale * q[r0..<r1] (R, hs) k[0..<r1]^T (hs, r1)
+            for blk in blocks {
+                let (r0, r1) = (blk.lowerBound, blk.upperBound)
+                sgemm(false, true, M: r1 - r0, N: r1, K: hs, alpha: scale, q + r0 * 3 * C, lda: 3 * C, k, ldb: 3 * C,
+                      a + r0 * T, ldc: T, accumulate: false)
+            }
+            causalSoftmaxForward(a, T: T)   // zeros every j > i, including what the blocks skipped
+            // out[r0..<r1] (R, hs) = a[r0..<r1, 0..<r1] v[0..<r1] (r1, hs), in the head's columns of (T, C), zeroed above
+            for blk in blocks {
+                let (r0, r1) = (blk.lowerBound, blk.upperBound)
+                sgemm(false, false, M: r1 - r0, N: hs, K: r1, a + r0 * T, lda: T, v, ldb: 3 * C,
+                      out + (b * T + r0) * C + h * hs, ldc: C, accumulate: true)
+            }
         }
     }
 }
@@ -73,6 +90,7 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
                        B: Int, T: Int, C: Int, NH: Int) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
+    let blocks = causalBlocks(T)
     dqkv.update(repeating: 0, count: B * T * 3 * C)   // the heads' products add into it
     parallelRanges(B * NH) { items in
         for item in items {
@@ -86,15 +104,26 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, scratch: UnsafeMutable
             let dv = dq + 2 * C
             let a = att + item * T * T
             let dy = dout + b * T * C + h * hs
-            // scratch (T, T) = dy (T, hs) v^T (hs, T)
-            sgemm(false, true, M: T, N: T, K: hs, dy, lda: C, v, ldb: 3 * C, scratch, ldc: T, accumulate: false)
-            // dv (T, hs) = a^T (T, T) dy (T, hs)         (dqkv is zeroed above: the products add)
-            sgemm(true, false, M: T, N: hs, K: T, a, lda: T, dy, ldb: C, dv, ldc: 3 * C, accumulate: true)
+            // Per row block [r0, r1), R = r1 - r0; dqkv is zeroed above, so the products add.
+            for blk in blocks {
+                let (r0, r1) = (blk.lowerBound, blk.upperBound)
+                // scratch[r0..<r1, 0..<r1] = dy[r0..<r1] (R, hs) v[0..<r1]^T (hs, r1)
+                sgemm(false, true, M: r1 - r0, N: r1, K: hs, dy + r0 * C, lda: C, v, ldb: 3 * C,
+                      scratch + r0 * T, ldc: T, accumulate: false)
+                // dv[0..<r1] (r1, hs) += a[r0..<r1, 0..<r1]^T (r1, R) dy[r0..<r1] (R, hs)
+                sgemm(true, false, M: r1, N: hs, K: r1 - r0, a + r0 * T, lda: T, dy + r0 * C, ldb: C,
+                      dv, ldc: 3 * C, accumulate: true)
+            }
             causalSoftmaxBackward(scratch, att: a, T: T)
-            // dq (T, hs) = scale dpre (T, T) k (T, hs)
-            sgemm(false, false, M: T, N: hs, K: T, alpha: scale, scratch, lda: T, k, ldb: 3 * C, dq, ldc: 3 * C, accumulate: true)
-            // dk (T, hs) = scale dpre^T (T, T) q (T, hs)
-            sgemm(true, false, M: T, N: hs, K: T, alpha: scale, scratch, lda: T, q, ldb: 3 * C, dk, ldc: 3 * C, accumulate: true)
+            for blk in blocks {
+                let (r0, r1) = (blk.lowerBound, blk.upperBound)
+                // dq[r0..<r1] (R, hs) = scale dpre[r0..<r1, 0..<r1] (R, r1) k[0..<r1] (r1, hs)
+                sgemm(false, false, M: r1 - r0, N: hs, K: r1, alpha: scale, scratch + r0 * T, lda: T, k, ldb: 3 * C,
+                      dq + r0 * 3 * C, ldc: 3 * C, accumulate: true)
+                // dk[0..<r1] (r1, hs) += scale dpre[r0..<r1, 0..<r1]^T (r1, R) q[r0..<r1] (R, hs)
+                sgemm(true, false, M: r1, N: hs, K: r1 - r0, alpha: scale, scratch + r0 * T, lda: T, q + r0 * 3 * C, ldb: 3 * C,
+                      dk, ldc: 3 * C, accumulate: true)
+            }
         }
     }
 }
