@@ -15,11 +15,16 @@ public final class MLPWorkload: Workload {
     let datasetBytes: Int
     let model: MLP
     let sampler: DistributedSampler
-    let workspace: MLPWorkspace
     let epochs: Int
     let evalRange: Range<Int>
-    private let batchX: FlatBuffer
-    private var batchLabels: [UInt8]
+    /// Rows of the workspace and the batch buffer. Both are allocated on first use, after the
+    /// trainer has laid out (and checked) the parameter buffers, so a model too large for the
+    /// node fails there with its one line, not in an allocation here.
+    let maxBatch: Int
+    private(set) lazy var workspace = MLPWorkspace(model: model, maxBatch: maxBatch)
+    // Training slices and evaluation chunks are gathered here: (maxBatch, 784).
+    private lazy var batchX = FlatBuffer(count: maxBatch * model.inputs)
+    private lazy var batchLabels = [UInt8](repeating: 0, count: maxBatch)
     private var order: (epoch: Int, permutation: [Int32])?
 
     /// `globalBatch` must already be a multiple of `worldSize` no larger than the training set.
@@ -46,10 +51,7 @@ public final class MLPWorkload: Workload {
                                      rank: rank, worldSize: worldSize, seed: seed)
         let n = test.count
         evalRange = (rank * n / worldSize)..<((rank + 1) * n / worldSize)
-        workspace = MLPWorkspace(model: model, maxBatch: Self.workspaceBatch(localBatch: sampler.localBatch, evalCount: evalRange.count))
-        // Training slices and evaluation chunks are gathered here: (maxBatch, 784).
-        batchX = FlatBuffer(count: workspace.maxBatch * model.inputs)
-        batchLabels = [UInt8](repeating: 0, count: workspace.maxBatch)
+        maxBatch = Self.workspaceBatch(localBatch: sampler.localBatch, evalCount: evalRange.count)
     }
 
     public var name: String { "mlp" }
@@ -67,7 +69,7 @@ public final class MLPWorkload: Workload {
     public var trainingFLOPsPerSample: Double? { 6 * Double(model.layers.reduce(0) { $0 + $1.weightCount }) }
 
     public var heldBytes: WorkloadBytes {
-        WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: workspace.maxBatch) + batchX.bytes,
+        WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: maxBatch) + maxBatch * model.inputs * 4,
                       dataset: datasetBytes)
     }
 
