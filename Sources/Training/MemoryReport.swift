@@ -17,9 +17,9 @@ public struct RankMemory: Sendable {
     }
 }
 
-enum MemoryReport {
+package enum MemoryReport {
     /// VmHWM from /proc/self/status: the peak resident set size, in bytes (0 if unreadable).
-    static func peakRSSBytes() -> Int {
+    package static func peakRSSBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0

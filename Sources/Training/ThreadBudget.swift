@@ -5,9 +5,9 @@ import LionEngine
 /// ranks of this node whose masks also hold it. Four ranks bound one core each get 1 thread
 /// each; four unbound ranks on 2 cores get 2/4 -> 1; two ranks bound to 4 cores each get 4.
 /// Never the machine's core count.
-enum ThreadBudget {
+package enum ThreadBudget {
     /// Threads for this rank, agreed with the other ranks of its node.
-    static func threadsPerRank(node: Communicator) throws -> Int {
+    package static func threadsPerRank(node: Communicator) throws -> Int {
         var mine = CPUAffinity.mask()
         if mine.allSatisfy({ $0 == 0 }) { mine[0] = 1 }  // unknown: count as one CPU
         let bytes = mine.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }

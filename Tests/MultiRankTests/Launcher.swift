@@ -20,10 +20,12 @@ enum Launcher {
 
     /// `ranks == nil`: the binary alone (one rank, no mpirun). `env` is added to the
     /// environment of every rank (mpirun `-x NAME`). `mpirunPrefix` goes between mpirun's own
-    /// options and the binary (more mpirun options, a wrapper command).
+    /// options and the binary (more mpirun options, a wrapper command). `executable` replaces
+    /// the lion-dist binary (the examples).
     static func run(ranks: Int?, _ arguments: [String], env extra: [String: String] = [:],
-                    mpirunPrefix: [String] = [],
+                    mpirunPrefix: [String] = [], executable: String? = nil,
                     timeout: TimeInterval = 300) throws -> Result {
+        let binary = executable ?? Launcher.binary
         let process = Process()
         var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         if let ranks {
