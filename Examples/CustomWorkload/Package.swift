@@ -6,7 +6,7 @@ import PackageDescription
 //   mpirun -n 2 Examples/CustomWorkload/.build/release/CustomWorkload
 let package = Package(
     name: "CustomWorkload",
-    dependencies: [.package(path: "../..")],
+    dependencies: [.package(name: "lion-dist", path: "../..")],
     targets: [
         .executableTarget(name: "CustomWorkload", dependencies: [.product(name: "LionDist", package: "lion-dist")]),
     ],

@@ -6,7 +6,7 @@ import PackageDescription
 //   mpirun -n 2 Examples/LinearRegression/.build/release/LinearRegression
 let package = Package(
     name: "LinearRegression",
-    dependencies: [.package(path: "../..")],
+    dependencies: [.package(name: "lion-dist", path: "../..")],
     targets: [
         .executableTarget(name: "LinearRegression", dependencies: [.product(name: "LionDist", package: "lion-dist")]),
     ],

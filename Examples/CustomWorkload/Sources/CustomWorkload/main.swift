@@ -92,7 +92,7 @@ func main() throws {
     let world = try World.start()
     defer { world.finish() }
     let model = try Clusters(world: world, globalBatch: 60, epochs: Int(option("--epochs") ?? "5") ?? 5)
-    var config = TrainConfig(globalBatch: 60, optimizer: .lion(lr: 3e-3, weightDecay: 0.1),
+    var config = TrainConfig(globalBatch: 60, optimizer: .lion(lr: 1e-2, weightDecay: 0.1),
                              schedule: Schedule(kind: .cosine, warmupSteps: 10))
     config.metricsPath = option("--metrics")
     config.checkpoint.directory = option("--checkpoint")
