@@ -1,5 +1,6 @@
 import Training
 
+/// A ``TrainConfig`` for a ``Workload`` of your own.
 extension TrainConfig {
     /// A run of your own `Workload`: the global batch it splits over the ranks, the optimizer,
     /// and the schedule (warm-up capped at half the run, as the command line does). Set the
@@ -16,6 +17,7 @@ extension TrainConfig {
     }
 }
 
+/// Running a ``Workload`` of your own through the ready-made loop.
 extension Trainer {
     /// Sets up a run of your own `Workload` through the ready-made loop (progress lines,
     /// `--metrics` JSON Lines, checkpoints and resume, memory report), checking the workload and

@@ -7,13 +7,14 @@ import XCTest
 final class ExamplesTests: XCTestCase {
     struct BuildFailure: Error, CustomStringConvertible { let text: String; var description: String { text } }
 
-    /// Builds Examples/`name` in release mode (incremental after the first time) and returns
-    /// its executable.
+    /// Builds Examples/`name` in release mode and returns its executable. Both examples share one
+    /// scratch folder (Examples/.build), so lion-dist is compiled for them once, not twice.
     func build(_ name: String) throws -> String {
         let dir = Launcher.packageRoot.appendingPathComponent("Examples/\(name)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path]
+        let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
+        process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path, "--scratch-path", scratch.path]
         let log = try Launcher.temporaryDirectory().appendingPathComponent("build.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: log)
@@ -22,7 +23,7 @@ final class ExamplesTests: XCTestCase {
         process.waitUntilExit()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else { throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))") }
-        return dir.appendingPathComponent(".build/release/\(name)").path
+        return scratch.appendingPathComponent("release/\(name)").path
     }
 
     /// "step N loss X" lines of the direct-loop example, in order.
@@ -40,7 +41,7 @@ final class ExamplesTests: XCTestCase {
         var params: [[UInt32]] = []
         for (ranks, comm) in [(1, "allreduce"), (2, "allreduce"), (2, "reduce-scatter")] {
             let out = dir.appendingPathComponent("w\(ranks)-\(comm).f32")
-            let r = try Launcher.run(ranks: ranks, ["--steps", "120", "--comm", comm, "--out", out.path], executable: exe)
+            let r = try Launcher.run(ranks: ranks, ["--steps", "200", "--comm", comm, "--out", out.path], executable: exe)
             XCTAssertEqual(r.status, 0, "W=\(ranks) \(comm): \(r.stderr)")
             let loss = losses(r.stdout)
             XCTAssertGreaterThan(loss.count, 3, r.stdout)
