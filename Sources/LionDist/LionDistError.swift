@@ -10,7 +10,7 @@ import Training
 /// ```
 public struct LionDistError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is, to tell failures apart without matching text.
-    public enum Kind: String, Sendable {
+    public enum Kind: Sendable {
         /// A bad argument: a hyperparameter, a tensor, a group, a state dict that does not fit.
         case invalidArgument
         /// MPI failed, or another rank failed and every rank stopped together.
