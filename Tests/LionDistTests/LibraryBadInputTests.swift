@@ -2,7 +2,7 @@ import LionDist
 import XCTest
 
 /// Bad input is thrown, never trapped: each a `LionDistError` with one line naming the value.
-final class BadInputTests: XCTestCase {
+final class LibraryBadInputTests: XCTestCase {
     func message(_ body: () throws -> Void) -> String {
         do { try body() } catch let e as LionDistError {
             XCTAssertFalse(e.message.contains("\n"))
