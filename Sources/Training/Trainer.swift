@@ -96,6 +96,9 @@ public final class Trainer {
         // bucket's reduction starts as backward finishes its last segment.
         let combiner = sharded.combiner, overlap = config.overlap
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
+            guard combiner.buckets.closesBucket.indices.contains(segment) else {
+                throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
+            }
             if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
