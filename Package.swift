@@ -2,13 +2,14 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> Training -> Sharding -> LionEngine, Collectives -> CMPI
-//                               -> Model -> COpenBLAS
+//   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
+//                                          -> Collectives -> CMPI
+//                               -> Model -> COpenBLAS, DeterministicRandom, Basics
 //                               -> FashionData -> CZlib
 //                               -> TextData -> DeterministicRandom
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
-//                               -> Report (sweep results + HTML report; no MPI)
-//   LionDist (the library users import) -> Training, Sharding, ... (a facade + chosen re-exports)
+//                               -> Report -> Basics (sweep results + HTML report; no MPI)
+//   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
 let package = Package(
     name: "lion-dist",
     products: [
@@ -28,20 +29,23 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // AVX2 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
+        // AVX2 and AVX-512 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
         .target(name: "CKernels"),
         // Optimizer kernels, state, thread pool, schedules. No MPI: a plain library.
-        .target(name: "LionEngine", dependencies: ["CKernels"]),
+        .target(name: "LionEngine", dependencies: ["CKernels", "Basics"]),
         // A thin typed Swift face of MPI.
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
-        .target(name: "Sharding", dependencies: ["LionEngine", "Collectives"]),
-        // Flat parameter store, MLP layers with forward/backward, loss.
-        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom"]),
+        .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
+        // The MLP: tensor views of a flat parameter buffer (owned by Sharding's combiners),
+        // forward/backward, loss.
+        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom", "Basics"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
         // The Shakespeare corpus (prepared by launch/setup): characters, splits, window sampler.
         .target(name: "TextData", dependencies: ["DeterministicRandom"]),
+        // Small pieces every layer shares: the 64-byte aligned buffer, the median. No dependencies.
+        .target(name: "Basics"),
         // SplitMix64: the same random numbers on every rank and platform.
         .target(name: "DeterministicRandom"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
@@ -52,12 +56,15 @@ let package = Package(
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
         .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
-        .target(name: "Report"),
+        .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
             "Model",
             "TextData",
+            "Sharding",
             "LionEngine",
+            "Collectives",
+            "FashionData",
             "Checkpoint",
             "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -65,13 +72,15 @@ let package = Package(
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
-        .testTarget(name: "FashionDataTests", dependencies: ["FashionData"]),
+        .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
-        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "DeterministicRandom"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "LionEngine", "DeterministicRandom"]),
+        // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,14 +42,58 @@ public struct CheckpointDirectory: Sendable {
         return nil
     }
 
-    /// Creates the directory if needed and removes a stale temporary file of this step.
-    public func prepare(step: Int) throws {
+    /// Creates the directory if needed, replaces a stale temporary file of this step with a new
+    /// one and reserves `bytes` for it (posix_fallocate), so that a disk too full for the whole
+    /// checkpoint fails here, before anything is written, naming the space it needs and has.
+    public func prepare(step: Int, bytes: Int) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw CheckpointError(.io, "--checkpoint \(path): cannot create the directory (\(error.localizedDescription))")
         }
-        unlink(temporaryPath(step: step))
+        let tmp = temporaryPath(step: step)
+        unlink(tmp)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw CheckpointError(.io, "cannot create \(tmp): \(String(cString: strerror(errno))); check --checkpoint \(path)")
+        }
+        defer { close(fd) }
+        guard !TestHooks.skipPreallocation else { return }
+        let rc = posix_fallocate(fd, 0, off_t(bytes))
+        // A file system without fallocate (EOPNOTSUPP, EINVAL): the checked writes and the
+        // read-back verification still catch a full disk, only later.
+        guard rc != 0, rc != EOPNOTSUPP, rc != EINVAL, rc != ENOSYS else { return }
+        unlink(tmp)
+        if rc == ENOSPC || rc == EDQUOT {
+            throw CheckpointError(.io, "no space left on the file system of --checkpoint \(path) for a \(Self.mebibytes(bytes)) "
+                + "checkpoint (\(freeBytes().map(Self.mebibytes) ?? "unknown") free); free space there or pass another --checkpoint dir")
+        }
+        throw CheckpointError(.io, "cannot reserve \(Self.mebibytes(bytes)) for \(tmp): \(String(cString: strerror(rc)))")
+    }
+
+    /// Bytes an unprivileged writer may still use on the directory's file system (statvfs).
+    public func freeBytes() -> Int? {
+        var s = statvfs()
+        guard statvfs(path, &s) == 0 else { return nil }
+        return Int(s.f_bavail) * Int(s.f_frsize)
+    }
+
+    static func mebibytes(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
+
+    /// What is wrong with `path` as a checkpoint file to read, or nil when it is a readable
+    /// regular file: said before MPI-IO, whose own errors do not say it.
+    public static func problem(reading path: String) -> String? {
+        var s = stat()
+        guard stat(path, &s) == 0 else {
+            return errno == ENOENT ? "does not exist" : "cannot be reached: \(String(cString: strerror(errno)))"
+        }
+        switch s.st_mode & S_IFMT {
+        case S_IFDIR: return "is a directory, not a checkpoint file; pass a ckpt-<step>.lion file"
+        case S_IFREG: break
+        default: return "is not a regular file"
+        }
+        if access(path, R_OK) != 0 { return "cannot be read: \(String(cString: strerror(errno)))" }
+        return nil
     }
 
     /// Atomically renames the complete temporary file into place and syncs the directory, so the

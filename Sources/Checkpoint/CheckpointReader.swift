@@ -34,6 +34,8 @@ public enum CheckpointReader {
             }
         }
         let file = try comm.agree { () throws -> MPIFile in
+            // Said before MPI-IO, whose errors name neither the path's kind nor the permission.
+            if let problem = CheckpointDirectory.problem(reading: path) { throw CheckpointError(.io, "checkpoint \(path) \(problem)") }
             var f: MPIFile? = nil
             try about { f = try MPIFile(comm: comm, path: path, mode: .readOnly) }
             return f!

@@ -16,6 +16,7 @@ public final class LocalCheckpointFile: CheckpointSource {
 
     public init(path: String) throws {
         self.path = path
+        if let problem = CheckpointDirectory.problem(reading: path) { throw CheckpointError(.io, problem) }
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
               let size = (attrs[.size] as? NSNumber)?.intValue,
               let handle = FileHandle(forReadingAtPath: path) else {

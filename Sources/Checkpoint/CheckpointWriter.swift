@@ -13,10 +13,12 @@ public struct SaveReport: Sendable {
 /// Writes one checkpoint collectively with MPI-IO: every rank writes the real part of its
 /// shard of the parameters and of each state buffer at its canonical offset; the per-block
 /// CRCs are assembled from each rank's pieces (zlib's crc32_combine) and rank 0 writes the
-/// header. The file is written under a temporary name, synced, closed, and renamed into place
-/// only after every rank has succeeded; on any failure the temporary file is removed and the
-/// last good checkpoint stays. Every step that can fail goes through `comm.agree`, so all
-/// ranks stop together.
+/// header. The file is written under a temporary name whose space is reserved first
+/// (posix_fallocate), every write's count is checked, then it is synced, closed, read back
+/// (size, header, every block checksum, each rank checking every W-th block) and only then
+/// renamed into place; older checkpoints are pruned only after that. On any failure the
+/// temporary file is removed and the last good checkpoint stays. Every step that can fail
+/// goes through `comm.agree`, so all ranks stop together.
 public enum CheckpointWriter {
     /// One contiguous run of bytes this rank wrote, inside one block.
     struct Piece {
@@ -41,7 +43,7 @@ public enum CheckpointWriter {
         let isRoot = comm.rank == 0
         let tmpPath = directory.temporaryPath(step: step)
 
-        try comm.agree { if isRoot { try directory.prepare(step: step) } }
+        try comm.agree { if isRoot { try directory.prepare(step: step, bytes: header.fileBytes) } }
         do {
             let file = try comm.agree { try MPIFile(comm: comm, path: tmpPath, mode: .createWriteOnly) }
             try comm.agree { try file.setSize(header.fileBytes) }
@@ -61,6 +63,8 @@ public enum CheckpointWriter {
             try comm.agree { if isRoot { try file.writeAt(offset: 0, bytes: header.encode()) } }
             try comm.agree { try file.sync() }
             try comm.agree { try file.close() }
+            TestHooks.corruptIfAsked(path: tmpPath, step: step, rank: comm.rank)
+            try verifyWritten(comm: comm, path: tmpPath, header: header)
             try comm.agree { if isRoot { try directory.commit(step: step) } }
         } catch {
             if isRoot { unlink(tmpPath) }
@@ -68,6 +72,28 @@ public enum CheckpointWriter {
         }
         if isRoot { directory.prune(keep: keep) }
         return SaveReport(path: directory.finalPath(step: step), bytes: header.fileBytes, seconds: MPIRuntime.time() - start)
+    }
+
+    /// Reads the closed temporary file back before it may replace anything: its size, its
+    /// header (equal to the one written) and every block's checksum, each rank checking every
+    /// W-th block, mostly written by other ranks. Collective.
+    static func verifyWritten(comm: Communicator, path: String, header: CheckpointHeader) throws {
+        let file = try comm.agree { try MPIFile(comm: comm, path: path, mode: .readOnly) }
+        try comm.agree {
+            do {
+                let source = try MPICheckpointSource(file: file)
+                guard source.size == header.fileBytes else {
+                    throw CheckpointError(.truncated, "is \(source.size) bytes after writing, expected \(header.fileBytes)")
+                }
+                guard try CheckpointVerifier.header(of: source) == header else {
+                    throw CheckpointError(.badHeader, "its header reads back different from the one written")
+                }
+                try CheckpointVerifier.verify(source, header, blocks: stride(from: comm.rank, to: header.blockCount, by: comm.size))
+            } catch let e as CheckpointError {
+                throw CheckpointError(e.kind, "read-back of \(path) failed: \(e.message)")
+            }
+        }
+        try comm.agree { try file.close() }
     }
 
     /// CRCs of `count` floats at data offset `dataOffset`, cut at block boundaries.

@@ -42,6 +42,11 @@ extension Communicator {
                   "MPI_Allgather(\(blockCount) floats per rank)")
     }
 
+    /// Every rank sends `blockCount` floats from `block`; `buffer` receives size*blockCount, by rank.
+    public func allgather(_ block: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, blockCount: Int) throws {
+        try check(MPI_Allgather(block, Int32(blockCount), CMPI_FLOAT(), buffer, Int32(blockCount), CMPI_FLOAT(), handle),
+                  "MPI_Allgather(\(blockCount) floats per rank)")
+    }
     /// Sums `buffer` (size*blockCount floats) over all ranks; rank r receives block r in `block`.
     public func reduceScatterBlock(_ buffer: UnsafePointer<Float>, into block: UnsafeMutablePointer<Float>,
                                    blockCount: Int) throws {
@@ -55,13 +60,23 @@ extension Communicator {
 
     /// Every rank contributes `bytes` bytes; every rank receives size*bytes, ordered by rank.
     public func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]] {
+        try allgather(local, CMPI_BYTE(), "bytes")
+    }
+
+    /// Every rank contributes the same number of integers; every rank receives all of them,
+    /// ordered by rank (no byte packing: MPI_INT64_T).
+    public func allgather(_ local: [Int64]) throws -> [[Int64]] {
+        try allgather(local, CMPI_INT64(), "int64")
+    }
+
+    private func allgather<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [[T]] {
         let n = local.count
-        var all = [UInt8](repeating: 0, count: n * size)
-        try local.withUnsafeBytes { src in
-            try all.withUnsafeMutableBytes { dst in
-                try check(MPI_Allgather(src.baseAddress, Int32(n), CMPI_BYTE(), dst.baseAddress, Int32(n), CMPI_BYTE(), handle),
-                          "MPI_Allgather(bytes)")
+        let all = try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
+            try local.withUnsafeBufferPointer { src in
+                try check(MPI_Allgather(src.baseAddress, Int32(n), type, dst.baseAddress, Int32(n), type, handle),
+                          "MPI_Allgather(\(n) \(name) per rank)")
             }
+            initialized = n * size
         }
         return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
     }
@@ -75,14 +90,7 @@ extension Communicator {
         do { result = try body() } catch { message = String(describing: error) }
         let failing = try allreduceMin(result == nil ? Int64(rank) : Int64(size))
         guard failing < Int64(size) else { return result! }
-        let capacity = 1024
-        var bytes = [UInt8](repeating: 0, count: capacity)
-        if Int64(rank) == failing {
-            let utf8 = Array(message.utf8.prefix(capacity - 1))
-            bytes.replaceSubrange(0..<utf8.count, with: utf8)
-        }
-        try bytes.withUnsafeMutableBytes { try broadcast($0.baseAddress!, bytes: capacity, root: Int(failing)) }
-        let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+        let text = try broadcastString(message, root: Int(failing), capacity: 1024)
         throw CollectiveFailure(failingRank: Int(failing), message: text)
     }
 }

@@ -6,8 +6,6 @@ public struct PendingRequests {
 
     public init() {}
 
-    public var isEmpty: Bool { handles.isEmpty }
-
     mutating func append(_ request: MPI_Request?) { handles.append(request) }
 
     /// Drives progress (MPI_Testall) without blocking; true when every request is complete.
@@ -40,22 +38,5 @@ extension Communicator {
         try check(MPI_Iallreduce(CMPI_IN_PLACE(), buffer, Int32(count), CMPI_FLOAT(), CMPI_SUM(), handle, &request),
                   "MPI_Iallreduce(\(count) floats)")
         pending.append(request)
-    }
-
-    /// Every rank sends `blockCount` floats from `block`; `buffer` receives size*blockCount, by rank.
-    public func allgather(_ block: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, blockCount: Int) throws {
-        try check(MPI_Allgather(block, Int32(blockCount), CMPI_FLOAT(), buffer, Int32(blockCount), CMPI_FLOAT(), handle),
-                  "MPI_Allgather(\(blockCount) floats per rank)")
-    }
-}
-
-extension Communicator {
-    /// The ranks passing `member: true` form a new communicator ordered by `key`; the others
-    /// get nil (MPI_Comm_split with MPI_UNDEFINED). Collective.
-    public func subset(member: Bool, key: Int) throws -> Communicator? {
-        var out: MPI_Comm? = nil
-        try check(MPI_Comm_split(handle, member ? 0 : CMPI_UNDEFINED(), Int32(key), &out), "MPI_Comm_split")
-        guard member, let out else { return nil }
-        return try Communicator(handle: out, owned: true)
     }
 }

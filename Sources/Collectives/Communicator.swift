@@ -56,6 +56,15 @@ public final class Communicator {
         return try Communicator(handle: out!, owned: true)
     }
 
+    /// The ranks passing `member: true` form a new communicator ordered by `key`; the others
+    /// get nil (MPI_Comm_split with MPI_UNDEFINED). Collective.
+    public func subset(member: Bool, key: Int) throws -> Communicator? {
+        var out: MPI_Comm? = nil
+        try check(MPI_Comm_split(handle, member ? 0 : CMPI_UNDEFINED(), Int32(key), &out), "MPI_Comm_split")
+        guard member, let out else { return nil }
+        return try Communicator(handle: out, owned: true)
+    }
+
     /// This process's host name as MPI reports it.
     public static func processorName() -> String {
         var buffer = [CChar](repeating: 0, count: Int(CMPI_MAX_PROCESSOR_NAME()) + 1)

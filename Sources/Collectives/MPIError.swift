@@ -21,6 +21,20 @@ public struct MPIError: Error, CustomStringConvertible {
     }
 }
 
+/// An MPI call that returned MPI_SUCCESS but not what was asked for (a short read, a thread
+/// level below the one requested, no shared base address): names the call and what was missing.
+public struct MPIShortfall: Error, CustomStringConvertible {
+    public let call: String
+    public let problem: String
+
+    public var description: String { "\(call) succeeded but \(problem)" }
+
+    init(call: String, problem: String) {
+        self.call = call
+        self.problem = problem
+    }
+}
+
 /// Turns an MPI return code into a thrown `MPIError`.
 @inline(__always)
 func check(_ code: Int32, _ call: @autoclosure () -> String) throws {

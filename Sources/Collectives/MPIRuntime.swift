@@ -9,7 +9,7 @@ public enum MPIRuntime {
         try check(MPI_Init_thread(nil, nil, CMPI_THREAD_FUNNELED(), &provided), "MPI_Init_thread")
         isActive = true
         if provided < CMPI_THREAD_FUNNELED() {
-            throw MPIError(call: "MPI_Init_thread (MPI_THREAD_FUNNELED not provided)", code: 0)
+            throw MPIShortfall(call: "MPI_Init_thread", problem: "provided thread level \(provided), below MPI_THREAD_FUNNELED")
         }
     }
 

@@ -20,14 +20,10 @@ public struct NodeTopology: Sendable, Equatable {
     public static func gather(world: Communicator, node: Communicator) throws -> NodeTopology {
         // Each rank sends (lowest world rank on its node, its node rank).
         let leader = try node.allreduceMin(Int64(world.rank))
-        let mine = [leader, Int64(node.rank)].flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-        let all = try world.allgatherBytes(mine)
-        func int(_ b: [UInt8], _ at: Int) -> Int {
-            Int((0..<8).reduce(Int64(0)) { $0 | Int64(b[at + $1]) << (8 * $1) })
-        }
-        let leaders = all.map { int($0, 0) }
+        let all = try world.allgather([leader, Int64(node.rank)]).map { $0.map(Int.init) }
+        let leaders = all.map { $0[0] }
         let nodeIds = Array(Set(leaders)).sorted()
-        return NodeTopology(nodeOf: leaders.map { nodeIds.firstIndex(of: $0)! }, localRankOf: all.map { int($0, 8) })
+        return NodeTopology(nodeOf: leaders.map { nodeIds.firstIndex(of: $0)! }, localRankOf: all.map { $0[1] })
     }
 
     public var nodeCount: Int { members.count }

@@ -1,4 +1,7 @@
 import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An MPI-3 shared-memory window over the ranks of one node (`Communicator.splitByNode()`):
 /// every rank allocates its own segment (MPI_Win_allocate_shared, non-contiguous so each
@@ -28,8 +31,21 @@ public final class SharedWindow {
         var base: UnsafeMutableRawPointer? = nil
         var win: MPI_Win? = nil
         let total = Self.controlBytes + (bytes + 63) / 64 * 64
-        try check(MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win),
-                  "MPI_Win_allocate_shared(\(total) bytes)")
+        // OpenMPI leaves node peers waiting inside MPI_Win_allocate_shared when node rank 0
+        // cannot create the backing file, so a node that cannot hold the window says so first.
+        let nodeBytes = Int(try node.allreduceSum(Double(total)))
+        let capacity = Self.nodeCapacity()
+        if nodeBytes > capacity.bytes {
+            throw SharedWindowAllocationError(bytesPerRank: total, ranks: node.size, detail: capacity.text)
+        }
+        let code = MPI_Win_allocate_shared(MPI_Aint(total), 1, info, node.handle, &base, &win)
+        // Every rank of the node learns whether all got their segment, so all throw together.
+        let allocated = try node.allreduceMin(code == CMPI_SUCCESS() ? 1 : 0)
+        guard allocated == 1 else {
+            if code == CMPI_SUCCESS() { MPI_Win_free(&win) }
+            throw SharedWindowAllocationError(bytesPerRank: total, ranks: node.size,
+                                              detail: code == CMPI_SUCCESS() ? "it failed on a node peer" : MPIError(call: "", code: code).text)
+        }
         window = win
         var segments: [UnsafeMutableRawPointer] = []
         for peer in 0..<node.size {
@@ -44,6 +60,16 @@ public final class SharedWindow {
         try check(MPI_Win_lock_all(CMPI_MODE_NOCHECK(), win), "MPI_Win_lock_all")
         segments[node.rank].initializeMemory(as: UInt8.self, repeating: 0, count: total)
         try sync()
+    }
+
+    /// What this node can back with shared memory: the free space of /dev/shm (where OpenMPI
+    /// puts the windows' backing files), at most the physical memory.
+    static func nodeCapacity() -> (bytes: Int, text: String) {
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+        var fs = statvfs()
+        guard statvfs("/dev/shm", &fs) == 0 else { return (physical, "\(gib(physical)) of memory") }
+        let free = Int(fs.f_bavail) * Int(fs.f_frsize)
+        return (min(physical, free), "\(gib(physical)) of memory, \(gib(free)) free in /dev/shm")
     }
 
     deinit {
@@ -84,3 +110,20 @@ public final class SharedWindow {
         segments[peer].assumingMemoryBound(to: UInt64.self)
     }
 }
+
+/// MPI_Win_allocate_shared could not give every rank of a node its segment: almost always a
+/// node without that much memory. `hint` (set by the caller who knows the flags) says what to change.
+public struct SharedWindowAllocationError: Error, CustomStringConvertible {
+    public let bytesPerRank: Int
+    public let ranks: Int
+    public let detail: String
+    public var hint = "ask for less memory"
+
+    public var description: String {
+        "MPI_Win_allocate_shared cannot allocate \(bytesPerRank) bytes (\(gib(bytesPerRank))) of node-shared memory per rank, "
+            + "\(gib(bytesPerRank * ranks)) for the \(ranks) rank(s) of this node (\(detail)); \(hint)"
+    }
+}
+
+/// Bytes as GiB with one decimal ("12.5 GiB").
+func gib(_ b: Int) -> String { "\(b / 1_073_741_824).\(b % 1_073_741_824 * 10 / 1_073_741_824) GiB" }

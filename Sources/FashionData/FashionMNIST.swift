@@ -15,9 +15,6 @@ public struct ImageSet: Sendable {
         self.pixels = pixels
         self.labels = labels
     }
-
-    /// Pixels per image.
-    public var features: Int { rows * cols }
 }
 
 /// Fashion-MNIST (Xiao et al. 2017): 60,000 train and 10,000 test 28x28 grayscale images, 10 classes.
@@ -32,8 +29,6 @@ public struct FashionMNIST: Sendable {
     public static let classes = 10
     /// Images in the training split (the test split has 10,000).
     public static let trainCount = 60_000
-    public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
     public init(train: ImageSet, test: ImageSet) {
         self.train = train

@@ -70,11 +70,16 @@ final class GzipFile {
 
     init(path: String) throws {
         self.path = path
+        // ENOENT is "not found"; anything else (EACCES: a directory on the way without search
+        // permission, ENOTDIR) is said as it is.
         if access(path, F_OK) != 0 {
-            throw DataError("\(path): file not found; run launch/setup (installs dataset-fashion-mnist) or pass --data-dir")
+            if errno == ENOENT {
+                throw DataError("\(path): file not found; run launch/setup (installs dataset-fashion-mnist) or pass --data-dir")
+            }
+            throw DataError("\(path): cannot be reached (\(String(cString: strerror(errno)))); check the permissions of the --data-dir directory")
         }
         guard let handle = gzopen(path, "rb") else {
-            throw DataError("\(path): cannot open for reading (check permissions); run launch/setup or pass --data-dir")
+            throw DataError("\(path): cannot open for reading (\(String(cString: strerror(errno)))); check its permissions or pass --data-dir")
         }
         self.handle = handle
         gzbuffer(handle, 1 << 18)

@@ -89,7 +89,7 @@ public final class DistributedOptimizer {
         self.groups = groups
         sharded = try LionDistError.wrap {
             let node = try world.comm.splitByNode()
-            let pool = ThreadPool(threads: try threads ?? ThreadBudget.threadsPerRank(node: node))
+            let pool = ThreadPool(threads: try ThreadBudget.resolve(requested: threads, node: node).threads)
             let combiner = try comm.makeCombiner(layout: layout, world: world.comm, node: node,
                                                  buckets: .single(paddedCount: layout.paddedCount), overlap: false)
             return ShardedOptimizer(layout: layout, config: options.engineConfig, clipNorm: clipNorm,

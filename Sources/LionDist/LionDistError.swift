@@ -39,7 +39,7 @@ public struct LionDistError: Error, CustomStringConvertible, Sendable {
     static func wrapping(_ error: Error) -> LionDistError {
         switch error {
         case let e as LionDistError: return e
-        case let e as EngineError: return LionDistError(.invalidArgument, e.message)
+        case let e as OptimizerConfigError: return LionDistError(.invalidArgument, e.message())
         case let e as CheckpointError: return LionDistError(.checkpoint, e.message)
         case let e as TrainingError: return LionDistError(.training, e.message)
         case let e as MPIError: return LionDistError(.communication, e.description)

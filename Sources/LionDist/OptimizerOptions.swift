@@ -53,11 +53,10 @@ public struct OptimizerOptions: Sendable, Equatable {
     /// Throws a `LionDistError` naming the first bad value and its valid range, e.g.
     /// `beta2 must be in [0, 1), got 1.0`. NaN fails every check.
     public func validate() throws {
-        do { try engineConfig.validate() } catch let e as EngineError {
-            // The engine names command-line flags (--beta2); the library names arguments.
-            let text = e.message.replacingOccurrences(of: "--weight-decay", with: "weightDecay")
-                .replacingOccurrences(of: "--", with: "")
-            throw LionDistError(.invalidArgument, text)
+        do { try engineConfig.validate() } catch let e as OptimizerConfigError {
+            // The engine sees weightDecay / lr when decoupled: name the value the user gave.
+            let value = e.field == .weightDecay ? weightDecay : e.value
+            throw LionDistError(.invalidArgument, OptimizerConfigError(field: e.field, value: value, requirement: e.requirement).message())
         }
         guard engineWeightDecay(weightDecay).isFinite else {
             throw LionDistError(.invalidArgument, "weightDecay \(weightDecay) / lr \(lr) is not finite; lower weightDecay or raise lr")

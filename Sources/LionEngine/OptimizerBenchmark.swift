@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 
 /// `lion-dist bench optimizer`: time the update kernels against memory-only kernels with the
@@ -139,12 +140,6 @@ public struct OptimizerBenchmark {
         let b = time { DispatchQueue.concurrentPerform(iterations: threads) { sink[$0 * 64] &+= 1 } }
         return (a, b)
     }
-}
-
-func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    if s.isEmpty { return .nan }
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
 /// Memory-only kernel with Lion fp32's traffic: read p, g, m; write p, m.

@@ -19,11 +19,31 @@ public enum StateDType: String, CaseIterable, Sendable {
     }
 }
 
-/// An error from the optimizer engine, with a one-line message meant for the user.
-public struct EngineError: Error, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+/// A hyperparameter outside its valid range: which field, the value, and the range. The
+/// message speaks of fields (`beta2 must be in [0, 1), got 1.0`); a command line names its own
+/// flags from `field`.
+public struct OptimizerConfigError: Error, CustomStringConvertible, Equatable {
+    /// The `OptimizerConfig` property at fault.
+    public enum Field: String, CaseIterable, Sendable {
+        case lr, beta1, beta2, weightDecay, eps
+    }
+    public let field: Field
+    public let value: Float
+    /// The valid range in words, e.g. `must be in [0, 1)`.
+    public let requirement: String
+
+    public init(field: Field, value: Float, requirement: String) {
+        self.field = field
+        self.value = value
+        self.requirement = requirement
+    }
+
+    /// One line, `<name> must be ..., got <value>`; `name` defaults to the field's own name.
+    public func message(naming name: String? = nil) -> String {
+        "\(name ?? field.rawValue) \(requirement), got \(value)"
+    }
+
+    public var description: String { message() }
 }
 
 /// Hyperparameters of one optimizer. `lr` is the base learning rate; the step's actual rate
@@ -68,23 +88,16 @@ public struct OptimizerConfig: Sendable, Equatable {
         }
     }
 
-    /// Throws an `EngineError` whose one-line message names the first bad value and its valid
-    /// range, e.g. `--beta2 must be in [0, 1), got 1.0`. NaN fails every check.
+    /// Throws an `OptimizerConfigError` for the first bad value (field, value, valid range).
+    /// NaN fails every check.
     public func validate() throws {
-        guard lr > 0, lr.isFinite else {
-            throw EngineError("--lr must be > 0 and finite, got \(lr)")
-        }
-        guard beta1 >= 0, beta1 < 1 else {
-            throw EngineError("--beta1 must be in [0, 1), got \(beta1)")
-        }
-        guard beta2 >= 0, beta2 < 1 else {
-            throw EngineError("--beta2 must be in [0, 1), got \(beta2)")
-        }
+        let positive = "must be > 0 and finite", unit = "must be in [0, 1)"
+        guard lr > 0, lr.isFinite else { throw OptimizerConfigError(field: .lr, value: lr, requirement: positive) }
+        guard beta1 >= 0, beta1 < 1 else { throw OptimizerConfigError(field: .beta1, value: beta1, requirement: unit) }
+        guard beta2 >= 0, beta2 < 1 else { throw OptimizerConfigError(field: .beta2, value: beta2, requirement: unit) }
         guard weightDecay >= 0, weightDecay.isFinite else {
-            throw EngineError("--weight-decay must be >= 0 and finite, got \(weightDecay)")
+            throw OptimizerConfigError(field: .weightDecay, value: weightDecay, requirement: "must be >= 0 and finite")
         }
-        guard eps > 0, eps.isFinite else {
-            throw EngineError("--eps must be > 0 and finite, got \(eps)")
-        }
+        guard eps > 0, eps.isFinite else { throw OptimizerConfigError(field: .eps, value: eps, requirement: positive) }
     }
 }

@@ -11,10 +11,11 @@ import Synchronization
 /// or descheduled worker never holds up the loop: `parallelFor` returns as soon as every item
 /// is done and no worker is inside the body.
 ///
-/// Measured fork-join cost on the 2-core dev VM (empty body, 2 participants, median of 20k,
-/// `OptimizerBenchmark.forkJoinMicroseconds`, printed by `lion-dist bench optimizer`), with
-/// other jobs loading the machine: this pool 0.12 us, `DispatchQueue.concurrentPerform
-/// (iterations: 2)` 0.17 us. Both are negligible next to a 1M-element update (~0.3 ms); the
+/// Fork-join cost (empty body, 2 participants, median of 20k; `OptimizerBenchmark.forkJoinMicroseconds`,
+/// printed as the last line of `lion-dist bench optimizer`) depends on the machine and its load:
+/// on the 2-core dev VM, shared with other jobs, three runs gave this pool 0.06-0.08 us and
+/// `DispatchQueue.concurrentPerform(iterations: 2)` 0.15-0.27 us; the README's quiet-machine
+/// run shows 0.45 and 0.18 us. Either is negligible next to a 1M-element update (~0.3 ms); the
 /// pool is used because it runs exactly `threads` participants (concurrentPerform sizes itself
 /// to the machine, not to this rank's share of cores) and needs no Dispatch in the hot path.
 /// Sleeping workers cost one condition-variable wake (tens of us) on the first job after an
@@ -45,6 +46,9 @@ public final class ThreadPool: @unchecked Sendable {
         state.shutDown()
         for tid in workers { pthread_join(tid, nil) }
     }
+
+    /// Workers asleep on the condition variable now (for tests of the sleep path).
+    var sleepingWorkers: Int { state.sleepers.load(ordering: .sequentiallyConsistent) }
 
     /// Runs `body(i)` for every i in 0..<count over the pool (the caller participates) and
     /// returns when all are done. Calls must not overlap or nest.

@@ -8,5 +8,6 @@ public enum BLASThreads {
         openblas_set_num_threads(Int32(n))
     }
 
+    /// The count last set: the GPT's own parallel loops use the same budget.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }

@@ -1,7 +1,7 @@
 /// Activation and gradient scratch for one MLP at batches up to `maxBatch`, allocated once.
 ///
-/// Memory: 4 * maxBatch * (sum of layer outputs + 2 * widest layer) bytes
-/// (784-1024-512-10 at batch 1024: ~14.7 MB).
+/// Memory: `MLPWorkspace.bytes(model:maxBatch:)`, 4 * maxBatch * (sum of layer outputs +
+/// 2 * widest layer) bytes (784-1024-512-10 at batch 1024: ~14.7 MB).
 public final class MLPWorkspace {
     public let model: MLP
     public let maxBatch: Int
@@ -20,6 +20,9 @@ public final class MLPWorkspace {
         grad1 = FlatBuffer(count: maxBatch * model.maxWidth)
     }
 
-    /// Bytes of scratch held.
-    public var bytes: Int { activations.reduce(0) { $0 + $1.bytes } + grad0.bytes + grad1.bytes }
+    /// Bytes of scratch a workspace for `model` at `maxBatch` holds, without allocating one
+    /// (for a memory plan made before training).
+    public static func bytes(model: MLP, maxBatch: Int) -> Int {
+        MemoryLayout<Float>.stride * maxBatch * (model.layers.reduce(0) { $0 + $1.outputs } + 2 * model.maxWidth)
+    }
 }

@@ -19,11 +19,12 @@ public struct HTMLReport {
         let study = Study(records)
         let heatBatch = study.heatmapBatch(preferred: heatmapBatch)
         var sections: [String] = []
-        sections.append(section("Best test accuracy vs global batch",
-            "Each point is the best run of that optimizer's lr x wd grid at that global batch, by test accuracy after the last epoch (every run has the same number of epochs, so a larger batch takes fewer steps).",
+        let m = study.metric
+        sections.append(section("Best \(m.title.lowercased()) vs global batch",
+            "Each point is the best run of that optimizer's lr x wd grid at that global batch, by \(m.axis) (every run has the same budget, so a larger batch takes fewer steps with the MLP).",
             AccuracyChart.svg(study) + bestTable(study)))
         sections.append(section("Learning rate x weight decay",
-            "Test accuracy after the last epoch for every grid cell at one global batch. Both panels share one colour scale; the spread (best minus worst cell) measures how forgiving the optimizer is to its hyperparameters on this grid.",
+            "\(m.title) at the end of each run for every grid cell at one global batch. Both panels share one colour scale; the spread (best minus worst cell) measures how forgiving the optimizer is to its hyperparameters on this grid.",
             HeatmapChart.svg(study, batch: heatBatch)))
         sections.append(section("Loss curves", "Train loss (mean over each epoch's steps) and test loss after each epoch.",
             LossChart.svg(study)))
@@ -82,16 +83,16 @@ public struct HTMLReport {
         var rows: [String] = []
         for b in study.batches {
             let bests = opts.map { study.best($0, batch: b) }
-            let top = bests.compactMap { $0?.testAccuracy }.filter(\.isFinite).max()
+            let top = bests.compactMap { $0.map(study.metric.score) }.filter(\.isFinite).max()
             var row = "<tr><td>\(b)</td><td>\(bests.compactMap { $0?.steps }.first ?? 0)</td>"
             for (o, r) in zip(opts, bests) {
                 guard let r else { row += "<td>-</td><td>-</td>"; continue }
-                let win = r.testAccuracy == top ? " win" : ""
-                row += "<td class=\"\(o)\(win)\">\(Label.percent(r.testAccuracy, digits: 2))</td><td class=\"l\">\(Label.sci(r.lr)), \(Label.sci(r.weightDecay))</td>"
+                let win = study.metric.score(r) == top ? " win" : ""
+                row += "<td class=\"\(o)\(win)\">\(study.metric.text(r))</td><td class=\"l\">\(Label.sci(r.lr)), \(Label.sci(r.weightDecay))</td>"
             }
             if opts.count >= 2 {
-                if let a = bests[0]?.testAccuracy, let c = bests[1]?.testAccuracy, a.isFinite, c.isFinite {
-                    row += String(format: "<td>%+.2f</td>", (a - c) * 100)
+                if let a = bests[0], let c = bests[1], study.metric.advantage(a, over: c).isFinite {
+                    row += String(format: "<td>%+\(study.metric.differenceFormat.dropFirst())</td>", study.metric.advantage(a, over: c))
                 } else { row += "<td>-</td>" }
             }
             rows.append(row + "</tr>")

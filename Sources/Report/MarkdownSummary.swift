@@ -10,32 +10,33 @@ public enum MarkdownSummary {
         var head = "| global batch | steps |"
         var rule = "| ---: | ---: |"
         for o in opts { head += " \(Palette.name(o)) best | lr, wd |"; rule += " ---: | :--- |" }
-        if opts.count >= 2 { head += " \(Palette.name(opts[0])) - \(Palette.name(opts[1])) (points) |"; rule += " ---: |" }
+        if opts.count >= 2 { head += " \(Palette.name(opts[0])) - \(Palette.name(opts[1])) (\(study.metric.unit), + is better) |"; rule += " ---: |" }
         lines += [head, rule]
         for b in study.batches {
             let bests = opts.map { study.best($0, batch: b) }
-            let top = bests.compactMap { $0?.testAccuracy }.filter(\.isFinite).max()
+            let top = bests.compactMap { $0.map(study.metric.score) }.filter(\.isFinite).max()
             var row = "| \(b) | \(bests.compactMap { $0?.steps }.first ?? 0) |"
             for r in bests {
                 guard let r else { row += " - | - |"; continue }
-                let acc = Label.percent(r.testAccuracy, digits: 2)
-                row += " \(r.testAccuracy == top ? "**\(acc)**" : acc) | \(Label.sci(r.lr)), \(Label.sci(r.weightDecay)) |"
+                let acc = study.metric.text(r)
+                row += " \(study.metric.score(r) == top ? "**\(acc)**" : acc) | \(Label.sci(r.lr)), \(Label.sci(r.weightDecay)) |"
             }
             if opts.count >= 2 {
-                if let a = bests[0]?.testAccuracy, let c = bests[1]?.testAccuracy, a.isFinite, c.isFinite {
-                    row += String(format: " %+.2f |", (a - c) * 100)
+                if let a = bests[0], let c = bests[1], study.metric.advantage(a, over: c).isFinite {
+                    row += String(format: " %+\(study.metric.differenceFormat.dropFirst()) |", study.metric.advantage(a, over: c))
                 } else { row += " - |" }
             }
             lines.append(row)
         }
         lines.append("")
-        lines.append("| global batch | " + opts.map { "\(Palette.name($0)): spread (best - worst, points); runs within 1 point of its best" }.joined(separator: " | ") + " |")
+        let m = study.metric
+        lines.append("| global batch | " + opts.map { "\(Palette.name($0)): spread (best - worst, \(m.unit)); runs within \(m.near) of its best" }.joined(separator: " | ") + " |")
         lines.append("| ---: |" + String(repeating: " ---: |", count: opts.count))
         for b in study.batches {
             let spreads = opts.map { o -> String in
-                let accs = study.runs(o, batch: b).map { $0.testAccuracy * 100 }.filter(\.isFinite)
-                guard let hi = accs.max(), let lo = accs.min() else { return "-" }
-                return String(format: "%.2f; %d of %d", hi - lo, accs.filter { $0 >= hi - 1 }.count, accs.count)
+                let scores = study.runs(o, batch: b).map(m.score).filter(\.isFinite)
+                guard let hi = scores.max(), let lo = scores.min() else { return "-" }
+                return String(format: "\(m.differenceFormat); %d of %d", hi - lo, scores.filter { $0 >= hi - m.near }.count, scores.count)
             }
             lines.append("| \(b) | " + spreads.joined(separator: " | ") + " |")
         }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Memory per rank, Lion vs AdamW: the optimizer state each rank holds (accounted bytes:
@@ -15,7 +16,7 @@ enum MemoryChart {
         // value[optimizer][rank]
         func perRank(_ o: String, _ field: (SweepRecord.Rank) -> Int) -> [Double] {
             (0..<worldSize).map { rank in
-                Study.median(study.records.filter { $0.optimizer == o }.compactMap { r in r.ranks.first { $0.rank == rank }.map { Double(field($0)) } })
+                median(study.records.filter { $0.optimizer == o }.compactMap { r in r.ranks.first { $0.rank == rank }.map { Double(field($0)) } })
             }
         }
         let state = Dictionary(uniqueKeysWithValues: optimizers.map { ($0, perRank($0) { $0.optimizerStateBytes }) })

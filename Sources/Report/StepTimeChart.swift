@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where a step's time goes, per batch size and optimizer: compute (forward/backward),
@@ -16,8 +17,8 @@ enum StepTimeChart {
             for o in study.optimizers {
                 let runs = study.runs(o, batch: b).filter { $0.stepSeconds != nil }
                 guard !runs.isEmpty else { continue }
-                let parts = phases.map { phase in Study.median(runs.map { phase.value($0.stepSeconds!) }) }
-                rows.append(("batch \(Label.batch(b))  \(Palette.name(o))", o, parts, Study.median(runs.map(\.samplesPerSecond))))
+                let parts = phases.map { phase in median(runs.map { phase.value($0.stepSeconds!) }) }
+                rows.append(("batch \(Label.batch(b))  \(Palette.name(o))", o, parts, median(runs.map(\.samplesPerSecond))))
             }
         }
         let width = 900.0, rowH = 24.0

@@ -1,12 +1,16 @@
 import Foundation
 
 /// The sweep's records grouped the way the charts read them. Runs are compared by their
-/// test accuracy after the last epoch (the end of the schedule), never by the best epoch,
-/// so no optimizer gets to pick its epoch on the test set.
+/// metric (test accuracy; validation loss for the GPT) at the end of the schedule, never by
+/// the best epoch, so no optimizer gets to pick its epoch on the evaluation set.
 struct Study {
     let records: [SweepRecord]
+    let metric: Metric
 
-    init(_ records: [SweepRecord]) { self.records = records }
+    init(_ records: [SweepRecord]) {
+        self.records = records
+        metric = Metric.of(records)
+    }
 
     var optimizers: [String] { Palette.order(Set(records.map(\.optimizer))) }
     var batches: [Int] { Set(records.map(\.globalBatch)).sorted() }
@@ -15,12 +19,12 @@ struct Study {
         records.filter { $0.optimizer == optimizer && $0.globalBatch == batch }
     }
 
-    /// The run with the highest final test accuracy (NaN counts as worst).
+    /// The run with the best final metric (NaN counts as worst).
     func best(_ optimizer: String, batch: Int) -> SweepRecord? {
         runs(optimizer, batch: batch).max { score($0) < score($1) }
     }
 
-    func score(_ r: SweepRecord) -> Double { r.testAccuracy.isFinite ? r.testAccuracy : -1 }
+    func score(_ r: SweepRecord) -> Double { metric.score(r) }
 
     /// The heatmap's batch: the given one, else the batch with the most runs (the middle one on a tie).
     func heatmapBatch(preferred: Int?) -> Int? {
@@ -29,11 +33,5 @@ struct Study {
         guard let most = counts.values.max() else { return nil }
         let tied = counts.filter { $0.value == most }.keys.sorted()
         return tied[(tied.count - 1) / 2]
-    }
-
-    static func median(_ xs: [Double]) -> Double {
-        let s = xs.filter(\.isFinite).sorted()
-        guard !s.isEmpty else { return .nan }
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

@@ -30,6 +30,10 @@ public struct SweepRecord: Sendable {
     }
 
     public var cell: String
+    /// "mlp" (rows before the GPT carry no model key) or "gpt".
+    public var model: String
+    /// The GPT's last validation loss (nats/char); NaN for the MLP.
+    public var valLoss: Double
     public var optimizer: String
     public var globalBatch: Int
     public var worldSize: Int
@@ -65,8 +69,9 @@ public struct SweepRecord: Sendable {
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let cell = object["cell"] as? String else { return nil }
         let o = Fields(object)
+        let model = o.string("model").isEmpty ? "mlp" : o.string("model")
         return SweepRecord(
-            cell: cell, optimizer: o.string("optimizer"), globalBatch: o.int("global_batch"),
+            cell: cell, model: model, valLoss: o.double("val_loss"), optimizer: o.string("optimizer"), globalBatch: o.int("global_batch"),
             worldSize: o.int("world_size"), lr: o.double("lr"), weightDecay: o.double("weight_decay"),
             epochs: o.int("epochs"), hidden: o.string("hidden"), schedule: o.string("schedule"), seed: o.int("seed"),
             command: o.string("command"), cpus: o.int("cpus"), threadsPerRank: o.int("threads_per_rank"),
@@ -76,6 +81,9 @@ public struct SweepRecord: Sendable {
             perEpoch: o.objects("per_epoch").map { e in
                 Epoch(epoch: e.int("epoch"), trainLoss: e.double("train_loss"), testLoss: e.double("test_loss"),
                       testAccuracy: e.double("test_accuracy"), seconds: e.double("seconds"))
+            } + o.objects("per_eval").enumerated().map { i, e in   // the GPT: one per evaluation
+                Epoch(epoch: i + 1, trainLoss: e.double("train_loss"), testLoss: e.double("val_loss"),
+                      testAccuracy: .nan, seconds: e.double("seconds"))
             },
             ranks: o.objects("ranks").map { r in
                 Rank(rank: r.int("rank"), host: r.string("host"), paramBytes: r.int("param_bytes"),
@@ -88,15 +96,39 @@ public struct SweepRecord: Sendable {
             })
     }
 
-    /// Every parseable row of a JSON Lines text, in order; unparseable lines are skipped.
-    public static func parse(text: String) -> [SweepRecord] {
-        text.split(separator: "\n").compactMap { parse(line: $0) }
+    /// Every row of a JSON Lines text, in order. Blank lines and rows cut short by a kill
+    /// (they start as the sweep writes every row, `{"cell"`, but do not parse) are skipped;
+    /// any other line is an error naming `source` and the line.
+    public static func parse(text: String, source: String = "results.jsonl") throws -> [SweepRecord] {
+        var records: [SweepRecord] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if let record = parse(line: line) { records.append(record); continue }
+            if trimmed.hasPrefix("{\"cell\"") { continue }
+            throw SweepRecordError(source: source, line: n + 1, text: trimmed)
+        }
+        return records
     }
 
     /// Reads `results.jsonl` (an absent file is an empty sweep).
     public static func load(path: String) throws -> [SweepRecord] {
         guard FileManager.default.fileExists(atPath: path) else { return [] }
-        return parse(text: try String(contentsOfFile: path, encoding: .utf8))
+        return try parse(text: try String(contentsOfFile: path, encoding: .utf8), source: path)
+    }
+}
+
+/// A line of a results file that is not a sweep result: names the file, the line and the fix.
+public struct SweepRecordError: Error, CustomStringConvertible {
+    public let source: String
+    public let line: Int
+    public let text: String
+
+    public var description: String {
+        let isObject = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any]
+        let what = isObject ? "a JSON object without a \"cell\" key (a --metrics file?)" : "not a JSON object"
+        let shown = text.count > 40 ? text.prefix(40) + "..." : text
+        return "\(source) line \(line) is not a sweep result: \(what): '\(shown)'; pass a `lion-dist sweep` --out directory, or delete that line"
     }
 }
 

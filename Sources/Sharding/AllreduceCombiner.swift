@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import LionEngine
 
@@ -10,8 +11,8 @@ public final class AllreduceCombiner: GradientCombiner {
     public let buckets: BucketPlan
     private let comm: Communicator
     private let overlap: Bool
-    private let p: AlignedFloats
-    private let g: AlignedFloats
+    private let p: AlignedBuffer<Float>
+    private let g: AlignedBuffer<Float>
     private var pending = PendingRequests()
     private var started = 0
     private var firstStart: Double? = nil
@@ -21,8 +22,8 @@ public final class AllreduceCombiner: GradientCombiner {
         self.comm = comm
         self.buckets = buckets
         self.overlap = overlap && buckets.ranges.count > 1
-        p = AlignedFloats(count: layout.paddedCount)
-        g = AlignedFloats(count: layout.paddedCount)
+        p = AlignedBuffer<Float>(count: layout.paddedCount)
+        g = AlignedBuffer<Float>(count: layout.paddedCount)
     }
 
     public var params: UnsafeMutablePointer<Float> { p.pointer }

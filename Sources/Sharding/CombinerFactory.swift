@@ -3,12 +3,20 @@ import Collectives
 extension CommKind {
     /// Builds this kind's combiner. Collective over `world`; `node` is `world.splitByNode()`.
     public func makeCombiner(layout: ShardLayout, world: Communicator, node: Communicator,
-                             buckets: BucketPlan, overlap: Bool) throws -> GradientCombiner {
+                             buckets: BucketPlan, overlap requested: Bool) throws -> GradientCombiner {
+        // One rank has nothing to overlap: its combine is a local norm pass, run once on the pool.
+        let overlap = requested && world.size > 1
         switch self {
         case .allreduce:
             return AllreduceCombiner(layout: layout, comm: world, buckets: buckets, overlap: overlap)
         case .reduceScatter:
-            return try SharedMemoryCombiner(layout: layout, world: world, node: node, buckets: buckets, overlap: overlap)
+            do {
+                return try SharedMemoryCombiner(layout: layout, world: world, node: node, buckets: buckets, overlap: overlap)
+            } catch var error as SharedWindowAllocationError {
+                error.hint = "the model is too large for this node's memory; use a smaller model "
+                    + "(--hidden), fewer ranks per node, nodes with more memory, or --comm allreduce (private memory)"
+                throw error
+            }
         }
     }
 }

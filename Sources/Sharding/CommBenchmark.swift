@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import LionEngine
 
@@ -40,7 +41,7 @@ public struct CommBenchmark {
             let count = size << 18                      // floats in `size` MiB
             let layout = ShardLayout(count: count, worldSize: w)
             let n = layout.paddedCount, shard = layout.shardCount
-            let raw = AlignedFloats(count: n), block = AlignedFloats(count: shard), params = AlignedFloats(count: n)
+            let raw = AlignedBuffer<Float>(count: n), block = AlignedBuffer<Float>(count: shard), params = AlignedBuffer<Float>(count: n)
             let combiner = try SharedMemoryCombiner(layout: layout, world: world, node: node,
                                                     buckets: .single(paddedCount: n), overlap: false)
             for i in 0..<n { raw.pointer[i] = 1; combiner.grads[i] = 1 }
@@ -68,9 +69,4 @@ public struct CommBenchmark {
             report(zip(Self.ops, times).map { Row(op: $0, mib: size, ranks: w, ms: median($1), wireBytes: wire) })
         }
     }
-}
-
-private func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }

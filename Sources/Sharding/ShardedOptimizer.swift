@@ -53,7 +53,8 @@ public final class ShardedOptimizer {
         let commStart = min(clock, combiner.takeFirstBucketStart() ?? clock)
         let localSquares = try combiner.reduceScatterMean(pool: pool)
         t.combine = lap(&clock)
-        let span = clock - commStart
+        // One rank communicates nothing: its combine is a local pass, its gather a no-op.
+        let span = comm.size > 1 ? clock - commStart : 0
 
         // 2. One scalar allreduce gives the global norm (and sums the riders); a non-finite
         //    norm tells every rank to skip.
@@ -64,7 +65,7 @@ public final class ShardedOptimizer {
         guard norm.isFinite else {
             t.update = lap(&clock)
             t.commTotal = span
-            t.commExposed = t.combine
+            t.commExposed = comm.size > 1 ? t.combine : 0
             return StepOutcome(applied: false, gradNorm: norm, timings: t)
         }
 
@@ -76,8 +77,8 @@ public final class ShardedOptimizer {
         // 4. Gather: every rank rebuilds the full parameter vector.
         try combiner.allgatherParams(pool: pool)
         t.gather = lap(&clock)
-        t.commTotal = span + t.gather
-        t.commExposed = t.combine + t.gather
+        t.commTotal = comm.size > 1 ? span + t.gather : 0
+        t.commExposed = comm.size > 1 ? t.combine + t.gather : 0
         return StepOutcome(applied: true, gradNorm: norm, timings: t)
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,7 +46,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private let window: SharedWindow
     private let plan: Plan
     private let overlap: Bool
-    private let staging: AlignedFloats?
+    private let staging: AlignedBuffer<Float>?
     private let peers: [Int]          // world ranks of this node, by node rank
     private let paramsOffset: Int     // bytes into each segment's data area
     private let sumOffset: Int
@@ -75,7 +76,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
             let l = node.rank
             let column = try world.split(color: l, key: topology.nodeOf[world.rank])
             plan = .columns(column: column, shards: topology.members.map { $0[l] })
-            staging = AlignedFloats(count: topology.nodeCount * layout.shardCount)
+            staging = AlignedBuffer<Float>(count: topology.nodeCount * layout.shardCount)
         } else {
             plan = .leaders(leaders: try world.subset(member: node.rank == 0, key: world.rank))
             staging = nil

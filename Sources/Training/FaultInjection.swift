@@ -1,18 +1,27 @@
 import Collectives
 
-/// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's local gradient before
-/// the combine of (0-based) global step STEP; `STEP+:RANK` does so at every step from STEP on.
-/// Lets the tests drive the non-finite-gradient path through a real run.
+/// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's gradient of (0-based)
+/// global step STEP; `STEP+:RANK` does so at every step from STEP on. The trainer calls it when
+/// backward has finished the model's first segment (the last one it finishes), before that
+/// segment's bucket goes to the combiner, so the fault reaches every combine path, overlapped
+/// buckets included (a NaN written after backward would race with a bucket reduction already
+/// in flight), and every model. Lets the tests drive the non-finite-gradient path.
+/// The environment is read once, on the first step (`spec` is a lazily initialised static);
+/// after that a step without the variable costs one nil check.
 enum FaultInjection {
-    static let spec: (step: Int, rank: Int, onward: Bool)? = {
-        guard let text = ProcessEnv.string("LION_DIST_FAULT_NAN") else { return nil }
+    static let spec = parse(ProcessEnv.string("LION_DIST_FAULT_NAN"))
+
+    /// `STEP:RANK` or `STEP+:RANK`; nil (no fault) for anything else.
+    static func parse(_ text: String?) -> (step: Int, rank: Int, onward: Bool)? {
+        guard let text else { return nil }
         let parts = text.split(separator: ":")
         guard parts.count == 2 else { return nil }
         let onward = parts[0].hasSuffix("+")
         guard let step = Int(parts[0].dropLast(onward ? 1 : 0)), let rank = Int(parts[1]) else { return nil }
         return (step, rank, onward)
-    }()
+    }
 
+    /// Writes NaN into `grads[0]` (the first segment's first element) at the chosen steps and rank.
     static func poisonGradient(_ grads: UnsafeMutablePointer<Float>, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
         grads[0] = .nan

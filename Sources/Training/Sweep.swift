@@ -2,6 +2,7 @@ import Collectives
 import FashionData
 import Foundation
 import Report
+import TextData
 
 /// `lion-dist sweep`: many full training runs inside one MPI job. The data is loaded once;
 /// each cell is a fresh `Trainer` on it. Rank 0 appends one JSON line per finished run to
@@ -28,8 +29,10 @@ public struct Sweep {
     /// The identity of a cell: what changes its result. A restarted sweep skips cells with a row
     /// of the same key.
     public static func key(_ c: TrainConfig, worldSize: Int) -> String {
+        let shape = c.model == .mlp ? ["epochs=\(c.epochs)", "hidden=\(hiddenText(c))"]
+            : ["model=gpt", "gpt=\(gptText(c))", "steps=\(c.steps)", "clip=\(c.clipNorm)"]
         var parts = ["\(c.optimizer.kind.rawValue)", "batch=\(c.globalBatch)", "lr=\(c.optimizer.lr)",
-                     "wd=\(c.optimizer.weightDecay)", "epochs=\(c.epochs)", "hidden=\(hiddenText(c))",
+                     "wd=\(c.optimizer.weightDecay)"] + shape + [
                      "schedule=\(c.schedule.rawValue)", "warmup=\(c.warmupSteps)", "min_lr=\(c.minLR)",
                      "seed=\(c.seed)", "ranks=\(worldSize)", "state=\(c.optimizer.stateDType.rawValue)"]
         if let m = c.maxSteps { parts.append("max_steps=\(m)") }
@@ -37,6 +40,8 @@ public struct Sweep {
     }
 
     static func hiddenText(_ c: TrainConfig) -> String { c.hidden.map(String.init).joined(separator: ",") }
+    /// "4x4x128x64": layers x heads x width x context.
+    static func gptText(_ c: TrainConfig) -> String { "\(c.gpt.nLayer)x\(c.gpt.nHead)x\(c.gpt.nEmbd)x\(c.gpt.blockSize)" }
 
     /// Every global batch must split over the ranks and fit the data; checked for all cells
     /// before any run starts. The error names the offending size.
@@ -47,11 +52,24 @@ public struct Sweep {
     /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
     public func run(comm: Communicator) throws {
         let isRoot = comm.rank == 0
+        let model = cells.first?.model ?? .mlp
+        precondition(cells.allSatisfy { $0.model == model }, "one model per sweep")
         try comm.agree {
-            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size, datasetSize: FashionMNIST.trainCount)
+            try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size,
+                                   datasetSize: model == .mlp ? FashionMNIST.trainCount : Int.max)
         }
-        let data = try comm.agree { try FashionMNIST.load(directory: cells.first?.dataDirectory ?? FashionMNIST.defaultDirectory) }
-        let planned = cells.map { withWarmup($0, datasetSize: data.train.count) }
+        let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
+        // The data is loaded once; each cell builds a fresh workload on it.
+        let makeWorkload: (TrainConfig) throws -> Workload
+        switch model {
+        case .mlp:
+            let data = try comm.agree { try FashionMNIST.load(directory: directory) }
+            makeWorkload = { try WorkloadFactory.mlp(config: $0, data: data, comm: comm) }
+        case .gpt:
+            let corpus = try comm.agree { try ShakespeareCorpus.load(directory: directory) }
+            makeWorkload = { try WorkloadFactory.gpt(config: $0, corpus: corpus, comm: comm) }
+        }
+        let planned = cells.map(withWarmup)
 
         // Rank 0 reads what is done; every rank gets the same mask.
         var records: [SweepRecord] = []
@@ -74,7 +92,7 @@ public struct Sweep {
             let key = Sweep.key(config, worldSize: comm.size)
             if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
             MemoryReport.resetPeakRSS()
-            let workload = try WorkloadFactory.mlp(config: config, data: data, comm: comm)
+            let workload = try makeWorkload(config)
             let summary = try Trainer(config: config, comm: comm, workload: workload).run()
             try comm.agree {
                 guard isRoot else { return }
@@ -86,18 +104,19 @@ public struct Sweep {
             if isRoot {
                 let elapsed = Date().timeIntervalSince(start)
                 let eta = elapsed / Double(n + 1) * Double(todo.count - n - 1)
-                print(String(format: "sweep: cell %d/%d done: test accuracy %.2f%% (%@ elapsed, ETA %@)",
-                             n + 1, todo.count, summary.testAccuracy * 100, Format.duration(elapsed), Format.duration(eta)))
+                print(String(format: "sweep: cell %d/%d done: %@ (%@ elapsed, ETA %@)", n + 1, todo.count,
+                             workload.summaryText(summary.evaluation), Format.duration(elapsed), Format.duration(eta)))
             }
         }
         if isRoot { print("sweep: done; \(records.count) runs in \(resultsPath) and \(csvPath)") }
     }
 
     /// The cell with its warm-up set from `warmupFraction` (at least one step).
-    func withWarmup(_ c: TrainConfig, datasetSize: Int) -> TrainConfig {
+    func withWarmup(_ c: TrainConfig) -> TrainConfig {
         guard let warmupFraction else { return c }
         var c = c
-        let total = Trainer.totalSteps(workloadSteps: datasetSize / c.globalBatch * c.epochs, config: c)
+        let steps = c.model == .mlp ? FashionMNIST.trainCount / c.globalBatch * c.epochs : c.steps
+        let total = Trainer.totalSteps(workloadSteps: steps, config: c)
         c.warmupSteps = max(1, Int((Double(total) * warmupFraction).rounded()))
         return c
     }
@@ -113,7 +132,8 @@ public struct Sweep {
             ("beta1", .number(Sweep.decimal(c.optimizer.beta1))), ("beta2", .number(Sweep.decimal(c.optimizer.beta2))),
             ("seed", .int(Int(c.seed))), ("cpus", .int(ProcessInfo.processInfo.activeProcessorCount)),
             ("command", .string(command)),
-        ]
+        ] + (c.model == .mlp ? [] : [("gpt", .string(Sweep.gptText(c))), ("gpt_steps", .int(c.steps)),
+                                     ("clip_norm", .number(Sweep.decimal(c.clipNorm)))])
         let taken = Set(head.map(\.0))
         return .object(head + summary.json.filter { !taken.contains($0.0) })
     }
@@ -135,12 +155,18 @@ public struct Sweep {
     }
 
     func append(_ line: String) throws {
-        guard let handle = FileHandle(forWritingAtPath: resultsPath) else {
+        guard let handle = FileHandle(forUpdatingAtPath: resultsPath) else {
             throw TrainingError("\(resultsPath): cannot open for appending; check that it is writable")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data((line + "\n").utf8))
+        // A row cut short by a kill has no newline: start a fresh line, do not glue onto it.
+        let end = handle.seekToEndOfFile()
+        var cutShort = false
+        if end > 0 {
+            handle.seek(toFileOffset: end - 1)
+            cutShort = handle.readDataToEndOfFile() != Data("\n".utf8)
+        }
+        handle.write(Data(((cutShort ? "\n" : "") + line + "\n").utf8))
     }
 
     func writeFile(_ path: String, _ text: String) throws {

@@ -82,10 +82,21 @@ extension Trainer {
                          epochSteps: p.epochSteps)
     }
 
-    /// After each step: the test hook, then a save when `--checkpoint-every` divides the step count.
+    /// After each step: the test hook, then a save when `--checkpoint-every` divides the step
+    /// count, then the stop check: after a SIGTERM/SIGINT on any rank every rank saves (unless
+    /// it just did) and stops here together, with one line.
     func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
         checkpointTestHookAfterStep(at.step, rank: comm.rank)
-        if let every = config.checkpoint.every, at.step % every == 0 { try saveCheckpoint(at, stats: stats) }
+        let due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        if due { try saveCheckpoint(at, stats: stats) }
+        guard let sig = try StopSignal.agreed(comm) else { return }
+        let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
+        guard let dir = config.checkpoint.directory else {
+            throw CollectiveFailure(failingRank: 0, message: "\(what); no checkpoint written (no --checkpoint DIR): the steps of this run are lost")
+        }
+        if !due { try saveCheckpoint(at, stats: stats) }
+        throw CollectiveFailure(failingRank: 0, message: "\(what); checkpoint \(CheckpointDirectory(path: dir).finalPath(step: at.step)) "
+            + "written; continue with --resume (the same flags)")
     }
 
     /// At the end of the run, unless the last step was just saved or nothing ran.
@@ -99,9 +110,19 @@ extension Trainer {
         let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
                                           optimizerStep: sharded.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)
-        let report = try CheckpointWriter.save(comm: comm, directory: CheckpointDirectory(path: dir), keep: config.checkpoint.keep,
+        let directory = CheckpointDirectory(path: dir)
+        let report: SaveReport
+        do {
+            report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
                                                identity: checkpointIdentity, position: position, params: params,
                                                shard: layout.range(of: comm.rank), optimizer: sharded.optimizer)
+        } catch let failure as CollectiveFailure {
+            // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.
+            let last = isRoot ? directory.checkpoints().first.map { "\($0.path) is intact (continue with --resume)" } : nil
+            throw CollectiveFailure(failingRank: failure.failingRank,
+                                    message: "checkpoint of step \(at.step) not saved, training stopped: \(failure.message); "
+                                        + (last ?? "no earlier checkpoint exists in \(dir)"))
+        }
         if isRoot {
             print(String(format: "checkpoint %@: %@ in %.3f s (%.1f MB/s)", report.path, Format.bytes(report.bytes),
                          report.seconds, report.megabytesPerSecond))

@@ -8,6 +8,8 @@ extension Trainer {
     /// returns the summary (the same on every rank). Collective.
     public func run() throws -> RunSummary {
         if isRoot { print(banner()) }
+        let held = try preflight()
+        defer { held.end() }
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
         var at = start
@@ -108,9 +110,11 @@ extension Trainer {
     func report(_ s: RunSummary) -> String {
         let opt = config.optimizer
         let unsharded = workload.parameterCount * opt.stateBuffers * opt.stateDType.bytesPerElement
-        let perStep = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms; communication %.2f ms total, %.2f ms exposed",
-                             s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3,
-                             s.timings.commTotal * 1e3, s.timings.commExposed * 1e3)
+        let phases = String(format: "per step: compute %.2f ms, combine %.2f ms, update %.2f ms, gather %.2f ms",
+                            s.compute * 1e3, s.timings.combine * 1e3, s.timings.update * 1e3, s.timings.gather * 1e3)
+        let perStep = s.worldSize == 1 ? phases + "; no communication (1 rank)"
+            : phases + String(format: "; communication %.2f ms total, %.2f ms exposed",
+                              s.timings.commTotal * 1e3, s.timings.commExposed * 1e3)
         return """
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)

@@ -23,6 +23,7 @@ public final class Trainer {
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
     /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
+        try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
         try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))
     }
 
@@ -37,8 +38,10 @@ public final class Trainer {
         let node = try comm.splitByNode()
         let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
         hosts = Int(nodeLeaders)
-        let budget = try ThreadBudget.threadsPerRank(node: node)
-        threads = config.threads ?? budget
+        let budget = try comm.agree { try ThreadBudget.resolve(requested: config.threads, node: node) }
+        threads = budget.threads
+        if comm.rank == 0, let note = budget.note { print(note) }
+        if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
         BLASThreads.set(threads)
         let pool = ThreadPool(threads: threads)
         sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
@@ -46,8 +49,9 @@ public final class Trainer {
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
                                  bucketElements: max(1, Int(config.bucketMB * 262_144)))
-        let combiner = try config.comm.makeCombiner(layout: layout, world: comm, node: node, buckets: buckets,
-                                                    overlap: config.overlap)
+        let shards = layout
+        let combiner = try comm.agree { try config.comm.makeCombiner(layout: shards, world: comm, node: node, buckets: buckets,
+                                                                     overlap: config.overlap) }
         sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
                                    comm: comm, pool: pool, combiner: combiner,
                                    groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
@@ -95,14 +99,16 @@ public final class Trainer {
         // Forward/backward: grads = mean gradient over the local slice. With overlap, each
         // bucket's reduction starts as backward finishes its last segment.
         let combiner = sharded.combiner, overlap = config.overlap
+        let grads = self.grads, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
             guard combiner.buckets.closesBucket.indices.contains(segment) else {
                 throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
             }
+            // The test hook poisons the last segment backward finishes, before its bucket is handed off.
+            if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
             if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
-        FaultInjection.poisonGradient(grads, step: globalStep, rank: comm.rank)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
         let outcome = try sharded.step(params: params, grads: grads,

@@ -8,7 +8,7 @@ struct LRScalingOptions: ParsableArguments {
     @Option(help: "Scale the learning rate with the global batch B: none, linear (x B/base) or sqrt (x sqrt(B/base)).")
     var lrScaling: LRScaling = .none
 
-    @Option(help: "The global batch at which --lr (and --min-lr) hold as given, for --lr-scaling.")
+    @Option(parsing: .unconditional, help: "The global batch at which --lr (and --min-lr) hold as given, for --lr-scaling.")
     var baseBatch: Int = 256
 
     func validate() throws {
@@ -18,7 +18,7 @@ struct LRScalingOptions: ParsableArguments {
 
 /// `--batch-per-rank`: weak scaling, the global batch grows with the ranks.
 struct BatchOptions: ParsableArguments {
-    @Option(help: "Samples per rank per step, instead of --batch-size: the global batch is this times the rank count (weak scaling).")
+    @Option(parsing: .unconditional, help: "Samples per rank per step, instead of --batch-size: the global batch is this times the rank count (weak scaling).")
     var batchPerRank: Int?
 
     @OptionGroup var scaling: LRScalingOptions

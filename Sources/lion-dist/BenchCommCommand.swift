@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collectives
+import LionEngine
 import Sharding
 
 /// `lion-dist bench comm` (under mpirun): MPI_Allreduce, MPI_Reduce_scatter_block +
@@ -9,13 +10,13 @@ struct BenchCommCommand: ParsableCommand {
         commandName: "comm",
         abstract: "Time gradient combine + parameter gather: raw MPI collectives against our shared-memory reduce-scatter (run under mpirun).")
 
-    @Option(help: "Comma-separated buffer sizes in MiB.")
+    @Option(parsing: .unconditional, help: "Comma-separated buffer sizes in MiB.")
     var mib: String = "1,16,64,256"
 
-    @Option(help: "Timed rounds per op (after one warm-up round), interleaved; rows report the median.")
+    @Option(parsing: .unconditional, help: "Timed rounds per op (after one warm-up round), interleaved; rows report the median.")
     var repeats: Int = 7
 
-    @Option(help: "Threads per rank for our summation and copies.")
+    @Option(parsing: .unconditional, help: "Threads per rank for our summation and copies.")
     var threads: Int = 1
 
     @Flag(help: "One JSON object per line: op, mib, ranks, ms, wire_bytes.")
@@ -25,6 +26,10 @@ struct BenchCommCommand: ParsableCommand {
         _ = try sizes()
         guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1, got \(repeats)") }
         guard threads >= 1 else { throw ValidationError("--threads must be >= 1, got \(threads)") }
+        let cores = CPUAffinity.coresAvailable()
+        guard threads <= cores else {
+            throw ValidationError("--threads \(threads) is more than the \(cores) core(s) this rank may use (its CPU affinity); use at most \(cores)")
+        }
     }
 
     func sizes() throws -> [Int] {

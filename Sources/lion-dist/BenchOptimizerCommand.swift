@@ -8,13 +8,13 @@ public struct BenchOptimizerCommand: ParsableCommand {
         commandName: "optimizer",
         abstract: "Time the Lion/AdamW update kernels against memory-only kernels with the same traffic.")
 
-    @Option(help: "Comma-separated element counts; suffixes K, M, G are powers of 1024 (e.g. 1M,16M,64M,256M).")
+    @Option(parsing: .unconditional, help: "Comma-separated element counts; suffixes K, M, G are powers of 1024 (e.g. 1M,16M,64M,256M).")
     var elements: String = "1M,16M,64M"
 
-    @Option(help: "Comma-separated thread counts (default: 1 and the cores in this process's affinity mask).")
+    @Option(parsing: .unconditional, help: "Comma-separated thread counts (default: 1 and the cores in this process's affinity mask).")
     var threads: String?
 
-    @Option(help: "Timed repeats per kernel (after 2 warm-up rounds); rows report the median.")
+    @Option(parsing: .unconditional, help: "Timed repeats per kernel (after 2 warm-up rounds); rows report the median.")
     var repeats: Int = 9
 
     @Flag(help: "One JSON object per line: kernel, elements, threads, ms, gb_per_s, fraction_of_limit.")
@@ -84,9 +84,13 @@ public struct BenchOptimizerCommand: ParsableCommand {
             let cores = CPUAffinity.coresAvailable()
             return cores > 1 ? [1, cores] : [1]
         }
-        return try text.split(separator: ",").map { raw in
+        let cores = CPUAffinity.coresAvailable()
+        return try text.split(separator: ",", omittingEmptySubsequences: false).map { raw in
             guard let t = Int(trimmed(raw)), t >= 1 else {
                 throw ValidationError("--threads: '\(raw)' is not a thread count >= 1")
+            }
+            guard t <= cores else {
+                throw ValidationError("--threads \(t) is more than the \(cores) core(s) this process may use (its CPU affinity); use at most \(cores)")
             }
             return t
         }

@@ -3,25 +3,25 @@ import Training
 
 /// The GPT's shape, budget and evaluation (`--model gpt`); nanoGPT's CPU "baby GPT" by default.
 struct GPTOptions: ParsableArguments {
-    @Option(help: "Transformer blocks.")
+    @Option(parsing: .unconditional, help: "Transformer blocks.")
     var nLayer: Int = 4
 
-    @Option(help: "Attention heads per block (--n-embd must be a multiple).")
+    @Option(parsing: .unconditional, help: "Attention heads per block (--n-embd must be a multiple).")
     var nHead: Int = 4
 
-    @Option(help: "Width of the residual stream.")
+    @Option(parsing: .unconditional, help: "Width of the residual stream.")
     var nEmbd: Int = 128
 
-    @Option(help: "Context length in characters.")
+    @Option(parsing: .unconditional, help: "Context length in characters.")
     var blockSize: Int = 64
 
-    @Option(help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
+    @Option(parsing: .unconditional, help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
     var steps: Int = 2000
 
-    @Option(help: "Steps between validation-loss evaluations.")
+    @Option(parsing: .unconditional, help: "Steps between validation-loss evaluations.")
     var evalInterval: Int = 250
 
-    @Option(help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
+    @Option(parsing: .unconditional, help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
     var evalBatches: Int = 20
 
     var shape: GPTShape {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Foundation
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -22,10 +23,17 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         var report: CheckpointVerifier.Report? = nil
         var failure: String? = nil
-        do {
-            report = try CheckpointVerifier.fullCheck(try LocalCheckpointFile(path: file))
-        } catch {
-            failure = "checkpoint \(file): \(error)"
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            let newest = CheckpointDirectory(path: file).checkpoints().last?.path
+            failure = "\(file) is a directory; pass one checkpoint file in it"
+                + (newest.map { ", e.g. lion-dist inspect \($0)" } ?? " (it holds no ckpt-<step>.lion)")
+        } else {
+            do {
+                report = try CheckpointVerifier.fullCheck(try LocalCheckpointFile(path: file))
+            } catch {
+                failure = "checkpoint \(file): \(error)"
+            }
         }
         if json {
             let h = report?.header
@@ -55,7 +63,7 @@ struct InspectCommand: ParsableCommand {
             state_digest \(r.stateDigest)
             """)
         } else if let failure {
-            FileHandle.standardError.write("error: \(failure)")
+            StandardError.write("error: \(failure)")
         }
         if report == nil { throw ExitCode(1) }
     }

@@ -44,7 +44,7 @@ struct LionDist: ParsableCommand {
             if code == .success {
                 print(fullMessage(for: error))   // --help, --version
             } else {
-                FileHandle.standardError.write("error: \(text) (see 'lion-dist --help')")
+                StandardError.write("error: \(text) (see 'lion-dist --help')")
             }
         }
         return code.rawValue
@@ -60,9 +60,9 @@ struct BenchCommand: ParsableCommand {
     )
 }
 
-enum FileHandle {
-    case standardError
-    func write(_ text: String) {
+/// Error lines to stderr, one per call (a newline is added when missing).
+enum StandardError {
+    static func write(_ text: String) {
         fputs(text.hasSuffix("\n") ? text : text + "\n", stderr)
     }
 }

@@ -17,16 +17,16 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Text to continue (characters of the corpus).")
     var prompt: String = "\n"
 
-    @Option(help: "Characters to generate.")
+    @Option(parsing: .unconditional, help: "Characters to generate.")
     var tokens: Int = 500
 
-    @Option(help: "Softmax temperature (> 0): lower is more conservative.")
+    @Option(parsing: .unconditional, help: "Softmax temperature (> 0): lower is more conservative.")
     var temperature: Float = 0.8
 
-    @Option(help: "Sample only among the K most likely characters; 0 keeps all.")
+    @Option(parsing: .unconditional, help: "Sample only among the K most likely characters; 0 keeps all.")
     var topK: Int = 40
 
-    @Option(help: "Seed of the sampler: the same seed gives the same text.")
+    @Option(parsing: .unconditional, help: "Seed of the sampler: the same seed gives the same text.")
     var seed: UInt64 = 1
 
     @Option(help: "Directory holding shakespeare.txt (the vocabulary); default: where launch/setup puts it.")

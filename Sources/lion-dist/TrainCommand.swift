@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "lion or adamw.")
     var optimizer: OptimizerKind = .lion
 
-    @Option(help: "Global batch size (images; sequences for the GPT), split evenly over the ranks (a multiple of the rank count; default mlp 256, gpt 12).")
+    @Option(parsing: .unconditional, help: "Global batch size (images; sequences for the GPT), split evenly over the ranks (a multiple of the rank count; default mlp 256, gpt 12).")
     var batchSize: Int?
 
     @OptionGroup(title: "GPT (--model gpt)")
@@ -35,25 +35,25 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup(title: "Batch scaling")
     var batching: BatchOptions
 
-    @Option(help: "Passes over the 60,000 training images.")
+    @Option(parsing: .unconditional, help: "Passes over the 60,000 training images.")
     var epochs: Int = 10
 
-    @Option(help: "Hidden layer widths, comma-separated.")
+    @Option(parsing: .unconditional, help: "Hidden layer widths, comma-separated.")
     var hidden: String = "1024,512"
 
-    @Option(help: "Peak learning rate (default: mlp lion 3e-4, adamw 3e-3; gpt lion 3e-4, adamw 1e-3).")
+    @Option(parsing: .unconditional, help: "Peak learning rate (default: mlp lion 3e-4, adamw 3e-3; gpt lion 3e-4, adamw 1e-3).")
     var lr: Float?
 
-    @Option(help: "beta1 (default 0.9; gpt lion 0.95).")
+    @Option(parsing: .unconditional, help: "beta1 (default 0.9; gpt lion 0.95).")
     var beta1: Float?
 
-    @Option(help: "beta2 (default: mlp lion 0.99, adamw 0.999; gpt lion 0.98, adamw 0.99).")
+    @Option(parsing: .unconditional, help: "beta2 (default: mlp lion 0.99, adamw 0.999; gpt lion 0.98, adamw 0.99).")
     var beta2: Float?
 
-    @Option(help: "Decoupled weight decay, p *= 1 - lr*wd, on weight matrices and embeddings only, not biases or LayerNorm gains (default: mlp lion 0.1, adamw 0.01; gpt lion 1, adamw 0.1).")
+    @Option(parsing: .unconditional, help: "Decoupled weight decay, p *= 1 - lr*wd, on weight matrices and embeddings only, not biases or LayerNorm gains (default: mlp lion 0.1, adamw 0.01; gpt lion 1, adamw 0.1).")
     var weightDecay: Float?
 
-    @Option(help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
+    @Option(parsing: .unconditional, help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
     var eps: Float?
 
     @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
@@ -62,41 +62,41 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning-rate schedule: constant, cosine or rsqrt.")
     var schedule: ScheduleKind = .cosine
 
-    @Option(help: "Linear warm-up steps (capped at half the run).")
+    @Option(parsing: .unconditional, help: "Linear warm-up steps (capped at half the run).")
     var warmupSteps: Int = 100
 
-    @Option(help: "Floor of the learning rate schedule (default: mlp 0, gpt lr/10).")
+    @Option(parsing: .unconditional, help: "Floor of the learning rate schedule (default: mlp 0, gpt lr/10).")
     var minLr: Float?
 
-    @Option(help: "Clip the global gradient L2 norm to this value; 0 is off (default: mlp 0, gpt 1).")
+    @Option(parsing: .unconditional, help: "Clip the global gradient L2 norm to this value; 0 is off (default: mlp 0, gpt 1).")
     var clipNorm: Float?
 
-    @Option(help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
+    @Option(parsing: .unconditional, help: "Seed for initialization and shuffling (the shuffle is a function of seed and epoch).")
     var seed: UInt64 = 42
 
     @Option(help: "Directory holding the four Fashion-MNIST .gz files (mlp) or shakespeare.txt (gpt); default: where launch/setup puts them.")
     var dataDir: String?
 
-    @Option(help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
+    @Option(parsing: .unconditional, help: "Threads per rank for the update and OpenBLAS (default: this rank's share of its affinity mask).")
     var threads: Int?
 
     @Option(help: "Write JSON Lines metrics (step, epoch, summary events) to this file (rank 0).")
     var metrics: String?
 
-    @Option(help: "Stop after this many optimizer steps in all.")
+    @Option(parsing: .unconditional, help: "Stop after this many optimizer steps in all.")
     var maxSteps: Int?
 
     @Option(help: "Write the final parameters to this file as raw little-endian float32 (rank 0).")
     var saveParams: String?
 
-    @Option(help: "Seconds between progress lines.")
+    @Option(parsing: .unconditional, help: "Seconds between progress lines.")
     var logInterval: Double = 5
 
     @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
     @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce).")
     var comm: CommKind = .reduceScatter
 
-    @Option(help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
+    @Option(parsing: .unconditional, help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
     var bucketMb: Double = 1
 
     @Flag(inversion: .prefixedNo, help: "Start each bucket's reduction during backward (overlap).")
@@ -119,7 +119,7 @@ struct TrainCommand: ParsableCommand {
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
-        do { try o.validate() } catch { throw ValidationError(String(describing: error)) }
+        do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
     }
@@ -192,11 +192,11 @@ func withMPI(_ body: (Communicator) throws -> Void) throws {
     do {
         try body(comm)
     } catch let failure as CollectiveFailure {
-        if comm.rank == 0 { FileHandle.standardError.write("error: \(failure.message)") }
+        if comm.rank == 0 { StandardError.write("error: \(failure.message)") }
         MPIRuntime.finalize()
         exit(1)
     } catch {
-        FileHandle.standardError.write("error (rank \(comm.rank)): \(error)")
+        StandardError.write("error (rank \(comm.rank)): \(error)")
         comm.abort(code: 1)
     }
     MPIRuntime.finalize()

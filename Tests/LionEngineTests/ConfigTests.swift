@@ -22,25 +22,36 @@ final class ConfigTests: XCTestCase {
     func message(_ change: (inout OptimizerConfig) -> Void) -> String? {
         var c = OptimizerConfig.defaults(for: .lion)
         change(&c)
-        do { try c.validate(); return nil } catch let e as EngineError { return e.message } catch { return "\(error)" }
+        do { try c.validate(); return nil } catch let e as OptimizerConfigError { return e.message() } catch { return "\(error)" }
     }
 
     func testEachBadValueHasItsOwnMessage() {
-        XCTAssertEqual(message { $0.lr = 0 }, "--lr must be > 0 and finite, got 0.0")
-        XCTAssertEqual(message { $0.lr = -1 }, "--lr must be > 0 and finite, got -1.0")
-        XCTAssertEqual(message { $0.lr = .infinity }, "--lr must be > 0 and finite, got inf")
-        XCTAssertEqual(message { $0.lr = .nan }, "--lr must be > 0 and finite, got nan")
-        XCTAssertEqual(message { $0.beta1 = 1 }, "--beta1 must be in [0, 1), got 1.0")
-        XCTAssertEqual(message { $0.beta1 = -0.5 }, "--beta1 must be in [0, 1), got -0.5")
-        XCTAssertEqual(message { $0.beta2 = 1 }, "--beta2 must be in [0, 1), got 1.0")
-        XCTAssertEqual(message { $0.beta2 = .nan }, "--beta2 must be in [0, 1), got nan")
-        XCTAssertEqual(message { $0.weightDecay = -0.1 }, "--weight-decay must be >= 0 and finite, got -0.1")
-        XCTAssertEqual(message { $0.eps = 0 }, "--eps must be > 0 and finite, got 0.0")
+        XCTAssertEqual(message { $0.lr = 0 }, "lr must be > 0 and finite, got 0.0")
+        XCTAssertEqual(message { $0.lr = -1 }, "lr must be > 0 and finite, got -1.0")
+        XCTAssertEqual(message { $0.lr = .infinity }, "lr must be > 0 and finite, got inf")
+        XCTAssertEqual(message { $0.lr = .nan }, "lr must be > 0 and finite, got nan")
+        XCTAssertEqual(message { $0.beta1 = 1 }, "beta1 must be in [0, 1), got 1.0")
+        XCTAssertEqual(message { $0.beta1 = -0.5 }, "beta1 must be in [0, 1), got -0.5")
+        XCTAssertEqual(message { $0.beta2 = 1 }, "beta2 must be in [0, 1), got 1.0")
+        XCTAssertEqual(message { $0.beta2 = .nan }, "beta2 must be in [0, 1), got nan")
+        XCTAssertEqual(message { $0.weightDecay = -0.1 }, "weightDecay must be >= 0 and finite, got -0.1")
+        XCTAssertEqual(message { $0.eps = 0 }, "eps must be > 0 and finite, got 0.0")
         XCTAssertNil(message { $0.beta1 = 0; $0.beta2 = 0 }, "0 is a valid beta")
         for m in [message { $0.beta2 = 1 }, message { $0.eps = 0 }] {
             XCTAssertFalse(m!.contains("\n"), "one line")
         }
-        let e = EngineError("x")
-        XCTAssertEqual(e.description, "x")
+        do {
+            var c = OptimizerConfig.defaults(for: .adamw)
+            c.weightDecay = -1
+            try c.validate()
+            XCTFail("weight decay -1 accepted")
+        } catch let e as OptimizerConfigError {
+            XCTAssertEqual(e.field, .weightDecay)
+            XCTAssertEqual(e.value, -1)
+            XCTAssertEqual(e.message(naming: "--weight-decay"), "--weight-decay must be >= 0 and finite, got -1.0")
+            XCTAssertEqual(e.description, "weightDecay must be >= 0 and finite, got -1.0")
+        } catch {
+            XCTFail("\(error)")
+        }
     }
 }

@@ -1,5 +1,5 @@
 import XCTest
-import LionEngine
+@testable import LionEngine
 
 final class ThreadPoolTests: XCTestCase {
     func testEveryIndexRunsExactlyOnce() {
@@ -17,16 +17,29 @@ final class ThreadPoolTests: XCTestCase {
     }
 
     func testPoolSurvivesIdleSleepAndWakes() {
-        let pool = ThreadPool(threads: 2)
+        let pool = ThreadPool(threads: 3)
         var sum = 0
         let lock = NSLock()
         pool.parallelFor(4) { i in lock.lock(); sum += i; lock.unlock() }
-        usleep(5_000)   // workers fall asleep after ~100 us of spinning
-        pool.parallelFor(4) { i in lock.lock(); sum += i; lock.unlock() }
-        XCTAssertEqual(sum, 12)
+        // Workers fall asleep after ~100 us of spinning; wait (up to 5 s) until both do, so the
+        // next job must go through the condition-variable wake.
+        let deadline = Date().addingTimeInterval(5)
+        while pool.sleepingWorkers < 2 && Date() < deadline { usleep(1_000) }
+        XCTAssertEqual(pool.sleepingWorkers, 2, "idle workers never took the sleep path")
+        pool.parallelFor(64) { i in lock.lock(); sum += i; lock.unlock() }
+        XCTAssertEqual(sum, 6 + 64 * 63 / 2)
     }
 
-    func testCoresAvailable() {
-        XCTAssertGreaterThanOrEqual(CPUAffinity.coresAvailable(), 1)
+    /// The affinity mask, counted independently: the kernel's own list in /proc/self/status.
+    func testCoresAvailableIsTheAffinityMask() throws {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        var cpus = 0
+        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
+            let ends = part.split(separator: "-").compactMap { Int($0) }
+            cpus += ends.count == 2 ? ends[1] - ends[0] + 1 : 1
+        }
+        XCTAssertGreaterThan(cpus, 0)
+        XCTAssertEqual(CPUAffinity.coresAvailable(), cpus)
     }
 }

@@ -66,6 +66,14 @@ final class GPTLayerTests: XCTestCase {
         var out = [Float](repeating: .nan, count: N * O)
         linearForward(out: &out, x: x, w: w, N: N, I: I, O: O)
         assertClose(out, Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), atol: 1e-6, "linear")
+        let res = r.floats(N * O)
+        var withResidual = [Float](repeating: .nan, count: N * O)
+        linearForward(out: &withResidual, x: x, w: w, N: N, I: I, O: O, residual: res)
+        assertClose(withResidual, zip(Ref.linear(doubles(x), w: doubles(w), N: N, I: I, O: O), res).map { $0 + Double($1) },
+                    atol: 1e-6, "linear + residual")
+        var inPlace = res
+        inPlace.withUnsafeMutableBufferPointer { linearForward(out: $0.baseAddress!, x: x, w: w, N: N, I: I, O: O, residual: UnsafePointer($0.baseAddress!)) }
+        XCTAssertEqual(inPlace, withResidual, "residual may be out itself")
 
         for accumulate in [false, true] {
             let base = accumulate ? r.floats(N * I) : [Float](repeating: .nan, count: N * I)
@@ -94,9 +102,9 @@ final class GPTLayerTests: XCTestCase {
         _ = assertGradient("gelu", at: x, analytic: dx, atol: 1e-6) { dot(Ref.gelu($0), dout) }
     }
 
-    func testAttentionWithCausalMask() {
-        let (B, T, C, NH) = (2, 5, 8, 2)
-        var r = TestRandom(seed: 5)
+    /// Forward against the reference, the mask, and dqkv against finite differences (at `only`).
+    func checkAttention(B: Int, T: Int, C: Int, NH: Int, seed: UInt64, only: [Int]? = nil) {
+        var r = TestRandom(seed: seed)
         let qkv = r.floats(B * T * 3 * C, -2, 2), dout = r.floats(B * T * C)
         var out = [Float](repeating: .nan, count: B * T * C)
         var att = [Float](repeating: .nan, count: B * NH * T * T)
@@ -110,11 +118,24 @@ final class GPTLayerTests: XCTestCase {
             }
         }
         var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
-        var scratch = [Float](repeating: .nan, count: T * T)
+        var scratch = [Float](repeating: .nan, count: B * NH * T * T)
         attentionBackward(dqkv: &dqkv, scratch: &scratch, dout: dout, qkv: qkv, att: att, B: B, T: T, C: C, NH: NH)
-        _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6) {
+        _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6, only: only) {
             dot(Ref.attention($0, B: B, T: T, C: C, NH: NH), dout)
         }
+    }
+
+    func testAttentionWithCausalMask() {
+        checkAttention(B: 2, T: 5, C: 8, NH: 2, seed: 5)
+    }
+
+    /// T = 70: three causal row blocks (32, 32, 6), the last one ragged. Every 7th input is
+    /// checked (rows in every block; q, k and v): the Double reference is slow in debug builds.
+    func testAttentionAcrossCausalBlocks() {
+        XCTAssertEqual(causalBlocks(70), [0..<32, 32..<64, 64..<70])
+        XCTAssertEqual(causalBlocks(64), [0..<32, 32..<64])
+        XCTAssertEqual(causalBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
+        checkAttention(B: 1, T: 70, C: 2, NH: 1, seed: 8, only: Array(stride(from: 0, to: 70 * 6, by: 7)))
     }
 
     func testCrossEntropy() {

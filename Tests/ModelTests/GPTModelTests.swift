@@ -107,10 +107,10 @@ final class GPTModelTests: XCTestCase {
         let refLoss = Ref.gptLoss(m, params: x.map(Double.init), tokens: tokens, batch: batch)
         XCTAssertEqual(lossSum, refLoss, accuracy: 1e-5 * refLoss)
         let n = Double(batch * tiny.blockSize)
-        // The mean loss's gradient is ~1e-2 per element; Float rounding through 2 blocks stays
-        // below 1e-6 absolute (measured worst 7e-7).
+        // The mean loss's gradient is ~1e-2 per element; Float rounding through 2 blocks, with the
+        // SIMD exp/tanh (~2 ulp), stays below 2e-6 absolute (measured worst 1.3e-6).
         // Every third parameter (a third of each tensor, every tensor) keeps the debug-build test near 3 s.
-        let worst = assertGradient("GPT", at: x, analytic: Array(g.buffer), atol: 2e-6, rtol: 1e-3,
+        let worst = assertGradient("GPT", at: x, analytic: Array(g.buffer), atol: 4e-6, rtol: 1e-3,
                                    only: Array(stride(from: 0, to: m.parameterCount, by: 3))) {
             Ref.gptLoss(m, params: $0, tokens: tokens, batch: batch) / n
         }
@@ -165,6 +165,26 @@ final class GPTModelTests: XCTestCase {
         XCTAssertEqual(m.loss(params: p.pointer, tokens: tokens, batch: 4, workspace: ws), l1, "loss() is the same forward")
     }
 
+    /// Two threads (the kernels' row/head loops and OpenBLAS): deterministic, and equal to one
+    /// thread up to rounding (the split never changes a row's arithmetic; OpenBLAS may).
+    func testTwoThreadsDeterministicAndAgreeWithOne() {
+        let m = GPT(config: GPTConfig(vocabSize: 11, blockSize: 12, nLayer: 2, nHead: 3, nEmbd: 24))
+        let p = randomParams(m, seed: 14)
+        let tokens = TestRandom.tokens(seed: 15, 5 * 13, below: 11)
+        let ws = GPTWorkspace(model: m, maxBatch: 5)
+        let g1 = FlatBuffer(count: m.parameterCount), g2 = FlatBuffer(count: m.parameterCount), g3 = FlatBuffer(count: m.parameterCount)
+        let l1 = fb(m, p, g1, tokens, 5, ws)
+        BLASThreads.set(2)
+        defer { BLASThreads.set(1) }
+        let l2 = fb(m, p, g2, tokens, 5, ws)
+        let l3 = fb(m, p, g3, tokens, 5, ws)
+        XCTAssertEqual(l2, l3)
+        XCTAssertEqual(Array(g2.buffer), Array(g3.buffer))
+        XCTAssertEqual(l1, l2, accuracy: 1e-6 * l1)
+        for k in 0..<m.parameterCount { XCTAssertEqual(g1.pointer[k], g2.pointer[k], accuracy: 1e-6 + 1e-4 * abs(g1.pointer[k])) }
+        print("1 vs 2 threads: grads bitwise equal: \(Array(g1.buffer) == Array(g2.buffer))")
+    }
+
     func testInitialization() {
         let m = GPT(config: baby)
         let a = FlatBuffer(count: m.parameterCount), b = FlatBuffer(count: m.parameterCount)
@@ -210,6 +230,22 @@ final class GPTModelTests: XCTestCase {
         XCTAssertLessThan(losses.last!, 0.5 * losses.first!, "\(losses)")
     }
 
+    func testBenchmarkTimesStepsAndCallsTheOptimizer() {
+        let m = GPT(config: tiny)
+        var calls = 0
+        let r = GPTBenchmark(model: m, batch: 3, steps: 4, warmup: 2).run { p, g in
+            calls += 1
+            XCTAssertTrue(g[0].isFinite)
+        }
+        XCTAssertEqual(calls, 6, "warm-up and timed steps both run the optimizer")
+        XCTAssertEqual(r.steps, 4)
+        XCTAssertEqual(r.tokensPerStep, 3 * tiny.blockSize)
+        XCTAssertGreaterThan(r.medianSeconds, 0)
+        XCTAssertLessThanOrEqual(r.minSeconds, r.medianSeconds)
+        XCTAssertEqual(r.tokensPerSecond, Double(r.tokensPerStep) / r.medianSeconds, accuracy: 1e-9 * r.tokensPerSecond)
+        XCTAssertEqual(r.flopsPerSecond, r.tokensPerSecond * m.flopsPerToken, accuracy: 1e-6 * r.flopsPerSecond)
+    }
+
     func testConfigProblems() {
         XCTAssertNil(baby.problem)
         XCTAssertNotNil(GPTConfig(vocabSize: 84, blockSize: 64, nLayer: 4, nHead: 3, nEmbd: 128).problem)
@@ -223,7 +259,7 @@ final class GPTModelTests: XCTestCase {
         let m = GPT(config: baby)
         let ws = GPTWorkspace(model: m, maxBatch: 12)
         let (B, T, C, L, V, NH) = (12, 64, 128, 4, 84, 4)
-        let floats = B * T * (L * (16 * C + 4) + 11 * C + V + 2) + L * B * NH * T * T + T * T
+        let floats = B * T * (L * (16 * C + 4) + 11 * C + V + 2) + (L + 1) * B * NH * T * T
         XCTAssertEqual(ws.bytes, 4 * floats)
     }
 }

@@ -24,15 +24,6 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(m.shapeDescription, "3-2")
     }
 
-    func testFlatBufferAlignedAndZeroed() {
-        for n in [0, 1, 7, 1000] {
-            let b = FlatBuffer(count: n)
-            XCTAssertEqual(Int(bitPattern: b.pointer) % 64, 0)
-            XCTAssertEqual(b.bytes, 4 * n)
-            XCTAssertTrue(b.buffer.allSatisfy { $0 == 0 })
-        }
-    }
-
     func testInitDeterministicBySeed() {
         let m = MLP(inputs: 20, hidden: [16, 8], classes: 4)
         let a = FlatBuffer(count: m.parameterCount)

@@ -11,7 +11,11 @@ final class BadInputTests: XCTestCase {
     func testBadFlagValuesStopEveryRankWithOneLine() throws {
         let cases: [([String], String)] = [
             (["--beta2", "1.5"], "--beta2"),
-            (["--lr", "-1"], "--lr"),
+            (["--lr", "-1"], "--lr must be > 0"),
+            (["--epochs", "-1"], "--epochs must be at least 1"),
+            (["--lr", "--epochs", "3"], "'--lr <lr>'"),
+            (["--threads", "30000"], "--threads 30000 is more than the"),
+            (["--threads", "1000"], "--threads 1000 is more than the"),
             (["--weight-decay", "-0.1"], "--weight-decay"),
             (["--hidden", "12,,4"], "--hidden"),
             (["--optimizer", "sgd"], "sgd"),
@@ -75,5 +79,64 @@ final class BadInputTests: XCTestCase {
         let lines = ourLines(r)
         XCTAssertEqual(lines.count, 1, r.stderr)
         XCTAssertTrue(lines.first?.contains("/nonexistent/ckpt-00000001.lion") ?? false, r.stderr)
+    }
+
+    func testInspectOfADirectorySaysSoAndNamesACheckpointFile() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Launcher.run(ranks: nil, ["inspect", dir.path])
+        XCTAssertNotEqual(r.status, 0)
+        let lines = ourLines(r)
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.contains("\(dir.path) is a directory; pass one checkpoint file") ?? false, r.stderr)
+    }
+
+    func testReportNamesTheFileAndLineOfAMalformedRow() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let results = dir.appendingPathComponent("results.jsonl")
+        for (text, line, what) in [("\n{\"event\":\"summary\",\"world_size\":1}\n", 2, "without a \"cell\" key"),
+                                   ("not json\n", 1, "not a JSON object")] {
+            try text.write(to: results, atomically: true, encoding: .utf8)
+            let r = try Launcher.run(ranks: nil, ["report", dir.path, "-o", dir.appendingPathComponent("r.html").path])
+            XCTAssertNotEqual(r.status, 0)
+            let lines = ourLines(r)
+            XCTAssertEqual(lines.count, 1, r.stderr)
+            XCTAssertTrue(lines.first?.contains("\(results.path) line \(line) is not a sweep result") ?? false, r.stderr)
+            XCTAssertTrue(lines.first?.contains(what) ?? false, r.stderr)
+        }
+    }
+
+    func testSweepRefusesEmptyAndRepeatedListItems() throws {
+        let cases: [([String], String)] = [
+            (["--batch-sizes", "64,,128"], "--batch-sizes must be positive integers"),
+            (["--batch-sizes", "64,64"], "--batch-sizes lists 64 twice"),
+            (["--lrs", "1e-3,0.001"], "--lrs lists 0.001 twice"),
+            (["--optimizers", "lion,lion"], "--optimizers lists lion twice"),
+            (["--lion-wds", "-1"], "--lion-wds must be non-negative"),
+        ]
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("sweep").path
+        for (args, needle) in cases {
+            let r = try Launcher.run(ranks: nil, ["sweep", "--out", out] + args)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(args): a refused sweep must not create its --out")
+            XCTAssertNotEqual(r.status, 0, "\(args) should fail")
+            let lines = ourLines(r)
+            XCTAssertEqual(lines.count, 1, "\(args): \(r.stderr)")
+            XCTAssertTrue(lines.first?.contains(needle) ?? false, "\(args): \(lines)")
+        }
+    }
+
+    /// 784 x 10^8 parameters: no node has the 627 GB per rank the shared window asks for.
+    func testModelTooLargeForSharedMemorySaysHowManyBytesAndWhatToChange() throws {
+        let r = try Launcher.run(ranks: 2, ["--hidden", "100000000", "--max-steps", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        let lines = ourLines(r)
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        let line = lines.first ?? ""
+        XCTAssertTrue(line.contains("MPI_Win_allocate_shared cannot allocate"), line)
+        XCTAssertTrue(line.contains(" bytes ("), line)
+        XCTAssertTrue(line.contains("--hidden") && line.contains("--comm allreduce"), line)
     }
 }

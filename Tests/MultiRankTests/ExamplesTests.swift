@@ -10,10 +10,22 @@ final class ExamplesTests: XCTestCase {
     /// Builds Examples/`name` in release mode and returns its executable. Both examples share one
     /// scratch folder (Examples/.build), so lion-dist is compiled for them once, not twice.
     func build(_ name: String) throws -> String {
+        let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
+        // SwiftPM can keep a stale build plan after lion-dist's own files moved (a pull, a
+        // merge); the second attempt re-plans, so one retry.
+        var output = ""
+        for _ in 0..<2 {
+            let (status, text) = try swiftBuild(name, scratch: scratch)
+            if status == 0 { return scratch.appendingPathComponent("release/\(name)").path }
+            output = text
+        }
+        throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))")
+    }
+
+    func swiftBuild(_ name: String, scratch: URL) throws -> (Int32, String) {
         let dir = Launcher.packageRoot.appendingPathComponent("Examples/\(name)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
         process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path, "--scratch-path", scratch.path]
         process.environment = Launcher.initialEnvironment
         let log = try Launcher.temporaryDirectory().appendingPathComponent("build.log")
@@ -22,9 +34,7 @@ final class ExamplesTests: XCTestCase {
         process.standardError = process.standardOutput
         try process.run()
         process.waitUntilExit()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else { throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))") }
-        return scratch.appendingPathComponent("release/\(name)").path
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 
     /// "step N loss X" lines of the direct-loop example, in order.

@@ -128,4 +128,34 @@ final class GPTTrainingTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("holds MLP 784-8-10, not a GPT"), refused.stderr)
     }
+
+    func testSweepAndReportCompareValidationLoss() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("sweep").path
+        let r = try Launcher.run(ranks: 2, ["sweep", "--model", "gpt", "--out", out, "--n-layer", "1", "--n-head", "2",
+                                            "--n-embd", "32", "--block-size", "16", "--steps", "8", "--eval-interval", "4",
+                                            "--eval-batches", "1", "--lion-lrs", "1e-4,3e-4", "--lion-wds", "1",
+                                            "--adamw-lrs", "1e-3", "--adamw-wds", "0.1", "--log-interval", "100"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 3)
+        let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any])
+        XCTAssertEqual(first["model"] as? String, "gpt")
+        XCTAssertEqual(first["gpt"] as? String, "1x2x32x16")
+        XCTAssertNotNil(first["val_loss"] as? Double)
+        let md = dir.appendingPathComponent("r.md").path
+        let report = try Launcher.run(ranks: nil, ["report", out, "-o", dir.appendingPathComponent("r.html").path, "--markdown", md])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let text = try String(contentsOfFile: md, encoding: .utf8)
+        XCTAssertTrue(text.contains("Lion - AdamW (nats/char, + is better)"), text)
+        let html = try String(contentsOfFile: dir.appendingPathComponent("r.html").path, encoding: .utf8)
+        XCTAssertTrue(html.contains("Validation loss vs global batch"), String(html.prefix(2000)))
+        // A restarted sweep skips the finished cells.
+        let again = try Launcher.run(ranks: 2, ["sweep", "--model", "gpt", "--out", out, "--n-layer", "1", "--n-head", "2",
+                                                "--n-embd", "32", "--block-size", "16", "--steps", "8", "--eval-interval", "4",
+                                                "--eval-batches", "1", "--lion-lrs", "1e-4,3e-4", "--lion-wds", "1",
+                                                "--adamw-lrs", "1e-3", "--adamw-wds", "0.1", "--log-interval", "100"])
+        XCTAssertTrue(again.stdout.contains("3 cells, 3 already in"), again.stdout)
+    }
 }

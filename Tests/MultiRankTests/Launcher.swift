@@ -2,14 +2,41 @@ import Foundation
 import XCTest
 
 /// Runs the release `lion-dist` binary for real: alone, or under `mpirun -n W`.
-/// launch/test sets LION_DIST_BIN; otherwise the package's .build/release binary is used.
+/// launch/test sets LION_DIST_BIN; otherwise the package's .build/release binary is used,
+/// and only if it is newer than every source file.
 enum Launcher {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static var binary: String {
-        ProcessInfo.processInfo.environment["LION_DIST_BIN"]
-            ?? packageRoot.appendingPathComponent(".build/release/lion-dist").path
+    /// LION_DIST_BIN is trusted as set (launch/test builds right before setting it). The default
+    /// binary must be newer than every file under Sources/: a stale one fails the test with a
+    /// message that says to rebuild, instead of testing old code.
+    static func binary() throws -> String {
+        if let explicit = ProcessInfo.processInfo.environment["LION_DIST_BIN"] { return explicit }
+        let path = packageRoot.appendingPathComponent(".build/release/lion-dist").path
+        if let stale = staleness(binary: path) { throw StaleBinary(description: stale) }
+        return path
+    }
+
+    struct StaleBinary: Error, CustomStringConvertible { let description: String }
+
+    /// Why the binary at `path` cannot be used (missing, or older than a source file), or nil.
+    static func staleness(binary path: String,
+                          sources: URL = packageRoot.appendingPathComponent("Sources")) -> String? {
+        let fm = FileManager.default
+        guard let built = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date else {
+            return "no release binary at \(path): run `swift build -c release` first"
+        }
+        let keys: [URLResourceKey] = [.contentModificationDateKey, .isRegularFileKey]
+        guard let files = fm.enumerator(at: sources, includingPropertiesForKeys: keys) else {
+            return "cannot list \(sources.path)"
+        }
+        for case let url as URL in files {
+            guard let values = try? url.resourceValues(forKeys: Set(keys)), values.isRegularFile == true,
+                  let modified = values.contentModificationDate, modified > built else { continue }
+            return "\(path) is older than \(url.path): run `swift build -c release` first"
+        }
+        return nil
     }
 
     struct Result {
@@ -25,7 +52,7 @@ enum Launcher {
     static func run(ranks: Int?, _ arguments: [String], env extra: [String: String] = [:],
                     mpirunPrefix: [String] = [], executable: String? = nil,
                     timeout: TimeInterval = 300) throws -> Result {
-        let binary = executable ?? Launcher.binary
+        let binary = try executable ?? binary()
         let process = Process()
         var env = initialEnvironment.merging(extra) { $1 }
         if let ranks {

@@ -19,7 +19,8 @@ final class RankInvarianceTests: XCTestCase {
         return p
     }
 
-    func check(optimizer: String, extra: [String] = []) throws {
+    /// `maxDiff == 0`: bit for bit.
+    func check(optimizer: String, extra: [String] = [], maxDiff allowed: Float) throws {
         let reference = try finalParams(optimizer: optimizer, ranks: 1, extra: extra)
         let initial = try finalParams(optimizer: optimizer, ranks: 1, extra: extra + ["--lr", "1e-30"])
         let moved = zip(reference, initial).filter { abs($0 - $1) > 1e-6 }.count
@@ -31,18 +32,26 @@ final class RankInvarianceTests: XCTestCase {
                 maxDiff = max(maxDiff, abs(a - b))
                 sumDiff += Double(abs(a - b))
             }
-            // Summation order differs between W (local means, then the allreduce), so exact
-            // equality is not expected; Lion's sign can flip where c is ~0, moving a parameter by 2*lr.
-            XCTAssertLessThan(maxDiff, 5e-3, "\(optimizer) W=\(ranks): max |diff| \(maxDiff)")
-            XCTAssertLessThan(sumDiff / Double(p.count), 2e-6, "\(optimizer) W=\(ranks): mean |diff|")
+            XCTAssertLessThanOrEqual(maxDiff, allowed, "\(optimizer) W=\(ranks): max |diff| \(maxDiff)")
+            if allowed > 0 {
+                XCTAssertLessThan(sumDiff / Double(p.count), 2e-6, "\(optimizer) W=\(ranks): mean |diff|")
+            }
         }
     }
 
+    /// The gradient sums differ between W in their last bits (local means, then the combine),
+    /// but over these 12 steps no c = b1*m + (1-b1)*g is close enough to 0 for that to flip
+    /// Lion's sign, and the update depends on g only through that sign: bit for bit equal.
     func testLionParametersAgreeAcrossRankCounts() throws {
-        try check(optimizer: "lion")
+        try check(optimizer: "lion", maxDiff: 0)
     }
 
+    /// AdamW's step m/(sqrt(v)+eps) is continuous in g, so the last-bit differences of the sums
+    /// carry through: with the CLI's lr 3e-3 (a step moves a parameter by at most ~lr), a relative
+    /// gradient error of a few ulp changes a step by ~1e-9 and 12 steps stay far below 1e-5
+    /// (measured: max |diff| 3.0e-7 at W=2, 2.7e-7 at W=3, 6.3e-7 at W=4); a wrong shard or a
+    /// missed rank moves parameters by ~lr.
     func testAdamWParametersAgreeAcrossRankCounts() throws {
-        try check(optimizer: "adamw")
+        try check(optimizer: "adamw", maxDiff: 1e-5)
     }
 }

@@ -11,7 +11,8 @@ final class RenderTests: XCTestCase {
         return paths.map { "\($0)/chromium" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    func run(_ binary: String, _ arguments: [String], stdout: URL) throws -> Int32 {
+    /// Runs chromium; one that has not exited after `timeout` seconds is killed and fails the test.
+    func run(_ binary: String, _ arguments: [String], stdout: URL, timeout: TimeInterval = 120) throws -> Int32 {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["--headless", "--no-sandbox", "--disable-gpu"] + arguments
@@ -19,6 +20,12 @@ final class RenderTests: XCTestCase {
         p.standardOutput = try FileHandle(forWritingTo: stdout)
         p.standardError = FileHandle.nullDevice
         try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning {
+            p.terminate()
+            XCTFail("chromium \(arguments) did not finish in \(timeout) s")
+        }
         p.waitUntilExit()
         return p.terminationStatus
     }

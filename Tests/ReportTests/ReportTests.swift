@@ -36,7 +36,7 @@ enum Fixture {
                 }
             }
         }
-        return SweepRecord.parse(text: lines.joined(separator: "\n"))
+        return try! SweepRecord.parse(text: lines.joined(separator: "\n"))
     }
 }
 
@@ -56,9 +56,9 @@ final class SweepRecordTests: XCTestCase {
         XCTAssertEqual(r.threadsPerRank, 1)
     }
 
-    func testNullAccuracyIsNaNAndTruncatedLinesAreSkipped() {
+    func testNullAccuracyIsNaNAndTruncatedLinesAreSkipped() throws {
         let good = Fixture.row(optimizer: "adamw", batch: 64, lr: 1e-2, wd: 0.1, accuracy: nil)
-        let records = SweepRecord.parse(text: good + "\n" + String(good.prefix(80)) + "\n\n")
+        let records = try SweepRecord.parse(text: good + "\n" + String(good.prefix(80)) + "\n\n")
         XCTAssertEqual(records.count, 1)
         XCTAssertTrue(records[0].testAccuracy.isNaN)
     }
@@ -116,9 +116,9 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(svg.contains("AdamW rank 0: 918.6 KiB"), svg)
     }
 
-    func testChartsWithoutDataSaySoAndHaveNoMarks() {
+    func testChartsWithoutDataSaySoAndHaveNoMarks() throws {
         let rows = [Fixture.row(optimizer: "lion", batch: 64, lr: 1e-4, wd: 0.1, accuracy: 0.8, stepSeconds: false)]
-        let found = charts(HTMLReport(records: SweepRecord.parse(text: rows.joined()), title: "t").html())
+        let found = charts(HTMLReport(records: try SweepRecord.parse(text: rows.joined()), title: "t").html())
         XCTAssertEqual(marks(found["step-time"]!), 0)
         XCTAssertTrue(found["step-time"]!.contains("no data"))
         XCTAssertGreaterThan(marks(found["accuracy-vs-batch"]!), 0)

@@ -103,20 +103,13 @@ extension GPT {
             layerNormForward(out: a.ln1.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
             linearForward(out: a.qkv.pointer, x: a.ln1.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
             attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
-            linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C)
-            residualAdd(mid, x, count: N * C)
+            linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C, residual: x)
             layerNormForward(out: a.ln2.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
             linearForward(out: a.fc.pointer, x: a.ln2.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
             geluForward(out: a.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
-            linearForward(out: out, x: a.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C)
-            residualAdd(out, mid, count: N * C)
+            linearForward(out: out, x: a.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
         }
         layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
                          x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
     }
-}
-
-/// y (N) += x (N)
-func residualAdd(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for k in 0..<count { y[k] += x[k] }
 }

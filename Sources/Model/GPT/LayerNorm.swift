@@ -1,10 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // LayerNorm with a gain and no bias (eps 1e-5), over rows of C. N = rows (B * T).
+// SIMD8 over C in whole vectors, a scalar loop for the last C % 8.
 
 let layerNormEps: Float = 1e-5
 
@@ -13,40 +8,54 @@ func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePoint
                       rstd: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                       N: Int, C: Int) {
     let invC = 1 / Float(C)
-    for n in 0..<N {
+    let whole = C & ~7
+    parallelRanges(N) { rows in for n in rows {
         let xr = x + n * C
         let o = out + n * C
-        var sum: Float = 0
-        for c in 0..<C { sum += xr[c] }
+        var sv = F8()
+        for c in stride(from: 0, to: whole, by: 8) { sv += load8(xr + c) }
+        var sum = sv.sum()
+        for c in whole..<C { sum += xr[c] }
         let m = sum * invC
-        var sq: Float = 0
-        for c in 0..<C {
-            let d = xr[c] - m
-            sq += d * d
+        var qv = F8()
+        for c in stride(from: 0, to: whole, by: 8) {
+            let d = load8(xr + c) - m
+            qv += d * d
         }
+        var sq = qv.sum()
+        for c in whole..<C { sq += (xr[c] - m) * (xr[c] - m) }
         let s = 1 / (sq * invC + layerNormEps).squareRoot()
-        for c in 0..<C { o[c] = (xr[c] - m) * s * w[c] }
+        for c in stride(from: 0, to: whole, by: 8) { store8((load8(xr + c) - m) * s * load8(w + c), o + c) }
+        for c in whole..<C { o[c] = (xr[c] - m) * s * w[c] }
         mean[n] = m
         rstd[n] = s
-    }
+    } }
 }
 
 /// With xhat = (x - mean) * rstd and g = dout * w:
 /// dx (N, C) += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat))   (ACCUMULATES into the residual gradient)
 /// dw (C)     = sum over rows of dout * xhat                        (overwritten)
+/// Rows of dx run in parallel; dw sums the rows in order on the calling thread.
 func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>,
                        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int) {
-    dw.update(repeating: 0, count: C)
     let invC = 1 / Float(C)
-    for n in 0..<N {
+    let whole = C & ~7
+    parallelRanges(N) { rows in for n in rows {
         let xr = x + n * C
         let d = dout + n * C
         let dxr = dx + n * C
         let (m, s) = (mean[n], rstd[n])
-        var gMean: Float = 0
-        var gxMean: Float = 0
-        for c in 0..<C {
+        var gv = F8(), gxv = F8()
+        for c in stride(from: 0, to: whole, by: 8) {
+            let xhat = (load8(xr + c) - m) * s
+            let g = load8(d + c) * load8(w + c)
+            gv += g
+            gxv += g * xhat
+        }
+        var gMean = gv.sum()
+        var gxMean = gxv.sum()
+        for c in whole..<C {
             let xhat = (xr[c] - m) * s
             let g = d[c] * w[c]
             gMean += g
@@ -54,11 +63,22 @@ func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer
         }
         gMean *= invC
         gxMean *= invC
-        for c in 0..<C {
-            let xhat = (xr[c] - m) * s
-            let g = d[c] * w[c]
-            dw[c] += d[c] * xhat
-            dxr[c] += s * (g - gMean - xhat * gxMean)
+        for c in stride(from: 0, to: whole, by: 8) {
+            let xhat = (load8(xr + c) - m) * s
+            let g = load8(d + c) * load8(w + c)
+            store8(load8(dxr + c) + s * (g - gMean - xhat * gxMean), dxr + c)
         }
+        for c in whole..<C {
+            let xhat = (xr[c] - m) * s
+            dxr[c] += s * (d[c] * w[c] - gMean - xhat * gxMean)
+        }
+    } }
+    dw.update(repeating: 0, count: C)
+    for n in 0..<N {
+        let xr = x + n * C
+        let d = dout + n * C
+        let (m, s) = (mean[n], rstd[n])
+        for c in stride(from: 0, to: whole, by: 8) { store8(load8(dw + c) + load8(d + c) * ((load8(xr + c) - m) * s), dw + c) }
+        for c in whole..<C { dw[c] += d[c] * ((xr[c] - m) * s) }
     }
 }

@@ -54,10 +54,3 @@ public func sumScaleAndSumSquaresChunk(_ sources: UnsafeBufferPointer<UnsafePoin
     let s = lo + hi
     return ((s[0] + s[1]) + (s[2] + s[3])) + tail
 }
-
-/// Copies `count` floats in 32K-element chunks over the pool (the shared-memory gather).
-public func parallelCopy(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int, pool: ThreadPool) {
-    Chunking.forEachChunk(count, pool: pool) { lo, n in
-        (dst + lo).update(from: src + lo, count: n)
-    }
-}

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""PyTorch eager baseline for lion-dist's GPT speed acceptance (issue 12).
+
+The same model as Sources/Model/GPT in nanoGPT's semantics: token + position embeddings,
+pre-LayerNorm blocks (causal self-attention through F.scaled_dot_product_attention, 4x GELU
+MLP with the tanh approximation), final LayerNorm, output layer tied to the token embedding,
+no biases anywhere. One step = forward + backward + AdamW step (torch.optim.AdamW, its default
+CPU implementation), on a fixed batch of random tokens. Prints one JSON line: tokens/s at the
+median step time over --steps steps after --warmup untimed ones; cpu_ms is the median
+process CPU time per step (all threads), steadier than wall time on a busy machine.
+
+    python3 scripts/bench-torch-gpt.py --threads 2 --batch 12
+"""
+import argparse
+import json
+import math
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, n_embd, n_head):
+        super().__init__()
+        self.n_head = n_head
+        self.ln_1 = nn.LayerNorm(n_embd, bias=False)
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=False)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=False)
+        self.ln_2 = nn.LayerNorm(n_embd, bias=False)
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=False)
+        self.mlp_proj = nn.Linear(4 * n_embd, n_embd, bias=False)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+
+
+class GPT(nn.Module):
+    def __init__(self, vocab, block, n_layer, n_head, n_embd):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, n_embd)
+        self.wpe = nn.Embedding(block, n_embd)
+        self.h = nn.ModuleList([Block(n_embd, n_head) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd, bias=False)
+        self.lm_head = nn.Linear(n_embd, vocab, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied
+        for name, p in self.named_parameters():
+            if p.dim() == 2:
+                std = 0.02 / math.sqrt(2 * n_layer) if name.endswith(("c_proj.weight", "mlp_proj.weight")) else 0.02
+                nn.init.normal_(p, 0.0, std)
+
+    def forward(self, idx, targets):
+        T = idx.shape[1]
+        x = self.wte(idx) + self.wpe(torch.arange(T))
+        for block in self.h:
+            x = block(x)
+        logits = self.lm_head(self.ln_f(x))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=12)
+    ap.add_argument("--steps", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-embd", type=int, default=128)
+    ap.add_argument("--block-size", type=int, default=64)
+    ap.add_argument("--vocab", type=int, default=84)
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    model = GPT(a.vocab, a.block_size, a.n_layer, a.n_head, a.n_embd)
+    params = sum(p.numel() for p in model.parameters())
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.99))
+    data = torch.randint(0, a.vocab, (a.batch, a.block_size + 1))
+    x, y = data[:, :-1].contiguous(), data[:, 1:].contiguous()
+    times, cpu = [], []
+    for s in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        loss = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        dt = time.perf_counter() - t0
+        if s >= a.warmup:
+            times.append(dt)
+            cpu.append(time.process_time() - c0)
+    median = statistics.median(times)
+    tokens = a.batch * a.block_size
+    print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": a.threads, "batch": a.batch,
+                      "params": params, "tokens_per_s": round(tokens / median, 1), "median_ms": round(median * 1000, 2),
+                      "min_ms": round(min(times) * 1000, 2),
+                      "cpu_ms": round(statistics.median(cpu) * 1000, 2), "steps": a.steps, "final_loss": round(loss.item(), 4),
+                      "model": f"GPT {a.n_layer} layers, {a.n_head} heads, {a.n_embd} wide, context {a.block_size}, vocab {a.vocab}"}))
+
+
+if __name__ == "__main__":
+    main()
