@@ -9,14 +9,19 @@ import PackageDescription
 //                               -> TextData -> DeterministicRandom
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
 //                               -> Report -> Basics (sweep results + HTML report; no MPI)
+//   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
 let package = Package(
     name: "lion-dist",
     products: [
         .executable(name: "lion-dist", targets: ["lion-dist"]),
         .library(name: "LionEngine", targets: ["LionEngine"]),
+        // The distributed optimizer and the trainer for your own model: `import LionDist`.
+        .library(name: "LionDist", targets: ["LionDist"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // `swift package generate-documentation --target LionDist` (DocC).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // C system libraries: module maps plus a shim header of static inline getters.
@@ -47,6 +52,9 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
         .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
+        // checkpoints, memory accounting and the trainer with a user's own `Workload`.
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
@@ -71,6 +79,7 @@ let package = Package(
         // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
     ],
     swiftLanguageModes: [.v5]

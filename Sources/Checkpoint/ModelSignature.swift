@@ -5,19 +5,40 @@ public enum ModelSignature: Sendable, Equatable {
     case mlp(inputs: Int, hidden: [Int], classes: Int)
     /// A GPT-2 layout decoder without biases, tied output layer.
     case gpt(vocab: Int, blockSize: Int, layers: Int, heads: Int, width: Int)
+    /// A model of a library user's: its parameter count and up to 64 integers of its choosing
+    /// (each in 1...2^24) that tell its shapes apart, e.g. `[tensorCount]` or its layer widths.
+    case custom(parameterCount: Int, shape: [Int])
 
     /// The code stored in the header, and the dimensions that follow it.
     var code: UInt32 {
         switch self {
         case .mlp: return 0
         case .gpt: return 1
+        case .custom: return 2
         }
     }
+
+    /// 2^24: the custom parameter count is stored as two dimensions, high and low 24 bits (+1).
+    static let customSplit = 1 << 24
 
     var dims: [Int] {
         switch self {
         case let .mlp(inputs, hidden, classes): return [inputs] + hidden + [classes]
         case let .gpt(vocab, blockSize, layers, heads, width): return [vocab, blockSize, layers, heads, width]
+        case let .custom(count, shape): return [count / Self.customSplit + 1, count % Self.customSplit + 1] + shape
+        }
+    }
+
+    /// Throws when a checkpoint header cannot hold this signature (a custom shape with more than
+    /// 64 integers, or one outside 1...2^24; a negative parameter count).
+    public func validate() throws {
+        guard case let .custom(count, shape) = self else { return }
+        guard count > 0, count / Self.customSplit < Self.customSplit - 1 else {
+            throw CheckpointError(.badHeader, "custom model signature: parameter count \(count) must be in 1..<2^48")
+        }
+        guard shape.count <= CheckpointHeader.maxModelDims - 2,
+              shape.allSatisfy({ (1...CheckpointHeader.maxWidth).contains($0) }) else {
+            throw CheckpointError(.badHeader, "custom model signature: shape \(shape) must be at most \(CheckpointHeader.maxModelDims - 2) integers in 1...\(CheckpointHeader.maxWidth)")
         }
     }
 
@@ -28,6 +49,8 @@ public enum ModelSignature: Sendable, Equatable {
             return .mlp(inputs: dims[0], hidden: Array(dims[1..<dims.count - 1]), classes: dims[dims.count - 1])
         case 1 where dims.count == 5 && dims[4] % dims[3] == 0:
             return .gpt(vocab: dims[0], blockSize: dims[1], layers: dims[2], heads: dims[3], width: dims[4])
+        case 2 where dims.count >= 2:
+            return .custom(parameterCount: (dims[0] - 1) * customSplit + dims[1] - 1, shape: Array(dims[2...]))
         default:
             return nil
         }
@@ -39,6 +62,7 @@ public enum ModelSignature: Sendable, Equatable {
         case .mlp: return "MLP " + dims.map(String.init).joined(separator: "-")
         case let .gpt(vocab, blockSize, layers, heads, width):
             return "GPT \(layers) layers, \(heads) heads, \(width) wide, context \(blockSize), vocab \(vocab)"
+        case let .custom(count, shape): return "custom model of \(count) parameters, shape \(shape)"
         }
     }
 
@@ -47,6 +71,7 @@ public enum ModelSignature: Sendable, Equatable {
         switch self {
         case .mlp: return "--hidden"
         case .gpt: return "--n-layer, --n-head, --n-embd and --block-size"
+        case .custom: return "model (its signature)"
         }
     }
 
@@ -77,6 +102,8 @@ public enum ModelSignature: Sendable, Equatable {
             guard !o, let block = sum([(twelveC, width), (2, width)]) else { return nil }
             let terms: [(Int, Int)] = [(vocab, width), (blockSize, width), (layers, block), (1, width)]
             return sum(terms)
+        case let .custom(count, _):
+            return count
         }
     }
 }

@@ -16,8 +16,8 @@ public final class ShardOptimizer {
     /// Updates applied so far; AdamW's bias correction uses step+1 for the next update.
     /// Settable for resume from a checkpoint.
     public var step: Int = 0
-    /// Tiles [0, count): each group's weight decay and lr multiplier. Default: one group with
-    /// `config.weightDecay`.
+    /// Tiles [0, count): each group's weight decay, lr multiplier and betas (nil: the config's).
+    /// Default: one group with `config.weightDecay`.
     public let groups: [ParameterGroup]
 
     /// Raw state buffers (`stateBuffers` of them), each `count * bytesPerElement` bytes.
@@ -56,21 +56,21 @@ public final class ShardOptimizer {
         let c = config
         switch (c.kind, c.stateDType) {
         case (.lion, .fp32):
-            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2,
+            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2,
                                                    weightDecay: $0.weightDecay, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             forEachGroupChunk { g, lo, n in
                 LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.lion, .bf16):
-            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2,
+            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2,
                                                    weightDecay: $0.weightDecay, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             forEachGroupChunk { g, lo, n in
                 LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.adamw, .fp32):
-            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2, eps: c.eps,
                                                     weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             let v = buffers[1].assumingMemoryBound(to: Float.self)
@@ -78,7 +78,7 @@ public final class ShardOptimizer {
                 AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         case (.adamw, .bf16):
-            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2, eps: c.eps,
                                                     weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             let v = buffers[1].assumingMemoryBound(to: UInt16.self)

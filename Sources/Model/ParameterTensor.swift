@@ -14,7 +14,8 @@ public struct ParameterTensor: Sendable, Equatable {
     /// (nanoGPT's `configure_optimizers`).
     public let decays: Bool
 
-    public init(name: String, offset: Int, shape: [Int], decays: Bool) {
+    /// Package-internal: library users build tensors with `TensorLayout`, which checks its input.
+    package init(name: String, offset: Int, shape: [Int], decays: Bool) {
         precondition(offset >= 0 && shape.allSatisfy { $0 >= 1 }, "bad tensor \(name): offset \(offset), shape \(shape)")
         self.name = name
         self.offset = offset

@@ -35,7 +35,7 @@ public final class AllreduceCombiner: GradientCombiner {
     public func bucketReady(_ index: Int) throws {
         guard overlap else { return }
         if firstStart == nil { firstStart = MPIRuntime.time() }
-        precondition(index == started, "buckets must be finished in order")
+        guard index == started else { throw BucketOrder.outOfOrder(index, expected: started, rank: comm.rank) }
         let r = buckets.ranges[index]
         try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending)
         started += 1
@@ -44,7 +44,8 @@ public final class AllreduceCombiner: GradientCombiner {
 
     public func reduceScatterMean(pool: ThreadPool) throws -> Double {
         if started > 0 {
-            precondition(started == buckets.ranges.count, "every bucket must be started, or none")
+            // A workload that reported only some segments: start the rest now.
+            for r in buckets.ranges[started...] { try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending) }
             try pending.wait()
         } else {
             try comm.allreduceSum(g.pointer, count: layout.paddedCount)

@@ -129,7 +129,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     public func bucketReady(_ index: Int) throws {
         guard overlap else { return }
         if firstStart == nil { firstStart = MPIRuntime.time() }
-        precondition(index == published, "buckets must be finished in order")
+        guard index == published else { throw BucketOrder.outOfOrder(index, expected: published, rank: world.rank) }
         published += 1
         window.publish(stepIndex * UInt64(buckets.ranges.count) + UInt64(published))
         reduceReadyBuckets(blocking: false)

@@ -52,8 +52,9 @@ public struct RankMemory: Sendable {
     }
 }
 
-enum MemoryReport {
-    static func peakRSSBytes() -> Int { ProcessMemory.peakRSSBytes() }
+package enum MemoryReport {
+    /// VmHWM from /proc/self/status: the peak resident set size, in bytes (0 if unreadable).
+    package static func peakRSSBytes() -> Int { ProcessMemory.peakRSSBytes() }
 
     /// Resets VmHWM to the current RSS (Linux >= 4.0: "5" into /proc/self/clear_refs), so the
     /// next run of a sweep reports its own peak. Harmless where unsupported.

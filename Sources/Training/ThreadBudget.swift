@@ -13,9 +13,9 @@ import LionEngine
 /// `--bind-to`, no `--map-by ...:PE=N`), each rank widens its mask to its share of mpirun's
 /// cores and says so in one line; an explicit binding is kept, with one warning line naming
 /// the mpirun option that would use the idle cores.
-struct ThreadBudget {
+package struct ThreadBudget {
     /// Threads for the update pool and OpenBLAS.
-    let threads: Int
+    package let threads: Int
     /// One line for rank 0 to print (stdout), when the binding was widened.
     let note: String?
     /// One line for rank 0 to print (stderr), when an explicit binding leaves cores idle.
@@ -24,7 +24,7 @@ struct ThreadBudget {
     /// Threads for this rank, agreed with the other ranks of its node; `requested` is
     /// `--threads`, which may not exceed the cores in this rank's (possibly widened) mask.
     /// Collective over `node`.
-    static func resolve(requested: Int?, node: Communicator,
+    package static func resolve(requested: Int?, node: Communicator,
                         environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ThreadBudget {
         var masks = try gather(node: node)
         var note: String? = nil, warning: String? = nil

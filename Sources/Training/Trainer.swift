@@ -108,6 +108,9 @@ public final class Trainer {
         let combiner = sharded.combiner, overlap = config.overlap
         let grads = self.grads, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
+            guard combiner.buckets.closesBucket.indices.contains(segment) else {
+                throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
+            }
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
             if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
             if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }

@@ -47,13 +47,14 @@ enum Launcher {
 
     /// `ranks == nil`: the binary alone (one rank, no mpirun). `env` is added to the
     /// environment of every rank (mpirun `-x NAME`). `mpirunPrefix` goes between mpirun's own
-    /// options and the binary (more mpirun options, a wrapper command).
+    /// options and the binary (more mpirun options, a wrapper command). `executable` replaces
+    /// the lion-dist binary (the examples).
     static func run(ranks: Int?, _ arguments: [String], env extra: [String: String] = [:],
-                    mpirunPrefix: [String] = [],
+                    mpirunPrefix: [String] = [], executable: String? = nil,
                     timeout: TimeInterval = 300) throws -> Result {
-        let binary = try binary()
+        let binary = try executable ?? binary()
         let process = Process()
-        var env = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        var env = initialEnvironment.merging(extra) { $1 }
         if let ranks {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe"]
@@ -85,6 +86,21 @@ enum Launcher {
                       stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
     }
+
+    /// The environment this test process started with (/proc/self/environ), without what an
+    /// in-process MPI singleton (the LionDist tests' `World.start()`) added (PMIX_*, OMPI_MCA_ess,
+    /// ...): an mpirun started with those would think it runs inside this job and fail.
+    static let initialEnvironment: [String: String] = {
+        guard let data = FileManager.default.contents(atPath: "/proc/self/environ") else {
+            return ProcessInfo.processInfo.environment
+        }
+        var env: [String: String] = [:]
+        for entry in data.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            if let eq = text.firstIndex(of: "=") { env[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+        }
+        return env
+    }()
 
     static func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lion-dist-test-\(UUID().uuidString)")

@@ -1,0 +1,108 @@
+// A softmax classifier of 2-D points into 3 clusters, as a `Workload`: lion-dist's trainer
+// runs it data-parallel with sharded Lion, prints progress and evaluations, and can write
+// `--metrics` JSON Lines and checkpoints.
+//
+//   mpirun -n 2 .build/release/CustomWorkload [--epochs 5] [--metrics run.jsonl] [--checkpoint DIR]
+import Foundation
+import LionDist
+
+/// SplitMix64 hashed to a float in [-1, 1): the same numbers on every rank.
+func noise(_ a: Int, _ b: Int, _ c: Int) -> Float {
+    var z = (UInt64(a) << 40 ^ UInt64(b) << 4 ^ UInt64(c)) &+ 0x9E37_79B9_7F4A_7C15
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return Float((z ^ (z >> 31)) >> 40) / Float(1 << 23) - 1
+}
+
+/// Point `i` of set `set` (0: training, 1: evaluation): class i % 3, around one of three centres.
+func point(set: Int, _ i: Int) -> (x: (Float, Float), label: Int) {
+    let label = i % 3, angle = 2 * Float.pi * Float(label) / 3
+    return ((1.5 * cos(angle) + noise(set, i, 0), 1.5 * sin(angle) + noise(set, i, 1)), label)
+}
+
+final class Clusters: Workload {
+    let rank: Int, ranks: Int, globalBatch: Int, epochs: Int
+    let trainSize = 3000, evalSize = 600
+    let tensors: [ParameterTensor]
+    let parameterCount: Int
+
+    init(world: World, globalBatch: Int, epochs: Int) throws {
+        rank = world.rank; ranks = world.size
+        self.globalBatch = globalBatch; self.epochs = epochs
+        var layout = TensorLayout()
+        try layout.add("weight", shape: [3, 2])
+        try layout.add("bias", shape: [3], decays: false)
+        tensors = layout.tensors
+        parameterCount = layout.count
+    }
+
+    var name: String { "clusters" }
+    var stepsPerPeriod: Int { trainSize / globalBatch }
+    var periods: Int { epochs }
+
+    func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
+        for k in 0..<parameterCount { params[k] = 0.1 * noise(Int(seed), 99, k) }
+    }
+
+    /// Softmax cross-entropy of one point; adds its gradient times `scale` into `grads` if given.
+    func loss(_ p: UnsafePointer<Float>, _ x: (Float, Float), _ label: Int,
+              grads: UnsafeMutablePointer<Float>? = nil, scale: Float = 0) -> (loss: Double, correct: Bool) {
+        let logits = (0..<3).map { p[2 * $0] * x.0 + p[2 * $0 + 1] * x.1 + p[6 + $0] }
+        let top = logits.max()!, exps = logits.map { exp($0 - top) }, total = exps.reduce(0, +)
+        if let g = grads {
+            for c in 0..<3 {
+                let d = (exps[c] / total - (c == label ? 1 : 0)) * scale   // dL/dlogit_c
+                g[2 * c] += d * x.0; g[2 * c + 1] += d * x.1; g[6 + c] += d
+            }
+        }
+        return (Double(log(total) - (logits[label] - top)), logits.firstIndex(of: top) == label)
+    }
+
+    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                         segmentDone: (Int) throws -> Void) throws -> LossSums {
+        // This rank's rows of global step `step`'s batch.
+        let local = globalBatch / ranks, first = (step % stepsPerPeriod) * globalBatch + rank * local
+        for k in 0..<parameterCount { grads[k] = 0 }
+        var sum = 0.0
+        for i in first..<(first + local) {
+            let (x, label) = point(set: 0, (i * 7919 + step / stepsPerPeriod) % trainSize)
+            sum += loss(params, x, label, grads: grads, scale: 1 / Float(local)).loss
+        }
+        for s in stride(from: segments.count - 1, through: 0, by: -1) { try segmentDone(s) }
+        return LossSums(lossSum: sum, count: Double(local))
+    }
+
+    func evaluate(params: UnsafePointer<Float>) -> LossSums {
+        var sum = 0.0, correct = 0.0, count = 0.0
+        for i in stride(from: rank, to: evalSize, by: ranks) {
+            let (x, label) = point(set: 1, i)
+            let r = loss(params, x, label)
+            sum += r.loss; correct += r.correct ? 1 : 0; count += 1
+        }
+        return LossSums(lossSum: sum, count: count, correct: correct)
+    }
+}
+
+func option(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    return args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
+}
+
+func main() throws {
+    let world = try World.start()
+    defer { world.finish() }
+    let model = try Clusters(world: world, globalBatch: 60, epochs: Int(option("--epochs") ?? "5") ?? 5)
+    var config = TrainConfig(globalBatch: 60, optimizer: .lion(lr: 1e-2, weightDecay: 0.1),
+                             schedule: Schedule(kind: .cosine, warmupSteps: 10))
+    config.metricsPath = option("--metrics")
+    config.checkpoint.directory = option("--checkpoint")
+    let summary = try Trainer(workload: model, config: config, world: world).train()
+    if world.isRoot { print("final eval accuracy \(summary.evaluation.accuracy ?? .nan)") }
+}
+
+do {
+    try main()
+} catch {
+    FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}

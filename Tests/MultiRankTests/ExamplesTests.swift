@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+
+/// The two packages in Examples/, built against the `LionDist` library product (by path, as a
+/// user would) and run under mpirun: the direct-loop example gives the same parameters, bit for
+/// bit, at W = 1 and W = 2 and its loss falls; the trainer example trains a model of its own.
+final class ExamplesTests: XCTestCase {
+    struct BuildFailure: Error, CustomStringConvertible { let text: String; var description: String { text } }
+
+    /// Builds Examples/`name` in release mode and returns its executable. Both examples share one
+    /// scratch folder (Examples/.build), so lion-dist is compiled for them once, not twice.
+    func build(_ name: String) throws -> String {
+        let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
+        // SwiftPM can keep a stale build plan after lion-dist's own files moved (a pull, a
+        // merge); the second attempt re-plans, so one retry.
+        var output = ""
+        for _ in 0..<2 {
+            let (status, text) = try swiftBuild(name, scratch: scratch)
+            if status == 0 { return scratch.appendingPathComponent("release/\(name)").path }
+            output = text
+        }
+        throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))")
+    }
+
+    func swiftBuild(_ name: String, scratch: URL) throws -> (Int32, String) {
+        let dir = Launcher.packageRoot.appendingPathComponent("Examples/\(name)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path, "--scratch-path", scratch.path]
+        process.environment = Launcher.initialEnvironment
+        let log = try Launcher.temporaryDirectory().appendingPathComponent("build.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: log)
+        process.standardError = process.standardOutput
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    /// "step N loss X" lines of the direct-loop example, in order.
+    func losses(_ stdout: String) -> [Double] {
+        stdout.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            return words.count == 4 && words[0] == "step" && words[2] == "loss" ? Double(words[3]) : nil
+        }
+    }
+
+    func testDirectLoopIsBitwiseTheSameAtOneAndTwoRanksAndLearns() throws {
+        let exe = try build("LinearRegression")
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 50 steps: still on the way (by ~150 steps every run sits exactly on the solution,
+        // whatever its gradients were, so equal end points would prove little).
+        var params: [[UInt32]] = [], trajectories: [[Double]] = []
+        for (ranks, comm) in [(1, "allreduce"), (2, "allreduce"), (2, "reduce-scatter")] {
+            let out = dir.appendingPathComponent("w\(ranks)-\(comm).f32")
+            let r = try Launcher.run(ranks: ranks, ["--steps", "50", "--comm", comm, "--out", out.path], executable: exe)
+            XCTAssertEqual(r.status, 0, "W=\(ranks) \(comm): \(r.stderr)")
+            trajectories.append(losses(r.stdout))
+            let p = try Launcher.readFloats(out)
+            XCTAssertEqual(p.count, 9)
+            params.append(p.map(\.bitPattern))
+        }
+        XCTAssertEqual(trajectories[0].count, 4)
+        XCTAssertEqual(trajectories[0], trajectories[1], "W=2 allreduce: another loss trajectory than W=1")
+        XCTAssertEqual(trajectories[0], trajectories[2], "W=2 reduce-scatter: another loss trajectory than W=1")
+        XCTAssertEqual(params[0], params[1], "W=2 allreduce: other parameters than W=1")
+        XCTAssertEqual(params[0], params[2], "W=2 reduce-scatter: other parameters than W=1")
+        XCTAssertNotEqual(params[0], [UInt32](repeating: 0, count: 9), "the parameters never moved")
+        // And it learns: 200 steps take the loss down by more than 100x.
+        let r = try Launcher.run(ranks: 2, ["--steps", "200"], executable: exe)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let loss = losses(r.stdout)
+        guard loss.count > 3 else { return XCTFail("no loss lines in \(r.stdout)") }
+        XCTAssertLessThan(loss.last!, loss.first! / 100, "the loss should fall: \(loss)")
+    }
+
+    func testOwnWorkloadTrainsThroughTheTrainer() throws {
+        let exe = try build("CustomWorkload")
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let metrics = dir.appendingPathComponent("run.jsonl")
+        let r = try Launcher.run(ranks: 2, ["--epochs", "4", "--metrics", metrics.path,
+                                            "--checkpoint", dir.appendingPathComponent("ckpt").path], executable: exe)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("lion-dist: 2 rank(s)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("model: clusters, 9 parameters"), r.stdout)
+        let events = try Launcher.readMetrics(metrics)
+        let epochs = events.filter { $0["event"] as? String == "epoch" }
+        XCTAssertEqual(epochs.count, 4)
+        let first = epochs.first!["eval_loss"] as! Double, last = epochs.last!["eval_loss"] as! Double
+        XCTAssertLessThan(last, first * 0.8, "eval loss should fall: \(first) -> \(last)")
+        let summary = events.last!
+        XCTAssertEqual(summary["event"] as? String, "summary")
+        XCTAssertGreaterThan(summary["eval_accuracy"] as! Double, 0.9)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ckpt").path)
+        XCTAssertTrue(files.contains { $0.hasSuffix(".lion") }, "no checkpoint written: \(files)")
+    }
+}
