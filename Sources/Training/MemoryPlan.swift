@@ -42,11 +42,13 @@ public struct MemoryPlan: Sendable {
     /// How P lives: "once per node (shared)" or "private per rank".
     public let parameterPlacement: String
 
-    /// The Pss of a rank beyond its model, data and optimizer buffers, measured once on the
-    /// development machine (Debian, OpenMPI, OpenBLAS, Swift 6.3; 2 cores) as peak Pss minus the
-    /// other categories: 9.7-11.1 MiB for the MLP and the baby GPT at 1 to 4 ranks. The
-    /// planner's only estimate; `MemoryPlanTests` holds the plan to measured runs.
-    public static let runtimeBaseline = 21 << 19      // 10.5 MiB
+    /// The Pss of a rank's data beyond its model, data and optimizer buffers (anonymous memory
+    /// of the runtimes: Swift, OpenMPI, OpenBLAS; `ProcessMemory.pssBytes` leaves out the
+    /// libraries' file-backed pages), measured on the development machine (Debian, OpenMPI 4.1,
+    /// OpenBLAS, Swift 6.3; 2 cores) as peak Pss minus the other categories: 5.3-7.9 MiB for the
+    /// MLP and the baby GPT at 1, 2 and 4 ranks on a quiet machine. The planner's only estimate;
+    /// `MemoryPlanTests` holds the plan to measured runs.
+    public static let runtimeBaseline = 13 << 19      // 6.5 MiB
 
     /// `ranksPerNode` ranks per node (the last node may hold fewer).
     public init(config: TrainConfig, worldSize: Int, ranksPerNode: Int,

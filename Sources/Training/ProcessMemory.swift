@@ -7,10 +7,18 @@ import Foundation
 /// the shared bytes. Pss (proportional set size) divides each shared page among the processes
 /// that map it: the sum of the ranks' Pss is what the node really holds.
 public enum ProcessMemory {
-    /// Pss from /proc/self/smaps_rollup, in bytes (0 if unreadable). The kernel walks the page
-    /// tables to compute it: ~0.1-1 ms for a few hundred MiB, so sample it, do not poll.
+    /// Pss of this process's data, from /proc/self/smaps_rollup, in bytes: `Pss_Anon` (heap,
+    /// stacks, private buffers) + `Pss_Shmem` (the node-shared windows, divided among the ranks
+    /// that map them). File-backed pages (the code of the binary and its libraries) are left out:
+    /// their share depends on how many other processes on the machine map the same libraries,
+    /// which says nothing about this run (measured: ~20 MiB of library pages, so a lone rank's
+    /// total Pss is ~10 MiB higher than each of two ranks'). Falls back to the total Pss on
+    /// kernels without the split (before 5.9); 0 if unreadable. The kernel walks the page tables
+    /// to compute it: ~0.1-1 ms for a few hundred MiB, so sample it, do not poll.
     public static func pssBytes() -> Int {
-        field("Pss:", in: "/proc/self/smaps_rollup")
+        guard let text = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8) else { return 0 }
+        let anon = field("Pss_Anon:", inText: text), shmem = field("Pss_Shmem:", inText: text)
+        return anon ?? 0 > 0 || shmem ?? 0 > 0 ? (anon ?? 0) + (shmem ?? 0) : (field("Pss:", inText: text) ?? 0)
     }
 
     /// VmHWM from /proc/self/status: the peak resident set size, in bytes (0 if unreadable).
@@ -21,10 +29,14 @@ public enum ProcessMemory {
     /// The first line starting with `key`: its number of kB, in bytes.
     static func field(_ key: String, in path: String) -> Int {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        return field(key, inText: text) ?? 0
+    }
+
+    static func field(_ key: String, inText text: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
             return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
         }
-        return 0
+        return nil
     }
 }
 

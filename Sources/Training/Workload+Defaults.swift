@@ -22,6 +22,8 @@ extension Workload {
     public var throughputUnit: String { "samples" }
     /// Not counted (no MFU line).
     public var trainingFLOPsPerSample: Double? { nil }
+    /// Not known: the memory table shows 0 for activations and data (Pss still measures them).
+    public var heldBytes: WorkloadBytes { WorkloadBytes(activations: 0, dataset: 0) }
 
     /// "epoch 2/5  step 7/10".
     public func progressPosition(step: Int, totalSteps: Int) -> String {

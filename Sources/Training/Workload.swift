@@ -65,6 +65,11 @@ public protocol Workload: AnyObject {
 public struct WorkloadBytes: Sendable, Equatable {
     public var activations: Int
     public var dataset: Int
+
+    public init(activations: Int, dataset: Int) {
+        self.activations = activations
+        self.dataset = dataset
+    }
 }
 
 /// Summed losses over `count` items (images, characters) and, where the model classifies,

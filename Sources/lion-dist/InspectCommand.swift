@@ -26,7 +26,7 @@ struct InspectCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
             let newest = CheckpointDirectory(path: file).checkpoints().last?.path
-            failure = "\(file) is a directory; pass one checkpoint file in it"
+            failure = "\(file) is a directory, not a checkpoint file; pass one checkpoint file in it"
                 + (newest.map { ", e.g. lion-dist inspect \($0)" } ?? " (it holds no ckpt-<step>.lion)")
         } else {
             do {

@@ -88,7 +88,7 @@ final class BadInputTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         let lines = ourLines(r)
         XCTAssertEqual(lines.count, 1, r.stderr)
-        XCTAssertTrue(lines.first?.contains("\(dir.path) is a directory; pass one checkpoint file") ?? false, r.stderr)
+        XCTAssertTrue(lines.first?.contains("\(dir.path) is a directory, not a checkpoint file; pass one checkpoint file") ?? false, r.stderr)
     }
 
     func testReportNamesTheFileAndLineOfAMalformedRow() throws {
