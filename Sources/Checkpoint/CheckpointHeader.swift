@@ -75,7 +75,7 @@ public struct CheckpointPosition: Sendable, Equatable {
     /// per epoch: the epoch's evaluation is still to run).
     public var epoch: Int
     public var stepInEpoch: Int
-    /// `ShardOptimizer.step`: applied updates (AdamW's bias correction).
+    /// `LocalOptimizer.step`: applied updates (AdamW's bias correction).
     public var optimizerStep: Int
     public var skippedSteps: Int
     /// The running mean loss of the current epoch so far: its sum and its count.

@@ -26,7 +26,7 @@ final class MPICheckpointSource: CheckpointSource {
 public enum CheckpointReader {
     public static func load(comm: Communicator, path: String, expected: CheckpointIdentity,
                             params: UnsafeMutablePointer<Float>, paddedCount: Int, shard: Range<Int>,
-                            optimizer: ShardOptimizer) throws -> CheckpointHeader {
+                            optimizer: LocalOptimizer) throws -> CheckpointHeader {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         func about(_ body: () throws -> Void) throws {
             do { try body() } catch let e as CheckpointError { throw e.about(path) } catch {

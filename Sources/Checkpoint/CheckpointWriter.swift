@@ -29,7 +29,7 @@ public enum CheckpointWriter {
 
     public static func save(comm: Communicator, directory: CheckpointDirectory, keep: Int,
                             identity: CheckpointIdentity, position: CheckpointPosition,
-                            params: UnsafePointer<Float>, shard: Range<Int>, optimizer: ShardOptimizer) throws -> SaveReport {
+                            params: UnsafePointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers

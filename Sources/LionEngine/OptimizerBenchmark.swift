@@ -8,7 +8,7 @@ import Dispatch
 /// - `limit-20B`: read p, g, m; write p, m (p += g; m += g): exactly Lion fp32's traffic, 20 B.
 /// - `lion-fp32`: 20 B.  `lion-bf16`: p r/w 8 + g 4 + m r/w 4 = 16 B.
 /// - `adamw-fp32`: read p, g, m, v; write p, m, v: 28 B.  `limit-28B`: same traffic, adds only.
-/// All run through the same chunking and pool as `ShardOptimizer`. After warm-up rounds the
+/// All run through the same chunking and pool as `LocalOptimizer`. After warm-up rounds the
 /// repeats go round-robin over the kernels, so drift on a shared machine hits all alike, and
 /// each row reports the median. `fractionOfLimit` = GB/s / GB/s of the limit kernel with the
 /// same traffic class (lion-* and limit-20B vs limit-20B; adamw and limit-28B vs limit-28B).
@@ -76,11 +76,11 @@ public struct OptimizerBenchmark {
     private func measure(n: Int, threads t: Int, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                          lm: UnsafeMutablePointer<Float>, lv: UnsafeMutablePointer<Float>) -> [Row] {
         let pool = ThreadPool(threads: t)
-        let lion = ShardOptimizer(config: .defaults(for: .lion), count: n, pool: pool)
+        let lion = LocalOptimizer(config: .defaults(for: .lion), count: n, pool: pool)
         var bf16Config = OptimizerConfig.defaults(for: .lion)
         bf16Config.stateDType = .bf16
-        let lionBF16 = ShardOptimizer(config: bf16Config, count: n, pool: pool)
-        let adamw = ShardOptimizer(config: .defaults(for: .adamw), count: n, pool: pool)
+        let lionBF16 = LocalOptimizer(config: bf16Config, count: n, pool: pool)
+        let adamw = LocalOptimizer(config: .defaults(for: .adamw), count: n, pool: pool)
         let grads = UnsafePointer(g)
         let bodies: [() -> Void] = [
             { Chunking.forEachChunk(n, pool: pool) { lo, c in limit20(p + lo, grads + lo, lm + lo, c) } },

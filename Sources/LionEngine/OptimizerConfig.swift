@@ -1,4 +1,4 @@
-/// Which update rule a `ShardOptimizer` applies.
+/// Which update rule a `LocalOptimizer` applies.
 public enum OptimizerKind: String, CaseIterable, Sendable {
     /// Lion (Chen et al. 2023): one state buffer (momentum), sign update.
     case lion
@@ -47,7 +47,7 @@ public struct OptimizerConfigError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Hyperparameters of one optimizer. `lr` is the base learning rate; the step's actual rate
-/// comes from an `LRSchedule` and is passed to `ShardOptimizer.update`.
+/// comes from an `LRSchedule` and is passed to `LocalOptimizer.update`.
 public struct OptimizerConfig: Sendable, Equatable {
     public var kind: OptimizerKind
     public var lr: Float

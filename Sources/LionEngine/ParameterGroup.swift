@@ -1,5 +1,5 @@
 /// A contiguous range of an optimizer's elements with its own weight decay, learning-rate
-/// multiplier and (optionally) betas, as a PyTorch param group. `ShardOptimizer` takes groups that tile its range.
+/// multiplier and (optionally) betas, as a PyTorch param group. `LocalOptimizer` takes groups that tile its range.
 ///
 /// ```swift
 /// // decay the first 1000 elements (a matrix), not the next 64 (a LayerNorm gain)

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Scalar reference kernels written straight from the equations, one element at a time.
-/// The SIMD kernels and `ShardOptimizer` are tested against these element by element; the
+/// The SIMD kernels and `LocalOptimizer` are tested against these element by element; the
 /// trainer's tests may use them too. Slow on purpose: no SIMD, no chunking, no threads.
 public enum Reference {
     /// sign(x) with sign(0) = sign(-0) = 0 (and 0 for NaN).

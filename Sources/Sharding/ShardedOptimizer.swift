@@ -10,7 +10,7 @@ import LionEngine
 public final class ShardedOptimizer {
     public let layout: ShardLayout
     public let rank: Int
-    public let optimizer: ShardOptimizer
+    public let optimizer: LocalOptimizer
     public let clipNorm: Float
     /// Owns the flat P and G buffers and moves them between ranks (`--comm`).
     public let combiner: GradientCombiner
@@ -29,7 +29,7 @@ public final class ShardedOptimizer {
         self.clipNorm = clipNorm
         self.combiner = combiner
         let own = layout.range(of: comm.rank)
-        self.optimizer = ShardOptimizer(config: config, count: layout.shardCount, pool: pool,
+        self.optimizer = LocalOptimizer(config: config, count: layout.shardCount, pool: pool,
                                         groups: groups.map { ParameterGroup.slice(ParameterGroup.normalized($0, count: layout.paddedCount), to: own) })
     }
 

@@ -20,7 +20,7 @@ final class ParameterGroupTests: XCTestCase {
             var config = OptimizerConfig.defaults(for: kind)
             config.weightDecay = 99   // must be ignored: the groups decide
             for threads in [1, 2] {
-                let opt = ShardOptimizer(config: config, count: n, pool: ThreadPool(threads: threads), groups: groups)
+                let opt = LocalOptimizer(config: config, count: n, pool: ThreadPool(threads: threads), groups: groups)
                 var rng = TestRandom(seed: 11)
                 var p = rng.floats(n)
                 var pr = p

@@ -1,14 +1,14 @@
 import XCTest
 import LionEngine
 
-/// ShardOptimizer (chunked, threaded) against `Reference`, element by element, bitwise.
-final class ShardOptimizerTests: XCTestCase {
+/// LocalOptimizer (chunked, threaded) against `Reference`, element by element, bitwise.
+final class LocalOptimizerTests: XCTestCase {
     func run(kind: OptimizerKind, dtype: StateDType, n: Int, threads: Int, steps: Int, file: StaticString = #filePath, line: UInt = #line) {
         var config = OptimizerConfig.defaults(for: kind)
         config.stateDType = dtype
         config.weightDecay = 0.1
         let pool = ThreadPool(threads: threads)
-        let opt = ShardOptimizer(config: config, count: n, pool: pool)
+        let opt = LocalOptimizer(config: config, count: n, pool: pool)
         XCTAssertEqual(opt.stateBytes, n * dtype.bytesPerElement * config.stateBuffers)
         var rng = TestRandom(seed: UInt64(n * 31 + threads))
         var p = rng.floats(n)
@@ -72,7 +72,7 @@ final class ShardOptimizerTests: XCTestCase {
         config.weightDecay = 1
         config.lr = 0.01
         let n = 40_000   // two chunks
-        let opt = ShardOptimizer(config: config, count: n, pool: ThreadPool(threads: 2))
+        let opt = LocalOptimizer(config: config, count: n, pool: ThreadPool(threads: 2))
         var p = (0..<n).map { Float($0 % 100) - 50 }
         let expected = p.map { $0 * (1 - config.lr * config.weightDecay) }
         let g = [Float](repeating: 0, count: n)
@@ -85,7 +85,7 @@ final class ShardOptimizerTests: XCTestCase {
             var config = OptimizerConfig.defaults(for: .adamw)
             config.stateDType = dtype
             let n = 33
-            let opt = ShardOptimizer(config: config, count: n, pool: ThreadPool(threads: 1))
+            let opt = LocalOptimizer(config: config, count: n, pool: ThreadPool(threads: 1))
             let m: [Float] = (0..<n).map { Float($0) * 0.5 }        // exact in bf16
             let v: [Float] = (0..<n).map { Float($0) * 0.25 }
             opt.importState(0, from: m)
@@ -113,7 +113,7 @@ final class ShardOptimizerTests: XCTestCase {
             for dtype in StateDType.allCases {
                 var c = OptimizerConfig.defaults(for: kind)
                 c.stateDType = dtype
-                let o = ShardOptimizer(config: c, count: 1000, pool: pool)
+                let o = LocalOptimizer(config: c, count: 1000, pool: pool)
                 XCTAssertEqual(o.stateBytes, 1000 * (dtype == .fp32 ? 4 : 2) * (kind == .lion ? 1 : 2))
             }
         }

@@ -1,4 +1,6 @@
-/// The optimizer state for one contiguous shard of parameters, and the threaded update over it.
+/// The optimizer over one contiguous range of parameters on this process, no MPI: its state
+/// and the threaded update. `ShardedOptimizer` (Sharding) runs one over each rank's shard;
+/// used alone it is a plain multi-threaded Lion/AdamW over a flat buffer.
 ///
 /// State (Lion: m; AdamW: m, v) is allocated once at init, 64-byte aligned and zeroed, in
 /// `config.stateDType`. `update` splits [0, count) into `Chunking.chunkElements` chunks over
@@ -6,10 +8,10 @@
 ///
 /// ```swift
 /// let pool = ThreadPool(threads: CPUAffinity.coresAvailable())
-/// let opt = ShardOptimizer(config: .defaults(for: .lion), count: n, pool: pool)
+/// let opt = LocalOptimizer(config: .defaults(for: .lion), count: n, pool: pool)
 /// opt.update(params: p, grads: g, lr: schedule.lr(atStep: opt.step), gradScale: clip)
 /// ```
-public final class ShardOptimizer {
+public final class LocalOptimizer {
     public let config: OptimizerConfig
     public let count: Int
     public let pool: ThreadPool
