@@ -6,7 +6,9 @@ import XCTest
 /// mpirun. Each must keep the last good checkpoint and resume to the uninterrupted run bitwise.
 final class CheckpointFaultTests: FaultTestCase {
     /// 468 steps (two epochs of batch 256): long enough to act on while it runs.
-    static let long = ["--hidden", "37", "--batch-size", "256", "--epochs", "2", "--max-steps", "468", "--threads", "1",
+    /// Long enough (~10 s on a quiet 2-core machine) that a second run and a signal land while it
+    /// runs: with 784-37-10 the 468 steps took 1.7 s and both tests could only skip.
+    static let long = ["--hidden", "512,256", "--batch-size", "256", "--epochs", "2", "--max-steps", "468", "--threads", "1",
                        "--seed", "7", "--log-interval", "1000"]
     /// The uninterrupted W = 2 run of `long`: its final params_digest.
     static var referenceDigest: String? = nil
@@ -103,7 +105,7 @@ final class CheckpointFaultTests: FaultTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", try Launcher.binary()] + arguments
-        var env = ProcessInfo.processInfo.environment
+        var env = Launcher.initialEnvironment   // without what an in-process MPI singleton added
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         p.environment = env

@@ -87,7 +87,7 @@ final class OutputPathTests: FaultTestCase {
         let p = Process(), err = Pipe()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", try Launcher.binary(), "--data-dir", data.path, "--max-steps", "1"]
-        p.environment = ProcessInfo.processInfo.environment.merging(["HOME": "/tmp"]) { $1 }
+        p.environment = Launcher.initialEnvironment.merging(["HOME": "/tmp"]) { $1 }
         p.standardOutput = FileHandle.nullDevice
         p.standardError = err
         try p.run()

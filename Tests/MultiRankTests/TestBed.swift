@@ -23,7 +23,7 @@ enum TestBed {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.environment = Launcher.initialEnvironment.merging(env) { $1 }
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let outURL = dir.appendingPathComponent("out")
