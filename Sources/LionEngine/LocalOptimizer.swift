@@ -55,33 +55,28 @@ public final class LocalOptimizer {
     /// step's (scheduled) learning rate `lr` (times each group's `lrScale`, with the group's
     /// weight decay). Increments `step`.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Float, gradScale: Float) {
-        let c = config
-        switch (c.kind, c.stateDType) {
+        switch (config.kind, config.stateDType) {
         case (.lion, .fp32):
-            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2,
-                                                   weightDecay: $0.weightDecay, gradScale: gradScale) }
+            let k = lionConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             forEachGroupChunk { g, lo, n in
                 LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.lion, .bf16):
-            let k = groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2,
-                                                   weightDecay: $0.weightDecay, gradScale: gradScale) }
+            let k = lionConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             forEachGroupChunk { g, lo, n in
                 LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.adamw, .fp32):
-            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2, eps: c.eps,
-                                                    weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
+            let k = adamWConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             let v = buffers[1].assumingMemoryBound(to: Float.self)
             forEachGroupChunk { g, lo, n in
                 AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         case (.adamw, .bf16):
-            let k = groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? c.beta1, beta2: $0.beta2 ?? c.beta2, eps: c.eps,
-                                                    weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
+            let k = adamWConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             let v = buffers[1].assumingMemoryBound(to: UInt16.self)
             forEachGroupChunk { g, lo, n in
@@ -89,6 +84,19 @@ public final class LocalOptimizer {
             }
         }
         step += 1
+    }
+
+    /// Each group's Lion constants for this step: the scheduled lr times its `lrScale`, its own
+    /// weight decay, its betas where it sets them.
+    private func lionConstants(lr: Float, gradScale: Float) -> [LionStepConstants] {
+        groups.map { LionStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? config.beta1, beta2: $0.beta2 ?? config.beta2,
+                                       weightDecay: $0.weightDecay, gradScale: gradScale) }
+    }
+
+    /// The same for AdamW, with the bias correction of the next step.
+    private func adamWConstants(lr: Float, gradScale: Float) -> [AdamWStepConstants] {
+        groups.map { AdamWStepConstants(lr: lr * $0.lrScale, beta1: $0.beta1 ?? config.beta1, beta2: $0.beta2 ?? config.beta2,
+                                        eps: config.eps, weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
     }
 
     /// Runs `body(group, lo, n)` over [0, count) in the engine's fixed chunks on the pool, each
