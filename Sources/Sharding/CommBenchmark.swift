@@ -44,7 +44,8 @@ public struct CommBenchmark {
             let raw = AlignedBuffer<Float>(count: n), block = AlignedBuffer<Float>(count: shard), params = AlignedBuffer<Float>(count: n)
             let combiner = try SharedMemoryCombiner(layout: layout, world: world, node: node,
                                                     buckets: .single(paddedCount: n), overlap: false)
-            for i in 0..<n { raw.pointer[i] = 1; combiner.grads[i] = 1 }
+            let grads = combiner.flatGradients!
+            for i in 0..<n { raw.pointer[i] = 1; grads[i] = 1 }
             let bodies: [() throws -> Void] = [
                 { try world.allreduceSum(raw.pointer, count: n) },
                 { try world.reduceScatterBlock(raw.pointer, into: block.pointer, blockCount: shard)

@@ -56,13 +56,13 @@ public struct MemoryPlan: Sendable {
         let w = worldSize, k = min(max(ranksPerNode, 1), worldSize)
         self.worldSize = w
         self.ranksPerNode = k
-        let model: (parameters: Int, held: WorkloadBytes)
+        let model: PlannedWorkload
         switch config.model {
         case .mlp:
             model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w, ranksPerNode: k)
         case .gpt:
             model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
-                                             evalBatches: config.evalBatches, worldSize: w)
+                                             worldSize: w)
         }
         parameterCount = model.parameters
         layout = ShardLayout(count: model.parameters, worldSize: w)
@@ -76,9 +76,12 @@ public struct MemoryPlan: Sendable {
             parameterPlacement = "private per rank"
         case .reduceScatter:
             let leaders = !uniform
-            let shared = config.shard == .params && !leaders
+            let shared = config.shard != .stateOnly && !leaders
+            let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
+            let staged = shared && config.shard == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets)
             b.parameters = shared ? full / k : full
-            b.gradients = full + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
+            b.gradients = (staged ? GradientSlots.elements(buckets: buckets) * 4 + layout.shardCount * 4 : full)
+                + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
             parameterPlacement = shared ? "once per node (shared)" : "private per rank"
         }
         let opt = config.optimizer

@@ -140,8 +140,10 @@ extension Trainer {
         held.activations = data.activations
         held.dataset = data.dataset
         held.runtime = max(0, pss.peak - held.total)
+        // A full-size gradient buffer, or (sharded gradients) the staging slots and reduced shard.
+        let gradBytes = sharded.combiner.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
         return RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
-                          gradBytes: layout.paddedCount * 4, optimizerStateBytes: sharded.stateBytes,
+                          gradBytes: gradBytes, optimizerStateBytes: sharded.stateBytes,
                           peakRSSBytes: MemoryReport.peakRSSBytes(), peakPssBytes: pss.peak, endPssBytes: end, held: held)
     }
 
