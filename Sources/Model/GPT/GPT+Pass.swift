@@ -48,11 +48,14 @@ extension GPT {
             let a = ws.blocks[l]
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            linearBackward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: a.gelu.pointer, w: params + p.fcProj,
+            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)         // recomputed
+            linearBackward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, w: params + p.fcProj,
                            N: N, I: 4 * C, O: C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 5))
             geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C)
-            linearBackward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: a.ln2.pointer, w: params + p.fc,
+            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
+                             x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
+            linearBackward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, w: params + p.fc,
                            N: N, I: C, O: 4 * C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 4))
             layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
@@ -64,10 +67,12 @@ extension GPT {
             try segmentDone(Self.blockSegment(l, 2))
             attentionBackward(dqkv: ws.dqkv.pointer, scratch: ws.datt.pointer, dout: dC, qkv: a.qkv.pointer,
                               att: a.att.pointer, B: B, T: T, C: C, NH: NH)
-            linearBackward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: a.ln1.pointer, w: params + p.cAttn,
+            let x = ws.residual[l].pointer
+            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
+                             x: x, w: params + p.ln1, N: N, C: C)
+            linearBackward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, w: params + p.cAttn,
                            N: N, I: C, O: 3 * C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 1))
-            let x = ws.residual[l].pointer
             layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
                               mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
             try segmentDone(Self.blockSegment(l, 0))
@@ -116,14 +121,14 @@ extension GPT {
             let x = ws.residual[l].pointer
             let mid = a.residualMid.pointer
             let out = ws.residual[l + 1].pointer
-            layerNormForward(out: a.ln1.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
-            linearForward(out: a.qkv.pointer, x: a.ln1.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
+            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
+            linearForward(out: a.qkv.pointer, x: ws.ln.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
             attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
             linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C, residual: x)
-            layerNormForward(out: a.ln2.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
-            linearForward(out: a.fc.pointer, x: a.ln2.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
-            geluForward(out: a.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
-            linearForward(out: out, x: a.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
+            linearForward(out: a.fc.pointer, x: ws.ln.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
+            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
+            linearForward(out: out, x: ws.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
         }
         layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
                          x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
