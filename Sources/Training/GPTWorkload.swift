@@ -21,9 +21,12 @@ public final class GPTWorkload: Workload {
     let evalWindows: Int
     let evalShare: Range<Int>
     private var tokens: [UInt16]
+    /// Ranks that read one copy of the corpus (its node's ranks when shared).
+    let ranksSharingData: Int
 
     public init(corpus: ShakespeareCorpus, config: GPTConfig, globalBatch: Int, steps: Int, evalInterval: Int,
-                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int) {
+                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int, ranksSharingData: Int = 1) {
+        self.ranksSharingData = ranksSharingData
         self.corpus = corpus
         model = GPT(config: config)
         self.seed = seed
@@ -59,17 +62,17 @@ public final class GPTWorkload: Workload {
 
     public var heldBytes: WorkloadBytes {
         WorkloadBytes(activations: workspace.bytes + tokens.count * 2,
-                      dataset: 2 * (corpus.train.count + corpus.validation.count))
+                      dataset: 2 * (corpus.train.count + corpus.validation.count) / ranksSharingData)
     }
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
     /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
-    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int) -> PlannedWorkload {
+    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedWorkload {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
         return PlannedWorkload(parameters: model.parameterCount, segments: model.segments,
                                held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local) + 2 * local * (config.blockSize + 1),
-                                                   dataset: 2 * ShakespeareCorpus.expectedBytes))
+                                                   dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {

@@ -45,7 +45,7 @@ struct SharedImageSplit: ImageSource {
 #if canImport(Glibc)
 /// glibc's malloc_trim (malloc.h, which the Glibc module does not export).
 @_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
+func mallocTrim(_ pad: Int) -> Int32
 #endif
 
 /// Fashion-MNIST once per node, as stored (uint8 pixels and labels: 55 MB instead of 220 MB of
