@@ -63,6 +63,8 @@ public struct TrainConfig: Sendable {
     /// `bucketMB` in floats (at least one).
     var bucketElements: Int { max(1, Int(bucketMB * 262_144)) }
     public var overlap: Bool = true
+    /// `--memory-check`: refuse a run whose plan does not fit the memory a node has available.
+    public var memoryCheck: Bool = true
     /// `--shard`: sharded gradients and parameters once per node (`gradients-and-params`,
     /// ZeRO-2), parameters once per node (`params`), both needing reduce-scatter; or a private
     /// parameter copy per rank (`state-only`, ZeRO-1).

@@ -103,6 +103,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Start each bucket's reduction during backward (overlap).")
     var overlap = true
 
+    @Flag(inversion: .prefixedNo, help: "Refuse a run whose memory plan (lion-dist plan) does not fit the memory each node has available (MemAvailable), before allocating anything.")
+    var memoryCheck = true
+
     @Option(help: "What is sharded besides the optimizer state: gradients-and-params (ZeRO-2: no full-size gradient per rank, only bucket-sized staging slots; parameters once per node in shared memory), params (parameters once per node, a full gradient per rank) or state-only (a private parameter and gradient copy per rank, ZeRO-1). The first two need --comm reduce-scatter. Default: gradients-and-params with reduce-scatter, state-only with allreduce.")
     var shard: ShardScope?
 
@@ -175,6 +178,7 @@ struct TrainCommand: ParsableCommand {
         c.comm = comm
         c.bucketMB = bucketMb
         c.overlap = overlap
+        c.memoryCheck = memoryCheck
         c.shard = shard ?? (comm == .allreduce ? .stateOnly : .gradientsAndParams)
         return c
     }
