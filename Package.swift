@@ -81,6 +81,8 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        // The typed collectives in one process (MPI as a singleton, W = 1).
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
     ],
     swiftLanguageModes: [.v5]
 )

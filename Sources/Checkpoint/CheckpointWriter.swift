@@ -115,19 +115,15 @@ public enum CheckpointWriter {
     /// Collective. Throws if the pieces do not tile the data region exactly.
     static func combine(_ pieces: [Piece], header: CheckpointHeader, comm: Communicator) throws -> [UInt32] {
         let most = Int(try comm.allreduceMax(Int64(pieces.count)))
-        var w = ByteWriter()
-        for i in 0..<most {
+        // (offset, length, crc) per piece; ranks with fewer pieces pad with empty ones.
+        let mine = (0..<most).flatMap { i -> [Int64] in
             let p = i < pieces.count ? pieces[i] : Piece(offset: 0, length: 0, crc: 0)
-            w.int(p.offset)
-            w.int(p.length)
-            w.u32(p.crc)
+            return [Int64(p.offset), Int64(p.length), Int64(p.crc)]
         }
         var all: [Piece] = []
-        for row in try comm.allgatherBytes(w.bytes) {
-            var r = ByteReader(row)
-            for _ in 0..<most {
-                let p = Piece(offset: Int(try r.u64("offset")), length: Int(try r.u64("length")), crc: try r.u32("crc"))
-                if p.length > 0 { all.append(p) }
+        for row in try comm.allgather(mine) {
+            for at in stride(from: 0, to: row.count, by: 3) where row[at + 1] > 0 {
+                all.append(Piece(offset: Int(row[at]), length: Int(row[at + 1]), crc: UInt32(truncatingIfNeeded: row[at + 2])))
             }
         }
         all.sort { $0.offset < $1.offset }

@@ -3,7 +3,7 @@ import CMPI
 /// A typed face of MPI-IO (`MPI_File`): one shared file that every rank of a communicator
 /// opens together, each rank writing or reading at its own byte offsets. Raw pointers stop
 /// here; callers pass float buffers or byte arrays. MPI files return errors by default
-/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` (a short read: an
+/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` (a short read or write: an
 /// `MPIShortfall`) naming the call and the path.
 public final class MPIFile {
     public enum Mode {
@@ -46,14 +46,14 @@ public final class MPIFile {
 
     /// MPI_File_write_at_all: every rank writes its `count` floats (0 allowed) at its own byte
     /// offset. Collective: every rank must make the same sequence of these calls.
-    /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortTransfer`.
+    /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortfall`.
     public func writeAtAll(offset: Int, floats: UnsafePointer<Float>, count: Int) throws {
         precondition(count >= 0 && count <= Int(Int32.max))
         var status = MPI_Status()
         try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
                   "MPI_File_write_at_all(\(path), \(count) floats at \(offset))")
-        try MPIShortTransfer.check(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "wrote",
-                                   call: "MPI_File_write_at_all(\(path))", offset: offset)
+        try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "wrote",
+                                        call: "MPI_File_write_at_all(\(path))", offset: offset)
     }
 
     /// MPI_File_write_at: this rank alone writes `bytes` at `offset`; a short write throws.
@@ -64,8 +64,8 @@ public final class MPIFile {
             try check(MPI_File_write_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(raw.count), CMPI_BYTE(), &status),
                       "MPI_File_write_at(\(path), \(bytes.count) bytes at \(offset))")
         }
-        try MPIShortTransfer.check(&status, CMPI_BYTE(), expected: bytes.count, unit: "bytes", verb: "wrote",
-                                   call: "MPI_File_write_at(\(path))", offset: offset)
+        try MPIShortfall.checkTransfer(&status, CMPI_BYTE(), expected: bytes.count, unit: "bytes", verb: "wrote",
+                                        call: "MPI_File_write_at(\(path))", offset: offset)
     }
 
     /// MPI_File_read_at: this rank alone reads exactly `count` bytes at `offset`; a short read
@@ -78,8 +78,8 @@ public final class MPIFile {
             try check(MPI_File_read_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(count), CMPI_BYTE(), &status),
                       "MPI_File_read_at(\(path), \(count) bytes at \(offset))")
         }
-        try MPIShortTransfer.check(&status, CMPI_BYTE(), expected: count, unit: "bytes", verb: "read",
-                                   call: "MPI_File_read_at(\(path))", offset: offset)
+        try MPIShortfall.checkTransfer(&status, CMPI_BYTE(), expected: count, unit: "bytes", verb: "read",
+                                        call: "MPI_File_read_at(\(path))", offset: offset)
         return out
     }
 
@@ -89,8 +89,8 @@ public final class MPIFile {
         var status = MPI_Status()
         try check(MPI_File_read_at(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
                   "MPI_File_read_at(\(path), \(count) floats at \(offset))")
-        try MPIShortTransfer.check(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "read",
-                                   call: "MPI_File_read_at(\(path))", offset: offset)
+        try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "read",
+                                        call: "MPI_File_read_at(\(path))", offset: offset)
     }
 
     /// MPI_File_sync: flushes every rank's writes to storage. Collective.
@@ -103,31 +103,5 @@ public final class MPIFile {
         guard handle != nil else { return }
         try check(MPI_File_close(&handle), "MPI_File_close(\(path))")
         handle = nil
-    }
-}
-
-/// An MPI-IO call that returned MPI_SUCCESS but moved fewer elements than asked: a read past
-/// the end of the file, or a write that the file system refused part of (full disk, quota).
-public struct MPIShortTransfer: Error, CustomStringConvertible {
-    public let call: String
-    public let done: Int
-    public let expected: Int
-    public let unit: String
-    public let verb: String
-    public let offset: Int
-
-    public var description: String {
-        let why = verb == "wrote" ? " (the file system refused the rest: full disk or quota?)" : " (the file ends first)"
-        return "\(call): \(verb) \(done) of \(expected) \(unit) at byte \(offset)\(why)"
-    }
-
-    /// Throws unless `status` counts exactly `expected` elements of `type`.
-    static func check(_ status: inout MPI_Status, _ type: MPI_Datatype, expected: Int, unit: String, verb: String,
-                      call: String, offset: Int) throws {
-        var got: Int32 = 0
-        MPI_Get_count(&status, type, &got)
-        if Int(got) != expected {
-            throw MPIShortTransfer(call: call, done: max(0, Int(got)), expected: expected, unit: unit, verb: verb, offset: offset)
-        }
     }
 }

@@ -24,10 +24,9 @@ public struct RankMemory: Sendable {
                  ("end_pss_bytes", .int(endPssBytes)), ("held_bytes", held.json)])
     }
 
-    static let intFields = 13
-
+    /// The numbers as `gather` sends them, in the order `init(rank:host:ints:)` reads them.
     var ints: [Int] {
-        [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values + [0]
+        [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values
     }
 
     init(rank: Int, host: String, paramBytes: Int, gradBytes: Int, optimizerStateBytes: Int, peakRSSBytes: Int,
@@ -64,18 +63,10 @@ package enum MemoryReport {
 
     /// Gathers every rank's row (collective: all ranks call it).
     static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
-        let hostWidth = 64
-        var bytes = [UInt8](repeating: 0, count: hostWidth + RankMemory.intFields * 8)
-        let host = Array(mine.host.utf8.prefix(hostWidth - 1))
-        bytes.replaceSubrange(0..<host.count, with: host)
-        for (i, v) in mine.ints.enumerated() {
-            withUnsafeBytes(of: Int64(v).littleEndian) { bytes.replaceSubrange((hostWidth + 8 * i)..<(hostWidth + 8 * i + 8), with: $0) }
-        }
-        return try comm.allgatherBytes(bytes).enumerated().map { rank, row in
-            let ints = (0..<RankMemory.intFields).map { i in
-                Int(Int64(littleEndian: row[(hostWidth + 8 * i)..<(hostWidth + 8 * i + 8)].withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))
-            }
-            return RankMemory(rank: rank, host: String(decoding: row.prefix { $0 != 0 }, as: UTF8.self), ints: ints)
+        let hosts = try comm.allgather(mine.host, capacity: 64)
+        let ints = try comm.allgather(mine.ints.map(Int64.init))
+        return zip(hosts, ints).enumerated().map { rank, row in
+            RankMemory(rank: rank, host: row.0, ints: row.1.map(Int.init))
         }
     }
 

@@ -73,14 +73,14 @@ public struct Sweep {
 
         // Rank 0 reads what is done; every rank gets the same mask.
         var records: [SweepRecord] = []
-        let mask: [UInt8] = try comm.agree {
-            guard isRoot else { return [] }
+        var doneMask: [UInt8] = try comm.agree {
+            guard isRoot else { return [UInt8](repeating: 0, count: planned.count) }
             try prepareDirectory()
             records = try SweepRecord.load(path: resultsPath)
             let done = Set(records.map(\.cell))
             return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         }
-        let doneMask = try comm.allgatherBytes(isRoot ? mask : [UInt8](repeating: 0, count: planned.count))[0]
+        try comm.broadcastBytes(&doneMask, root: 0)
         let todo = planned.indices.filter { doneMask[$0] == 0 }
         if isRoot {
             print("sweep: \(planned.count) cells, \(planned.count - todo.count) already in \(resultsPath), \(todo.count) to run")
