@@ -83,6 +83,8 @@ let package = Package(
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        // Training without MPI: the summary's schema read back through the sweep's row.
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,5 +1,6 @@
 import Collectives
 import Foundation
+import Report
 
 /// One rank's memory: as accounted (the buffers it holds, by category) and as measured
 /// (peak Pss at the step's peak and at the end, peak RSS).
@@ -17,11 +18,12 @@ public struct RankMemory: Sendable {
     /// What the rank holds by category; `runtime` is the rest of the peak Pss.
     public let held: MemoryBreakdown
 
-    var json: JSON {
-        .object([("rank", .int(rank)), ("host", .string(host)), ("param_bytes", .int(paramBytes)),
-                 ("grad_bytes", .int(gradBytes)), ("optimizer_state_bytes", .int(optimizerStateBytes)),
-                 ("peak_rss_bytes", .int(peakRSSBytes)), ("peak_pss_bytes", .int(peakPssBytes)),
-                 ("end_pss_bytes", .int(endPssBytes)), ("held_bytes", held.json)])
+    /// One object of the summary's `ranks`.
+    var json: [(String, JSON)] {
+        typealias R = Summary.Rank
+        return [R.rank(rank), R.host(host), R.paramBytes(paramBytes), R.gradBytes(gradBytes),
+                R.optimizerStateBytes(optimizerStateBytes), R.peakRSSBytes(peakRSSBytes), R.peakPssBytes(peakPssBytes),
+                R.endPssBytes(endPssBytes), R.heldBytes(held.json)]
     }
 
     /// The numbers as `gather` sends them, in the order `init(rank:host:ints:)` reads them.
