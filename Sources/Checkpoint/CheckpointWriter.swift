@@ -29,7 +29,7 @@ public enum CheckpointWriter {
 
     public static func save(comm: Communicator, directory: CheckpointDirectory, keep: Int,
                             identity: CheckpointIdentity, position: CheckpointPosition,
-                            params: UnsafePointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
+                            params: UnsafeBufferPointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers
@@ -48,15 +48,16 @@ public enum CheckpointWriter {
             let file = try comm.agree { try MPIFile(comm: comm, path: tmpPath, mode: .createWriteOnly) }
             try comm.agree { try file.setSize(header.fileBytes) }
             // Parameters, then each state buffer (exported to canonical fp32).
-            try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: params + lo, count: mine) }
-            var pieces = crcPieces(params + lo, count: mine, dataOffset: lo * 4, blockSize: blockSize)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
-            defer { scratch.deallocate() }
+            let shardParams = UnsafeBufferPointer(rebasing: params[lo..<lo + mine])
+            try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: shardParams) }
+            var pieces = crcPieces(shardParams, dataOffset: lo * 4, blockSize: blockSize)
             for k in 0..<buffers {
-                optimizer.exportState(k, to: scratch)
                 let at = ((1 + k) * n + lo) * 4
-                try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: mine) }
-                pieces += crcPieces(scratch, count: mine, dataOffset: at, blockSize: blockSize)
+                try optimizer.exportState(k).withUnsafeBufferPointer { state in
+                    let real = UnsafeBufferPointer(rebasing: state[..<mine])
+                    try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: real) }
+                    pieces += crcPieces(real, dataOffset: at, blockSize: blockSize)
+                }
             }
             TestHooks.killIfAsked(.save, step: step, rank: comm.rank)
             header.blockCRCs = try combine(pieces, header: header, comm: comm)
@@ -96,9 +97,9 @@ public enum CheckpointWriter {
         try comm.agree { try file.close() }
     }
 
-    /// CRCs of `count` floats at data offset `dataOffset`, cut at block boundaries.
-    static func crcPieces(_ floats: UnsafePointer<Float>, count: Int, dataOffset: Int, blockSize: Int) -> [Piece] {
-        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(floats), count: count * 4)
+    /// CRCs of `floats` at data offset `dataOffset`, cut at block boundaries.
+    static func crcPieces(_ floats: UnsafeBufferPointer<Float>, dataOffset: Int, blockSize: Int) -> [Piece] {
+        let bytes = UnsafeRawBufferPointer(floats)
         var out: [Piece] = []
         var at = 0
         while at < bytes.count {

@@ -74,16 +74,26 @@ extension Communicator {
         try allgather(FixedWidthText.encode(text, capacity: capacity), CMPI_BYTE(), "bytes").map(FixedWidthText.decode)
     }
 
+    /// Every rank's floats (the same count on each), one block after another in rank order.
+    public func allgatherJoined(_ local: [Float]) throws -> [Float] {
+        try allgatherJoined(local, CMPI_FLOAT(), "floats")
+    }
+
     private func allgather<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [[T]] {
         let n = local.count
-        let all = try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
+        let all = try allgatherJoined(local, type, name)
+        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
+    private func allgatherJoined<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [T] {
+        let n = local.count
+        return try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
             try local.withUnsafeBufferPointer { src in
                 try check(MPI_Allgather(src.baseAddress, Int32(n), type, dst.baseAddress, Int32(n), type, handle),
                           "MPI_Allgather(\(n) \(name) per rank)")
             }
             initialized = n * size
         }
-        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
     }
 
     /// Collective agreement on failure: every rank calls this with its own outcome. If any rank

@@ -44,13 +44,14 @@ public final class MPIFile {
         return Int(s)
     }
 
-    /// MPI_File_write_at_all: every rank writes its `count` floats (0 allowed) at its own byte
+    /// MPI_File_write_at_all: every rank writes its `floats` (none allowed) at its own byte
     /// offset. Collective: every rank must make the same sequence of these calls.
     /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortfall`.
-    public func writeAtAll(offset: Int, floats: UnsafePointer<Float>, count: Int) throws {
-        precondition(count >= 0 && count <= Int(Int32.max))
+    public func writeAtAll(offset: Int, floats: UnsafeBufferPointer<Float>) throws {
+        let count = floats.count
+        precondition(count <= Int(Int32.max))
         var status = MPI_Status()
-        try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
+        try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats.baseAddress, Int32(count), CMPI_FLOAT(), &status),
                   "MPI_File_write_at_all(\(path), \(count) floats at \(offset))")
         try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "wrote",
                                         call: "MPI_File_write_at_all(\(path))", offset: offset)
@@ -83,11 +84,12 @@ public final class MPIFile {
         return out
     }
 
-    /// MPI_File_read_at into `count` floats; a short read throws.
-    public func readAt(offset: Int, floats: UnsafeMutablePointer<Float>, count: Int) throws {
-        precondition(count >= 0 && count <= Int(Int32.max))
+    /// MPI_File_read_at filling `floats`; a short read throws.
+    public func readAt(offset: Int, into floats: UnsafeMutableBufferPointer<Float>) throws {
+        let count = floats.count
+        precondition(count <= Int(Int32.max))
         var status = MPI_Status()
-        try check(MPI_File_read_at(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
+        try check(MPI_File_read_at(handle, MPI_Offset(offset), floats.baseAddress, Int32(count), CMPI_FLOAT(), &status),
                   "MPI_File_read_at(\(path), \(count) floats at \(offset))")
         try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "read",
                                         call: "MPI_File_read_at(\(path))", offset: offset)
