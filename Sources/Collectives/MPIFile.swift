@@ -48,51 +48,48 @@ public final class MPIFile {
     /// offset. Collective: every rank must make the same sequence of these calls.
     /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortfall`.
     public func writeAtAll(offset: Int, floats: UnsafeBufferPointer<Float>) throws {
-        let count = floats.count
-        precondition(count <= Int(Int32.max))
-        var status = MPI_Status()
-        try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats.baseAddress, Int32(count), CMPI_FLOAT(), &status),
-                  "MPI_File_write_at_all(\(path), \(count) floats at \(offset))")
-        try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "wrote",
-                                        call: "MPI_File_write_at_all(\(path))", offset: offset)
+        try transfer(.writeAll, offset: offset, UnsafeRawPointer(floats.baseAddress), count: floats.count, float: true)
     }
 
     /// MPI_File_write_at: this rank alone writes `bytes` at `offset`; a short write throws.
     public func writeAt(offset: Int, bytes: [UInt8]) throws {
-        precondition(bytes.count <= Int(Int32.max))
-        var status = MPI_Status()
-        try bytes.withUnsafeBytes { raw in
-            try check(MPI_File_write_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(raw.count), CMPI_BYTE(), &status),
-                      "MPI_File_write_at(\(path), \(bytes.count) bytes at \(offset))")
-        }
-        try MPIShortfall.checkTransfer(&status, CMPI_BYTE(), expected: bytes.count, unit: "bytes", verb: "wrote",
-                                        call: "MPI_File_write_at(\(path))", offset: offset)
+        try bytes.withUnsafeBytes { try transfer(.write, offset: offset, $0.baseAddress, count: $0.count, float: false) }
     }
 
     /// MPI_File_read_at: this rank alone reads exactly `count` bytes at `offset`; a short read
     /// (the file ends first) throws.
     public func readAt(offset: Int, count: Int) throws -> [UInt8] {
-        precondition(count >= 0 && count <= Int(Int32.max))
         var out = [UInt8](repeating: 0, count: count)
-        var status = MPI_Status()
-        try out.withUnsafeMutableBytes { raw in
-            try check(MPI_File_read_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(count), CMPI_BYTE(), &status),
-                      "MPI_File_read_at(\(path), \(count) bytes at \(offset))")
-        }
-        try MPIShortfall.checkTransfer(&status, CMPI_BYTE(), expected: count, unit: "bytes", verb: "read",
-                                        call: "MPI_File_read_at(\(path))", offset: offset)
+        try out.withUnsafeMutableBytes { try transfer(.read, offset: offset, UnsafeRawPointer($0.baseAddress), count: count, float: false) }
         return out
     }
 
     /// MPI_File_read_at filling `floats`; a short read throws.
     public func readAt(offset: Int, into floats: UnsafeMutableBufferPointer<Float>) throws {
-        let count = floats.count
-        precondition(count <= Int(Int32.max))
+        try transfer(.read, offset: offset, UnsafeRawPointer(floats.baseAddress), count: floats.count, float: true)
+    }
+
+    private enum Transfer: String {
+        case writeAll = "MPI_File_write_at_all", write = "MPI_File_write_at", read = "MPI_File_read_at"
+    }
+
+    /// One MPI-IO call moving `count` floats or bytes at `offset` (a read writes through
+    /// `buffer`), then the count moved checked against `count`.
+    private func transfer(_ kind: Transfer, offset: Int, _ buffer: UnsafeRawPointer?, count: Int, float: Bool) throws {
+        precondition(count >= 0 && count <= Int(Int32.max))
+        let type: MPI_Datatype = float ? CMPI_FLOAT() : CMPI_BYTE()
+        let unit = float ? "floats" : "bytes"
+        let at = MPI_Offset(offset), n = Int32(count)
         var status = MPI_Status()
-        try check(MPI_File_read_at(handle, MPI_Offset(offset), floats.baseAddress, Int32(count), CMPI_FLOAT(), &status),
-                  "MPI_File_read_at(\(path), \(count) floats at \(offset))")
-        try MPIShortfall.checkTransfer(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "read",
-                                        call: "MPI_File_read_at(\(path))", offset: offset)
+        let code: Int32
+        switch kind {
+        case .writeAll: code = MPI_File_write_at_all(handle, at, buffer, n, type, &status)
+        case .write: code = MPI_File_write_at(handle, at, buffer, n, type, &status)
+        case .read: code = MPI_File_read_at(handle, at, UnsafeMutableRawPointer(mutating: buffer), n, type, &status)
+        }
+        try check(code, "\(kind.rawValue)(\(path), \(count) \(unit) at \(offset))")
+        try MPIShortfall.checkTransfer(&status, type, expected: count, unit: unit, verb: kind == .read ? "read" : "wrote",
+                                       call: "\(kind.rawValue)(\(path))", offset: offset)
     }
 
     /// MPI_File_sync: flushes every rank's writes to storage. Collective.
