@@ -36,9 +36,9 @@ struct SharedImageSplit: ImageSource {
     let owner: SharedImages
 
     func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
-        let image = bytes[index * features..<(index + 1) * features]
+        let image = UnsafeBufferPointer(rebasing: bytes[index * features..<(index + 1) * features])
         let row = UnsafeMutableBufferPointer(start: out, count: features)
-        for (i, byte) in zip(row.indices, image) { row[i] = FashionMNIST.normalized(byte) }
+        for i in 0..<features { row[i] = FashionMNIST.normalized(image[i]) }
         return bytes[count * features + index]
     }
 }
