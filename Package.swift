@@ -81,6 +81,10 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        // The typed collectives in one process (MPI as a singleton, W = 1).
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        // Training without MPI: the summary's schema read back through the sweep's row.
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]
 )

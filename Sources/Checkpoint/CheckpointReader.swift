@@ -22,10 +22,11 @@ final class MPICheckpointSource: CheckpointSource {
 
 /// Loads a checkpoint into a run of any world size: every rank checks the header and a 1/W
 /// share of the block checksums, then reads all of the parameters and only its own shard's
-/// range of each state buffer. Resharding costs nothing. Collective.
+/// range of each state buffer. Resharding costs nothing. Collective. `params` is the padded
+/// parameter buffer (the model's values, then zeros).
 public enum CheckpointReader {
     public static func load(comm: Communicator, path: String, expected: CheckpointIdentity,
-                            params: UnsafeMutablePointer<Float>, paddedCount: Int, shard: Range<Int>,
+                            params: UnsafeMutableBufferPointer<Float>, shard: Range<Int>,
                             optimizer: LocalOptimizer) throws -> CheckpointHeader {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         func about(_ body: () throws -> Void) throws {
@@ -63,14 +64,16 @@ public enum CheckpointReader {
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
         try comm.agree {
             try about {
-                try file.readAt(offset: header.dataOffset, floats: params, count: n)
-                (params + n).update(repeating: 0, count: paddedCount - n)
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
-                defer { scratch.deallocate() }
+                try file.readAt(offset: header.dataOffset, into: UnsafeMutableBufferPointer(rebasing: params[..<n]))
+                UnsafeMutableBufferPointer(rebasing: params[n...]).update(repeating: 0)
                 for k in 0..<header.stateBuffers {
-                    scratch.update(repeating: 0, count: optimizer.count)
-                    try file.readAt(offset: header.dataOffset + ((1 + k) * n + lo) * 4, floats: scratch, count: mine)
-                    optimizer.importState(k, from: scratch)
+                    // This rank's real part of the state; the padding past the model stays 0.
+                    var state = [Float](repeating: 0, count: optimizer.count)
+                    try state.withUnsafeMutableBufferPointer {
+                        try file.readAt(offset: header.dataOffset + ((1 + k) * n + lo) * 4,
+                                        into: UnsafeMutableBufferPointer(rebasing: $0[..<mine]))
+                    }
+                    optimizer.importState(k, from: state)
                 }
             }
         }

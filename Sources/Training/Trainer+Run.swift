@@ -149,7 +149,7 @@ extension Trainer {
 
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
     func saveParams(to path: String) throws {
-        let data = Data(bytes: params, count: workload.parameterCount * MemoryLayout<Float>.size)
+        let data = Data(buffer: UnsafeBufferPointer(start: params, count: workload.parameterCount))
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
             throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
         }
