@@ -28,11 +28,12 @@ public final class GradientSlots: GradientSink {
     /// Slots whose bucket has been reduced; free once the next node barrier has passed.
     private var retiring: [Int] = []
 
-    /// True when slots would hold as much as a full-size buffer (few, large buckets): then the
-    /// combiner keeps a full-size gradient instead.
-    public static func worthIt(buckets: BucketPlan) -> Bool {
-        let largest = buckets.ranges.map(\.count).max() ?? 0
-        return slotsPerRank * largest < (buckets.ranges.map(\.upperBound).max() ?? 0)
+    /// True when the slots and the reduced shard (1/W of the buffer) hold less than a
+    /// full-size gradient; otherwise (few, large buckets; one rank) the combiner keeps a
+    /// full-size gradient instead.
+    public static func worthIt(buckets: BucketPlan, worldSize: Int) -> Bool {
+        let full = buckets.ranges.map(\.upperBound).max() ?? 0
+        return elements(buckets: buckets) + full / worldSize < full
     }
 
     public static func elements(buckets: BucketPlan) -> Int {

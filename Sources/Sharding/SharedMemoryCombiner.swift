@@ -110,7 +110,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
             staging = nil
         }
         if case .leaders = plan { sharesParams = false } else { sharesParams = scope != .stateOnly }
-        let staged = sharesParams && scope == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets)
+        let staged = sharesParams && scope == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets, worldSize: layout.worldSize)
         paramsOwner = sharesParams ? 0 : node.rank
         // Every segment: G (full, or the staging slots), then (private, or node rank 0 when
         // shared) P, then (leaders, node rank 0) the node-summed G.

@@ -2,6 +2,7 @@ import Basics
 import Checkpoint
 import Foundation
 import Model
+import Report
 import TextData
 
 /// The character-level GPT on Shakespeare: each step's global batch is `globalBatch` random
@@ -112,8 +113,8 @@ public final class GPTWorkload: Workload {
     }
 
     public func periodEvent(_ r: PeriodRecord) -> (event: String, fields: [(String, JSON)]) {
-        ("eval", [("step", .int(r.step)), ("train_loss", .number(r.trainLoss)), ("val_loss", .number(r.evalLoss)),
-                  ("bits_per_char", .number(r.evalLoss / log(2))), ("seconds", .number(r.seconds))])
+        ("eval", [Summary.Period.step(r.step), Summary.Period.trainLoss(r.trainLoss), Summary.Period.valLoss(r.evalLoss),
+                  Summary.Period.bitsPerChar(r.evalLoss / log(2)), Summary.Period.seconds(r.seconds)])
     }
 
     public func summaryText(_ final: LossSums) -> String {
@@ -121,7 +122,7 @@ public final class GPTWorkload: Workload {
     }
 
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
-        [("val_loss", .number(final.loss)), ("bits_per_char", .number(final.loss / log(2))),
-         ("tokens_per_s", .number(samplesPerSecond * Double(blockSize)))]
+        [Summary.valLoss(final.loss), Summary.bitsPerChar(final.loss / log(2)),
+         Summary.tokensPerSecond(samplesPerSecond * Double(blockSize))]
     }
 }

@@ -3,6 +3,7 @@ import Checkpoint
 import FashionData
 import Foundation
 import Model
+import Report
 
 /// The MLP on Fashion-MNIST: images shuffled per epoch (a pure function of seed and epoch),
 /// each global batch split evenly over the ranks; one period is one epoch, evaluated on the
@@ -140,8 +141,8 @@ public final class MLPWorkload: Workload {
     }
 
     public func periodEvent(_ r: PeriodRecord) -> (event: String, fields: [(String, JSON)]) {
-        ("epoch", [("epoch", .int(r.period)), ("train_loss", .number(r.trainLoss)), ("test_loss", .number(r.evalLoss)),
-                   ("test_accuracy", .number(r.evaluation.accuracy ?? .nan)), ("seconds", .number(r.seconds))])
+        ("epoch", [Summary.Period.epoch(r.period), Summary.Period.trainLoss(r.trainLoss), Summary.Period.testLoss(r.evalLoss),
+                   Summary.Period.testAccuracy(r.evaluation.accuracy ?? .nan), Summary.Period.seconds(r.seconds)])
     }
 
     public func summaryText(_ final: LossSums) -> String {
@@ -149,6 +150,6 @@ public final class MLPWorkload: Workload {
     }
 
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
-        [("test_accuracy", .number(final.accuracy ?? .nan)), ("test_loss", .number(final.loss))]
+        [Summary.testAccuracy(final.accuracy ?? .nan), Summary.testLoss(final.loss)]
     }
 }

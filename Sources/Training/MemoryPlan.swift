@@ -47,10 +47,11 @@ public struct MemoryPlan: Sendable {
     /// The Pss of a rank's data beyond its model, data and optimizer buffers (anonymous memory
     /// of the runtimes: Swift, OpenMPI, OpenBLAS; `ProcessMemory.pssBytes` leaves out the
     /// libraries' file-backed pages), measured on the development machine (Debian, OpenMPI 4.1,
-    /// OpenBLAS, Swift 6.3; 2 cores) as peak Pss minus the other categories: 5.3-7.9 MiB for the
-    /// MLP and the baby GPT at 1, 2 and 4 ranks on a quiet machine. The planner's only estimate;
-    /// `MemoryPlanTests` holds the plan to measured runs.
-    public static let runtimeBaseline = 13 << 19      // 6.5 MiB
+    /// OpenBLAS, Swift 6.3; 2 cores) as peak Pss minus the other categories. It grows with the
+    /// ranks of a node (OpenMPI's shared-memory transport keeps buffers per peer): 5.7-5.9 MiB
+    /// at 1 rank, 5.8-7.4 at 2, 6.0-9.3 at 4 (MLP, baby GPT), modelled as 6 MiB + 0.75 MiB per
+    /// node peer. The planner's only estimate; `MemoryPlanTests` holds the plan to measured runs.
+    public static func runtimeBaseline(ranksPerNode: Int) -> Int { (6 << 20) + (ranksPerNode - 1) * (3 << 18) }
 
     /// `ranksPerNode` ranks per node (the last node may hold fewer).
     public init(config: TrainConfig, worldSize: Int, ranksPerNode: Int,
@@ -80,7 +81,7 @@ public struct MemoryPlan: Sendable {
             let leaders = !uniform
             let shared = config.shard != .stateOnly && !leaders
             let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
-            let staged = shared && config.shard == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets)
+            let staged = shared && config.shard == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets, worldSize: w)
             b.parameters = shared ? full / k : full
             if staged {
                 gradientPlacement = "sharded (\(GradientSlots.slotsPerRank) staging slots of "
@@ -94,7 +95,7 @@ public struct MemoryPlan: Sendable {
         b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
         b.activations = model.held.activations
         b.dataset = model.held.dataset
-        b.runtime = Self.runtimeBaseline
+        b.runtime = Self.runtimeBaseline(ranksPerNode: k)
         perRank = b
     }
 

@@ -18,7 +18,10 @@ final class GradientSlotsTests: XCTestCase {
     func testBucketsTakeSlotsAndOffsetsWithinThem() {
         XCTAssertEqual(buckets.ranges, [30..<48, 10..<30, 0..<10])
         XCTAssertEqual(GradientSlots.elements(buckets: buckets), 3 * 20)
-        XCTAssertFalse(GradientSlots.worthIt(buckets: buckets), "three slots of 20 hold more than 48")
+        XCTAssertFalse(GradientSlots.worthIt(buckets: buckets, worldSize: 4), "three slots of 20 and a shard of 12 hold more than 48")
+        let small = BucketPlan(layers: (0..<12).map { $0 * 10..<($0 + 1) * 10 }, paddedCount: 128, bucketElements: 10)
+        XCTAssertTrue(GradientSlots.worthIt(buckets: small, worldSize: 2), "3 x 18 + 64 < 128")
+        XCTAssertFalse(GradientSlots.worthIt(buckets: small, worldSize: 1), "one rank: the reduced shard is the whole gradient")
         withSlots { slots, base in
             let first = slots.at(0)                     // bucket 2 asked first (a tied embedding)
             XCTAssertEqual(first, base)
