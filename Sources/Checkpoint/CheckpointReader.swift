@@ -54,6 +54,11 @@ public enum CheckpointReader {
         if let why = header.identity.mismatch(against: expected) {
             throw CheckpointError(.mismatch, "checkpoint \(name) \(why), or another --checkpoint dir")
         }
+        if header.identity.perRankState && header.writerWorldSize != comm.size {
+            throw CheckpointError(.mismatch, "checkpoint \(name) holds the momentum of each of the \(header.writerWorldSize) ranks of a --comm sign-vote run "
+                + "(each rank's own, which cannot be split or merged for another rank count); this run has \(comm.size): resume with \(header.writerWorldSize) ranks")
+        }
+        let firstBuffer = header.identity.perRankState ? comm.rank * header.stateBuffers : 0
         try comm.agree {
             try about {
                 try CheckpointVerifier.verify(source, header, blocks: stride(from: comm.rank, to: header.blockCount, by: comm.size))
@@ -69,7 +74,7 @@ public enum CheckpointReader {
                 defer { scratch.deallocate() }
                 for k in 0..<header.stateBuffers {
                     scratch.update(repeating: 0, count: optimizer.count)
-                    try file.readAt(offset: header.dataOffset + ((1 + k) * n + lo) * 4, floats: scratch, count: mine)
+                    try file.readAt(offset: header.dataOffset + ((1 + firstBuffer + k) * n + lo) * 4, floats: scratch, count: mine)
                     optimizer.importState(k, from: scratch)
                 }
             }

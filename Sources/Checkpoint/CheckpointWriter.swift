@@ -33,11 +33,14 @@ public enum CheckpointWriter {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers
-        let dataBytes = n * 4 * (1 + buffers)
-        let blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
         var header = CheckpointHeader(identity: identity, position: position, writerWorldSize: comm.size, parameterCount: n,
-                                      blockSize: blockSize,
-                                      blockCRCs: [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: blockSize)))
+                                      blockSize: 0, blockCRCs: [])
+        let dataBytes = header.dataBytes
+        header.blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
+        header.blockCRCs = [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: header.blockSize))
+        let blockSize = header.blockSize
+        // Per-rank state (sign-vote): this rank's copy of every buffer, after the lower ranks'.
+        let firstBuffer = identity.perRankState ? comm.rank * buffers : 0
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
         let step = position.step
         let isRoot = comm.rank == 0
@@ -54,7 +57,7 @@ public enum CheckpointWriter {
             defer { scratch.deallocate() }
             for k in 0..<buffers {
                 optimizer.exportState(k, to: scratch)
-                let at = ((1 + k) * n + lo) * 4
+                let at = ((1 + firstBuffer + k) * n + lo) * 4
                 try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: mine) }
                 pieces += crcPieces(scratch, count: mine, dataOffset: at, blockSize: blockSize)
             }

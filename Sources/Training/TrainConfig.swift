@@ -64,6 +64,9 @@ public struct TrainConfig: Sendable {
     /// `--shard`: parameters once per node and sharded writes (`params`, needs reduce-scatter)
     /// or a private parameter copy per rank (`state-only`, ZeRO-1).
     public var shard: ShardScope = .params
+    /// `--comm sign-vote`: sign-vote Lion (`SignVoteOptimizer`) instead of a gradient combine;
+    /// `comm` and `shard` are then unused.
+    public var signVote = false
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

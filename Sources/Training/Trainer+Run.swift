@@ -99,7 +99,7 @@ extension Trainer {
         lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
         model: \(workload.description), \(workload.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
         optimizer: \(opt.kind.rawValue) (\(hyper)), state \(opt.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
-        comm: \(sharded.combiner.description)
+        comm: \(sharded.description)
         data: global batch \(config.globalBatch) (\(local) per rank), \(workload.stepsPerPeriod) steps/\(workload.periodName), \(workload.periods) \(workload.periodName)(s), \(totalSteps) steps
         """
     }
@@ -132,7 +132,7 @@ extension Trainer {
     func memoryRow() -> RankMemory {
         pss.sample()
         let end = ProcessMemory.pssBytes()
-        let buffers = sharded.combiner.heldBytes, data = workload.heldBytes
+        let buffers = sharded.heldBytes, data = workload.heldBytes
         var held = MemoryBreakdown()
         held.parameters = buffers.parameters
         held.gradients = buffers.gradients

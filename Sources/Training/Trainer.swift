@@ -15,7 +15,7 @@ public final class Trainer {
     let nodeSize: Int
     let workload: Workload
     let layout: ShardLayout
-    let sharded: ShardedOptimizer
+    let sharded: DataParallelOptimizer
     let schedule: LRSchedule
     let log: MetricsLog
     /// Pss at the step's peak (after backward, before the update), for the memory table.
@@ -55,15 +55,12 @@ public final class Trainer {
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
                                  bucketElements: max(1, Int(config.bucketMB * 262_144)))
         let shards = layout
-        let combiner = try comm.agree { try config.comm.makeCombiner(layout: shards, world: comm, node: node, buckets: buckets,
-                                                                     overlap: config.overlap, scope: config.shard) }
-        sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
-                                   comm: comm, pool: pool, combiner: combiner,
-                                   groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
-                                                          paddedCount: layout.paddedCount))
+        let groups = Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay, paddedCount: layout.paddedCount)
+        sharded = try comm.agree { try config.makeDataParallelOptimizer(layout: shards, world: comm, node: node, buckets: buckets,
+                                                                        pool: pool, groups: groups) }
         // Node-shared parameters are written once per node, then published to its ranks.
-        if !combiner.sharesParams || node.rank == 0 { workload.initialize(combiner.params, seed: config.seed) }
-        try combiner.paramsWritten()
+        if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
+        try sharded.paramsWritten()
         let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
@@ -89,8 +86,8 @@ public final class Trainer {
 
     /// The flat parameter and gradient buffers (`layout.paddedCount` floats), owned by the
     /// combiner: with `--comm reduce-scatter` they live in node-shared memory.
-    var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
-    var grads: UnsafeMutablePointer<Float> { sharded.combiner.grads }
+    var params: UnsafeMutablePointer<Float> { sharded.params }
+    var grads: UnsafeMutablePointer<Float> { sharded.grads }
 
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
@@ -105,7 +102,7 @@ public final class Trainer {
         let clock = MPIRuntime.time()
         // Forward/backward: grads = mean gradient over the local slice. With overlap, each
         // bucket's reduction starts as backward finishes its last segment.
-        let combiner = sharded.combiner, overlap = config.overlap
+        let combiner = sharded, overlap = config.overlap
         let grads = self.grads, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
             guard combiner.buckets.closesBucket.indices.contains(segment) else {
@@ -119,8 +116,7 @@ public final class Trainer {
         pss.atStepPeak(globalStep)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
-        let outcome = try sharded.step(params: params, grads: grads,
-                                       lr: schedule.lr(atStep: globalStep), riders: &riders)
+        let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
         if outcome.applied {
             stats.consecutiveSkips = 0

@@ -11,7 +11,6 @@ import Glibc
 extension OptimizerKind: ExpressibleByArgument {}
 extension StateDType: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
-extension CommKind: ExpressibleByArgument {}
 extension ShardScope: ExpressibleByArgument {}
 
 extension ModelKind: ExpressibleByArgument {}
@@ -94,8 +93,8 @@ struct TrainCommand: ParsableCommand {
     var logInterval: Double = 5
 
     @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
-    @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce).")
-    var comm: CommKind = .reduceScatter
+    @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce); or sign-vote (Lion only: each rank keeps its own full momentum and sends 1-bit votes, no gradients).")
+    var comm: CommChoice = .reduceScatter
 
     @Option(parsing: .unconditional, help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
     var bucketMb: Double = 1
@@ -122,6 +121,9 @@ struct TrainCommand: ParsableCommand {
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if shard == .params && comm == .allreduce {
             throw ValidationError("--shard params needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
+        }
+        if shard == .params && comm == .signVote {
+            throw ValidationError("--comm sign-vote keeps a private parameter copy per rank; drop --shard params")
         }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
@@ -172,10 +174,9 @@ struct TrainCommand: ParsableCommand {
         c.saveParamsPath = saveParams
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
-        c.comm = comm
+        comm.apply(to: &c, shard: shard)
         c.bucketMB = bucketMb
         c.overlap = overlap
-        c.shard = shard ?? (comm == .allreduce ? .stateOnly : .params)
         return c
     }
 
