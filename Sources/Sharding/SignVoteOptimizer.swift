@@ -81,7 +81,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     public func step(lr: Float, riders: inout [Double]) throws -> StepOutcome {
         var t = StepTimings()
         var clock = MPIRuntime.time()
-        let n = votes.paddedCount, count = layout.count
+        let count = layout.count
 
         SignVoteTestHook.dump(step: steps, rank: rank, params: p.pointer, grads: g.pointer, count: count)
         steps += 1
@@ -94,27 +94,47 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
             t.update = lap(&clock)
             return StepOutcome(applied: false, gradNorm: norm, timings: t)
         }
-        let config = optimizer.config
-        let k = SignVoteConstants(beta1: config.beta1, beta2: config.beta2, gradScale: clipScale(globalNorm: norm, maxNorm: clipNorm))
+        let phases = try voteAndApply(lr: lr, gradScale: clipScale(globalNorm: norm, maxNorm: clipNorm))
+        t.combine = phases.pack + phases.exchange
+        t.gather = phases.gather
+        t.update = lap(&clock) - t.combine - t.gather
+        t.commTotal = comm.size > 1 ? t.combine + t.gather : 0
+        t.commExposed = t.commTotal
+        return StepOutcome(applied: true, gradNorm: norm, timings: t)
+    }
 
+    /// Seconds of each part of `voteAndApply` on this rank.
+    public struct Phases: Sendable {
+        public var pack = 0.0       // sign + momentum + packing
+        public var exchange = 0.0   // MPI_Alltoall of the votes + the owner's count
+        public var gather = 0.0     // MPI_Allgather of the result
+        public var apply = 0.0      // the parameter update
+    }
+
+    /// Steps 2 to 4 (what `bench comm` times as `sign-vote`): vote with `grads * gradScale`,
+    /// exchange, apply. Collective.
+    public func voteAndApply(lr: Float, gradScale: Float) throws -> Phases {
+        var clock = MPIRuntime.time()
+        var t = Phases()
+        let config = optimizer.config
+        let k = SignVoteConstants(beta1: config.beta1, beta2: config.beta2, gradScale: gradScale)
         // 2. Vote: fused sign + momentum + pack over every element (the padding votes too).
         let params = UnsafePointer(p.pointer), grads = UnsafePointer(g.pointer)
         let m = optimizer.rawState(0).assumingMemoryBound(to: Float.self), bits = wire.votes
-        Chunking.forEachChunk(n, pool: pool) { lo, len in     // chunks are multiples of 64 elements
+        Chunking.forEachChunk(votes.paddedCount, pool: pool) { lo, len in     // chunks are multiples of 64 elements
             SignVoteKernel.pack(params: params + lo, grads: grads + lo, m: m + lo, bits: bits + lo / 64, count: len, k)
         }
+        t.pack = lap(&clock)
         // 3. Owners count their shard's votes; every rank gets the result.
         try wire.exchangeVotes(pool: pool)
-        t.combine = lap(&clock)
+        t.exchange = lap(&clock)
         try wire.gatherResult()
         t.gather = lap(&clock)
         // 4. Apply the voted update to the real parameters.
         apply(lr: lr)
         optimizer.step += 1
-        t.update = lap(&clock)
-        t.commTotal = comm.size > 1 ? t.combine + t.gather : 0
-        t.commExposed = t.commTotal
-        return StepOutcome(applied: true, gradNorm: norm, timings: t)
+        t.apply = lap(&clock)
+        return t
     }
 
     /// p = p*decay - lr*vote over [0, layout.count), per group, cut at the vote shards' ends.
