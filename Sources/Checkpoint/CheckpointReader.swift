@@ -58,7 +58,6 @@ public enum CheckpointReader {
             throw CheckpointError(.mismatch, "checkpoint \(name) holds the momentum of each of the \(header.writerWorldSize) ranks of a --comm sign-vote run "
                 + "(each rank's own, which cannot be split or merged for another rank count); this run has \(comm.size): resume with \(header.writerWorldSize) ranks")
         }
-        let firstBuffer = header.identity.perRankState ? comm.rank * header.stateBuffers : 0
         try comm.agree {
             try about {
                 try CheckpointVerifier.verify(source, header, blocks: stride(from: comm.rank, to: header.blockCount, by: comm.size))
@@ -66,6 +65,8 @@ public enum CheckpointReader {
         }
         let n = header.parameterCount
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        let state = StateRegion(perRank: header.identity.perRankState, rank: comm.rank, buffers: header.stateBuffers,
+                                shard: lo..<(lo + mine), count: n)
         try comm.agree {
             try about {
                 try file.readAt(offset: header.dataOffset, floats: params, count: n)
@@ -74,7 +75,7 @@ public enum CheckpointReader {
                 defer { scratch.deallocate() }
                 for k in 0..<header.stateBuffers {
                     scratch.update(repeating: 0, count: optimizer.count)
-                    try file.readAt(offset: header.dataOffset + ((1 + firstBuffer + k) * n + lo) * 4, floats: scratch, count: mine)
+                    try file.readAt(offset: header.dataOffset + state.byteOffset(buffer: k), floats: scratch, count: state.range.count)
                     optimizer.importState(k, from: scratch)
                 }
             }

@@ -39,9 +39,8 @@ public enum CheckpointWriter {
         header.blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
         header.blockCRCs = [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: header.blockSize))
         let blockSize = header.blockSize
-        // Per-rank state (sign-vote): this rank's copy of every buffer, after the lower ranks'.
-        let firstBuffer = identity.perRankState ? comm.rank * buffers : 0
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        let state = StateRegion(perRank: identity.perRankState, rank: comm.rank, buffers: buffers, shard: lo..<(lo + mine), count: n)
         let step = position.step
         let isRoot = comm.rank == 0
         let tmpPath = directory.temporaryPath(step: step)
@@ -57,9 +56,9 @@ public enum CheckpointWriter {
             defer { scratch.deallocate() }
             for k in 0..<buffers {
                 optimizer.exportState(k, to: scratch)
-                let at = ((1 + firstBuffer + k) * n + lo) * 4
-                try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: mine) }
-                pieces += crcPieces(scratch, count: mine, dataOffset: at, blockSize: blockSize)
+                let at = state.byteOffset(buffer: k)
+                try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: state.range.count) }
+                pieces += crcPieces(scratch, count: state.range.count, dataOffset: at, blockSize: blockSize)
             }
             TestHooks.killIfAsked(.save, step: step, rank: comm.rank)
             header.blockCRCs = try combine(pieces, header: header, comm: comm)
@@ -149,4 +148,23 @@ public enum CheckpointWriter {
         }
         return crcs
     }
+}
+
+/// Where a rank's optimizer state goes in the data region. Sharded state: this rank's shard of
+/// each canonical buffer. Per-rank state (sign-vote): all of this rank's own copy of each buffer,
+/// after the lower ranks' copies. `optimizer` holds state for elements [0, range.count) either way
+/// (the shard, or every parameter).
+struct StateRegion {
+    let firstBuffer: Int
+    let range: Range<Int>
+    let count: Int
+
+    init(perRank: Bool, rank: Int, buffers: Int, shard: Range<Int>, count: Int) {
+        firstBuffer = perRank ? rank * buffers : 0
+        range = perRank ? 0..<count : shard
+        self.count = count
+    }
+
+    /// Data-relative byte offset of this rank's part of state buffer `k`.
+    func byteOffset(buffer k: Int) -> Int { ((1 + firstBuffer + k) * count + range.lowerBound) * 4 }
 }

@@ -35,18 +35,15 @@ public protocol DataParallelOptimizer: AnyObject {
 
 /// The optimizer state a rank holds and which elements of the flat buffer it covers.
 public struct OptimizerStateSlice {
-    /// Holds the state buffers and the applied-step count.
+    /// Holds the state buffers and the applied-step count: for this rank's shard of the flat
+    /// buffer (sharded), or for every element (`perRank`).
     public let optimizer: LocalOptimizer
-    /// Elements of the flat parameter buffer the state covers: this rank's shard (sharded), or
-    /// every element (`perRank`).
-    public let range: Range<Int>
     /// True when each rank holds its own state for every element (sign-vote: each rank's
     /// momentum of its own gradients): a checkpoint keeps all W copies and resumes only at W.
     public let perRank: Bool
 
-    public init(optimizer: LocalOptimizer, range: Range<Int>, perRank: Bool) {
+    public init(optimizer: LocalOptimizer, perRank: Bool) {
         self.optimizer = optimizer
-        self.range = range
         self.perRank = perRank
     }
 }

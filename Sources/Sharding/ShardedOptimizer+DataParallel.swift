@@ -7,7 +7,7 @@ extension ShardedOptimizer: DataParallelOptimizer {
     public var description: String { combiner.description }
     public var heldBytes: (parameters: Int, gradients: Int) { combiner.heldBytes }
     public var state: OptimizerStateSlice {
-        OptimizerStateSlice(optimizer: optimizer, range: layout.range(of: rank), perRank: false)
+        OptimizerStateSlice(optimizer: optimizer, perRank: false)
     }
 
     public func bucketReady(_ index: Int) throws { try combiner.bucketReady(index) }

@@ -73,7 +73,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     }
     public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4 + wire.heldBytes) }
     public var stateBytes: Int { optimizer.stateBytes }
-    public var state: OptimizerStateSlice { OptimizerStateSlice(optimizer: optimizer, range: 0..<votes.paddedCount, perRank: true) }
+    public var state: OptimizerStateSlice { OptimizerStateSlice(optimizer: optimizer, perRank: true) }
 
     public func bucketReady(_ index: Int) throws {}
     public func paramsWritten() throws {}

@@ -33,3 +33,16 @@ enum SignVoteSettings {
         }
     }
 }
+
+extension MemoryBreakdown {
+    /// What `SignVoteOptimizer` holds per rank: a private P and G over the vote layout (padded
+    /// to 64W), the bit buffers (`SignVoteWire`: votes, received votes, result, gathered
+    /// results), and fp32 momentum for EVERY parameter: 4P, where sharded Lion holds 4P/W.
+    mutating func planSignVote(parameters: Int, worldSize: Int) {
+        let votes = SignVoteLayout(count: parameters, worldSize: worldSize)
+        let full = votes.paddedCount * 4
+        self.parameters = full
+        gradients = full + (4 * votes.totalWords + 2 * votes.shardWords) * 8
+        optimizerState = full
+    }
+}

@@ -46,7 +46,7 @@ extension Trainer {
         let header: CheckpointHeader
         do {
             header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params,
-                                               paddedCount: layout.paddedCount, shard: sharded.state.range,
+                                               paddedCount: layout.paddedCount, shard: layout.range(of: comm.rank),
                                                optimizer: sharded.state.optimizer)
         } catch {
             // Name the next older checkpoint that passes every check, so the user can fall back.
@@ -117,7 +117,7 @@ extension Trainer {
         do {
             report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
                                                identity: checkpointIdentity, position: position, params: params,
-                                               shard: sharded.state.range, optimizer: sharded.state.optimizer)
+                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
         } catch let failure as CollectiveFailure {
             // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.
             let last = isRoot ? directory.checkpoints().first.map { "\($0.path) is intact (continue with --resume)" } : nil

@@ -63,4 +63,60 @@ final class SignVoteTests: XCTestCase {
         XCTAssertGreaterThan(tiesSeen, 0)
         XCTAssertGreaterThan(zeroSignals, 0, "some voters should have had c == 0 (pixels that are always 0)")
     }
+
+    /// lion-dist's own error lines (mpirun adds its banner after a failure).
+    func ourLines(_ r: Launcher.Result) -> [String] {
+        r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("error") || $0.hasPrefix("Error") }
+    }
+
+    func assertOneLine(_ r: Launcher.Result, _ needles: [String], _ what: String) {
+        XCTAssertNotEqual(r.status, 0, "\(what) should fail")
+        let lines = ourLines(r)
+        XCTAssertEqual(lines.count, 1, "\(what): expected one error line, got \(lines)\n\(r.stderr)")
+        for needle in needles { XCTAssertTrue(lines.first?.contains(needle) ?? false, "\(what): no '\(needle)' in \(lines)") }
+    }
+
+    func testRefusedSettingsSayWhyInOneLine() throws {
+        let base = ["--comm", "sign-vote", "--hidden", "37", "--max-steps", "2", "--threads", "1"]
+        let cases: [(ranks: Int, [String], [String])] = [
+            (2, ["--optimizer", "adamw"], ["AdamW's update is not a sign", "use --optimizer lion"]),
+            (2, ["--state-dtype", "bf16"], ["fp32 momentum", "drop --state-dtype bf16"]),
+            (2, ["--shard", "params"], ["private parameter copy per rank", "drop --shard params"]),
+            (4, ["--batch-size", "50"], ["48 or 52"]),
+        ]
+        for (ranks, extra, needles) in cases {
+            assertOneLine(try Launcher.run(ranks: ranks, base + extra), needles, "W=\(ranks) \(extra)")
+        }
+    }
+
+    /// A checkpoint keeps every rank's momentum: resuming at the same W continues bit for bit;
+    /// another W, or another --comm, is refused with one line.
+    func testCheckpointKeepsEveryRanksMomentum() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = common.map { $0 == "\(steps)" ? "8" : $0 }
+        let whole = try Launcher.run(ranks: 3, base + ["--save-params", dir.path + "/whole.f32"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let flags = base + ["--checkpoint", dir.path + "/ckpt", "--checkpoint-every", "4"]
+        let first = try Launcher.run(ranks: 3, flags, env: ["LION_DIST_TEST_KILL": "0:step:6"])
+        XCTAssertNotEqual(first.status, 0)
+        let saved = dir.path + "/ckpt/ckpt-00000004.lion"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: saved))
+        let info = try Launcher.run(ranks: nil, ["inspect", "--json", saved])
+        XCTAssertTrue(info.stdout.contains("\"state_per_rank\":true"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("\"world_size\":3"), info.stdout)
+
+        let resumed = try Launcher.run(ranks: 3, flags + ["--resume", "--save-params", dir.path + "/resumed.f32"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try Launcher.readFloats(URL(fileURLWithPath: dir.path + "/whole.f32"))
+        let b = try Launcher.readFloats(URL(fileURLWithPath: dir.path + "/resumed.f32"))
+        XCTAssertEqual(a.count, count)
+        XCTAssertEqual(zip(a, b).filter { $0.bitPattern != $1.bitPattern }.count, 0, "the resumed run should match the whole run bit for bit")
+
+        assertOneLine(try Launcher.run(ranks: 2, base + ["--resume-from", saved]),
+                      ["holds the momentum of each of the 3 ranks", "this run has 2", "resume with 3 ranks"], "resume at W=2")
+        let sharded = base.map { $0 == "sign-vote" ? "reduce-scatter" : $0 }
+        assertOneLine(try Launcher.run(ranks: 3, sharded + ["--resume-from", saved]),
+                      ["--comm sign-vote", "pass the same --comm"], "resume with --comm reduce-scatter")
+    }
 }
