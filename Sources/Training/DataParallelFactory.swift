@@ -19,9 +19,10 @@ extension TrainConfig {
     }
 }
 
-/// What `--comm sign-vote` accepts, each refusal one line with the fix.
-enum SignVoteSettings {
-    static func check(optimizer: OptimizerConfig, worldSize: Int) throws {
+/// What `--comm sign-vote` accepts, each refusal one line with the fix. The command line checks
+/// it before MPI starts (every rank parses the same argv); the trainer again for library callers.
+public enum SignVoteSettings {
+    public static func check(optimizer: OptimizerConfig, worldSize: Int) throws {
         guard optimizer.kind == .lion else {
             throw TrainingError("--comm sign-vote votes with the signs of Lion updates; AdamW's update is not a sign: use --optimizer lion, or --comm reduce-scatter for AdamW")
         }

@@ -130,6 +130,9 @@ struct TrainCommand: ParsableCommand {
         let o = optimizerConfig()
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
+        if comm == .signVote {
+            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as TrainingError { throw ValidationError(e.message) }
+        }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
     }
 
