@@ -44,26 +44,50 @@ static inline uint64_t ge_const(const uint64_t *cnt, int bits, unsigned K) {
     return gt | eq;
 }
 
-void ck_signvote_vote(const uint64_t *planes, ptrdiff_t stride, int voters, ptrdiff_t words,
-                      uint64_t *sign, uint64_t *nonzero) {
+// Bits that hold counts 0..voters.
+static inline int counter_bits(int voters) {
     int bits = 0;
     while (bits < CK_SIGNVOTE_MAX_COUNTER_BITS && (1l << bits) <= voters) bits++;
+    return bits;
+}
+
+// Ripple-adds the voters' word j into the bit-sliced counters cnt[0..bits) (zeroed here).
+static inline void count_word(const uint64_t *planes, ptrdiff_t stride, int voters, int bits, ptrdiff_t j, uint64_t *cnt) {
+    for (int b = 0; b < bits; b++) cnt[b] = 0;
+    for (int q = 0; q < voters; q++) {
+        uint64_t carry = planes[q * stride + j];
+        for (int b = 0; b < bits; b++) {
+            uint64_t t = cnt[b] & carry;
+            cnt[b] ^= carry;
+            carry = t;
+        }
+    }
+}
+
+void ck_signvote_vote(const uint64_t *planes, ptrdiff_t stride, int voters, ptrdiff_t words,
+                      uint64_t *sign, uint64_t *nonzero) {
+    int bits = counter_bits(voters);
     unsigned posAt = (unsigned)voters / 2 + 1;        // 2*count > W
     unsigned notNegAt = ((unsigned)voters + 1) / 2;    // 2*count >= W
+    uint64_t cnt[CK_SIGNVOTE_MAX_COUNTER_BITS];
     for (ptrdiff_t j = 0; j < words; j++) {
-        uint64_t cnt[CK_SIGNVOTE_MAX_COUNTER_BITS] = {0};
-        for (int q = 0; q < voters; q++) {
-            uint64_t carry = planes[q * stride + j];
-            for (int b = 0; b < bits; b++) {
-                uint64_t t = cnt[b] & carry;
-                cnt[b] ^= carry;
-                carry = t;
-            }
-        }
+        count_word(planes, stride, voters, bits, j, cnt);
         uint64_t pos = ge_const(cnt, bits, posAt);
         uint64_t neg = ~ge_const(cnt, bits, notNegAt);
         sign[j] = pos;
         nonzero[j] = pos | neg;
+    }
+}
+
+int ck_signvote_counter_bits(int voters) { return counter_bits(voters); }
+
+void ck_signvote_counts(const uint64_t *planes, ptrdiff_t stride, int voters, ptrdiff_t words,
+                        uint64_t *counters, ptrdiff_t counterStride) {
+    int bits = counter_bits(voters);
+    uint64_t cnt[CK_SIGNVOTE_MAX_COUNTER_BITS];
+    for (ptrdiff_t j = 0; j < words; j++) {
+        count_word(planes, stride, voters, bits, j, cnt);
+        for (int b = 0; b < bits; b++) counters[b * counterStride + j] = cnt[b];
     }
 }
 
@@ -79,6 +103,18 @@ void ck_signvote_apply(float *p, const uint64_t *sign, const uint64_t *nonzero, 
         float d;
         memcpy(&d, &u, 4);
         p[i] = p[i] * decay - d;
+    }
+}
+
+void ck_signvote_apply_average(float *p, const uint64_t *counters, ptrdiff_t counterStride, int voters,
+                               ptrdiff_t first, ptrdiff_t n, float lr, float decay) {
+    int bits = counter_bits(voters);
+    float w = (float)voters;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        int32_t count = 0;
+        for (int b = 0; b < bits; b++) count |= (int32_t)bit_at(counters + b * counterStride, first + i) << b;
+        float v = (float)(2 * count - voters) / w;
+        p[i] = p[i] * decay - lr * v;
     }
 }
 
@@ -137,7 +173,31 @@ void CK_AVX512 ck_signvote_apply_avx512(float *p, const uint64_t *sign, const ui
     }
 }
 
+void CK_AVX512 ck_signvote_apply_average_avx512(float *p, const uint64_t *counters, ptrdiff_t counterStride, int voters,
+                                                ptrdiff_t first, ptrdiff_t n, float lr, float decay) {
+    int bits = counter_bits(voters);
+    const __m512 lv = _mm512_set1_ps(lr), dv = _mm512_set1_ps(decay), wv = _mm512_set1_ps((float)voters);
+    const __m512i wi = _mm512_set1_epi32(voters);
+    for (ptrdiff_t i = 0; i < n; i += 16) {
+        ptrdiff_t rem = n - i;
+        __mmask16 live = rem >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << rem) - 1);
+        __m512i count = _mm512_setzero_si512();
+        for (int b = 0; b < bits; b++) {
+            __mmask16 m = (__mmask16)bits16(counters + b * counterStride, first + i, rem);
+            count = _mm512_mask_add_epi32(count, m, count, _mm512_set1_epi32(1 << b));
+        }
+        __m512 v = _mm512_div_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_slli_epi32(count, 1), wi)), wv);
+        __m512 pv = _mm512_maskz_loadu_ps(live, p + i);
+        _mm512_mask_storeu_ps(p + i, live, _mm512_sub_ps(_mm512_mul_ps(pv, dv), _mm512_mul_ps(lv, v)));
+    }
+}
+
 #else
+
+void ck_signvote_apply_average_avx512(float *p, const uint64_t *counters, ptrdiff_t counterStride, int voters,
+                                      ptrdiff_t first, ptrdiff_t n, float lr, float decay) {
+    ck_signvote_apply_average(p, counters, counterStride, voters, first, n, lr, decay);
+}
 
 void ck_signvote_pack_avx512(const float *p, const float *g, float *m, uint64_t *out, ptrdiff_t n, CKSignVoteConstants k) {
     ck_signvote_pack(p, g, m, out, n, k);

@@ -17,10 +17,12 @@ public struct CheckpointIdentity: Sendable, Equatable {
     /// sign-vote`: each rank's momentum of its own gradients): the file holds every writer
     /// rank's copy, and only a run of the same world size can resume it.
     public var perRankState: Bool
+    /// With `perRankState`: the votes were averaged (`--vote average`), not the majority taken.
+    public var averagedVotes: Bool
 
     public init(model: ModelSignature, optimizer: OptimizerConfig, schedule: ScheduleKind,
                 warmupSteps: Int, totalSteps: Int, minLR: Float, clipNorm: Float, globalBatch: Int, seed: UInt64,
-                perRankState: Bool = false) {
+                perRankState: Bool = false, averagedVotes: Bool = false) {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
@@ -31,6 +33,7 @@ public struct CheckpointIdentity: Sendable, Equatable {
         self.globalBatch = globalBatch
         self.seed = seed
         self.perRankState = perRankState
+        self.averagedVotes = perRankState && averagedVotes
     }
 
     /// Parameters of the model's shape, nil on overflow.
@@ -42,6 +45,10 @@ public struct CheckpointIdentity: Sendable, Equatable {
         if perRankState != run.perRankState {
             let modes = ["--comm allreduce or reduce-scatter (sharded state)", "--comm sign-vote (a momentum per rank)"]
             return "was written with \(modes[perRankState ? 1 : 0]), this run uses \(modes[run.perRankState ? 1 : 0]); pass the same --comm"
+        }
+        if averagedVotes != run.averagedVotes {
+            let rules = ["majority", "average"]
+            return "was written with --vote \(rules[averagedVotes ? 1 : 0]), this run has \(rules[run.averagedVotes ? 1 : 0]); pass the same --vote"
         }
         if model != run.model {
             return "was written for \(model.description), this run is \(run.model.description); pass the same \(run.model.flags)"
@@ -123,7 +130,8 @@ public struct CheckpointPosition: Sendable, Equatable {
 /// `stateBuffers` fp32 state buffers (Lion: m; AdamW: m, v) of `parameterCount` each, in
 /// canonical unsharded order (no shard padding), whatever the state dtype of the run
 /// (bf16 -> fp32 -> bf16 is exact). The byte after the schedule (zero before sign-vote) is 1
-/// when the state is per rank (`perRankState`): then the state buffers are there
+/// when the state is per rank (`perRankState`), 2 when in addition the votes were averaged
+/// (`averagedVotes`): then the state buffers are there
 /// `writerWorldSize` times, rank 0's first (rank r's buffer k is buffer r * stateBuffers + k). `blockCRC[b]` is the CRC-32 of data bytes
 /// [b*blockSize, (b+1)*blockSize).
 public struct CheckpointHeader: Sendable, Equatable {

@@ -58,6 +58,30 @@ public enum SignVoteKernel {
         ck_signvote_vote(planes, stride, Int32(voters), words, sign, nonzero)
     }
 
+    /// Bit planes of the vote counts for `voters` (`--vote average`): the width of `voters`.
+    public static func counterBits(voters: Int) -> Int { Int(ck_signvote_counter_bits(Int32(voters))) }
+
+    /// `--vote average`: the counts themselves, `counterBits(voters:)` planes `counterStride`
+    /// words apart (plane b holds bit b of every count).
+    public static func counts(planes: UnsafePointer<UInt64>, stride: Int, voters: Int, words: Int,
+                              counters: UnsafeMutablePointer<UInt64>, counterStride: Int) {
+        precondition(voters >= 1 && voters <= maxVoters, "sign-vote counts 1 to \(maxVoters) voters, got \(voters)")
+        ck_signvote_counts(planes, stride, Int32(voters), words, counters, counterStride)
+    }
+
+    /// `--vote average`: p = p*decay - lr*v with v = (2*count - voters)/voters, the mean of the
+    /// voters' +-1; element i's count is bit `first + i` of the counter planes.
+    public static func applyAverage(params p: UnsafeMutablePointer<Float>, counters: UnsafePointer<UInt64>, counterStride: Int,
+                                    voters: Int, first: Int, count: Int, lr: Float, decay: Float, path: KernelPath = .best) {
+        switch path {
+        case .avx512:
+            precondition(path.isSupported, "AVX-512 kernels on a CPU without AVX-512F/BW")
+            ck_signvote_apply_average_avx512(p, counters, counterStride, Int32(voters), first, count, lr, decay)
+        case .avx2, .portable:
+            ck_signvote_apply_average(p, counters, counterStride, Int32(voters), first, count, lr, decay)
+        }
+    }
+
     /// Element i's vote is bit `first + i` of `sign` and `nonzero`.
     public static func apply(params p: UnsafeMutablePointer<Float>, sign: UnsafePointer<UInt64>, nonzero: UnsafePointer<UInt64>,
                              first: Int, count: Int, lr: Float, decay: Float, path: KernelPath = .best) {
@@ -90,8 +114,18 @@ public enum SignVoteReference {
         return sum > 0 ? 1 : (sum < 0 ? -1 : 0)
     }
 
+    /// The mean of +-1 votes (`--vote average`): sum / W.
+    public static func average(_ votes: [Int]) -> Float {
+        Float(votes.reduce(0, +)) / Float(votes.count)
+    }
+
     /// p*decay - lr*v.
     public static func apply(p: Float, vote v: Int, lr: Float, decay: Float) -> Float {
         p * decay - lr * Float(v)
+    }
+
+    /// p*decay - lr*v for an averaged vote.
+    public static func apply(p: Float, average v: Float, lr: Float, decay: Float) -> Float {
+        p * decay - lr * v
     }
 }

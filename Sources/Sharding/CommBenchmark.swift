@@ -80,7 +80,7 @@ public struct CommBenchmark {
                 }
             }
             let wire = 2 * Double(w - 1) / Double(w) * Double(count * 4)
-            let wires = [wire, wire, wire, voter.votes.wireBytes]
+            let wires = [wire, wire, wire, voter.votes.wireBytes(.majority)]
             let timed = phases.dropFirst()       // the warm-up round's
             let parts = [("pack", timed.map(\.pack)), ("alltoall + vote", timed.map(\.exchange)),
                          ("allgather", timed.map(\.gather)), ("apply", timed.map(\.apply))]

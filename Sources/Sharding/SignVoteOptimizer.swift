@@ -42,7 +42,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     /// Collective over `comm` only through later calls. Lion with fp32 state only (the caller
     /// refuses other settings with a line that says why).
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float, comm: Communicator, pool: ThreadPool,
-                buckets: BucketPlan, groups: [ParameterGroup]? = nil) {
+                buckets: BucketPlan, groups: [ParameterGroup]? = nil, rule: VoteRule = .majority) {
         precondition(layout.worldSize == comm.size)
         precondition(config.kind == .lion && config.stateDType == .fp32, "sign-vote is Lion with fp32 momentum")
         self.layout = layout
@@ -59,7 +59,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
         self.groups = tiled
         optimizer = LocalOptimizer(config: config, count: n, pool: pool)
         self.buckets = buckets   // backward reports them; nothing moves before the whole gradient is there
-        wire = SignVoteWire(layout: votes, comm: comm)
+        wire = SignVoteWire(layout: votes, rule: rule, comm: comm)
         p = AlignedBuffer(count: n)
         g = AlignedBuffer(count: n)
     }
@@ -68,9 +68,11 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     public var grads: UnsafeMutablePointer<Float> { g.pointer }
     public var sharesParams: Bool { false }
     public var description: String {
-        "sign-vote (1-bit votes by MPI_Alltoall, bit-plane majority, 2-bit result by MPI_Allgather; "
-            + "\(hundredths(300 * (comm.size - 1) / comm.size)) bits per parameter per rank per step; full momentum per rank)"
+        let planes = wire.resultPlanes
+        return "sign-vote (1-bit votes by MPI_Alltoall, bit-plane \(wire.rule.rawValue), \(planes)-bit result by MPI_Allgather; "
+            + "\(hundredths(100 * (1 + planes) * (comm.size - 1) / comm.size)) bits per parameter per rank per step; full momentum per rank)"
     }
+    public var rule: VoteRule { wire.rule }
     public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4 + wire.heldBytes) }
     public var stateBytes: Int { optimizer.stateBytes }
     public var state: OptimizerStateSlice { OptimizerStateSlice(optimizer: optimizer, perRank: true) }
@@ -148,9 +150,15 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
             while at < hi {
                 let s = at / shard
                 let end = min(hi, groups[gi].range.upperBound, (s + 1) * shard)
-                let r = wire.result(shard: s)
-                SignVoteKernel.apply(params: p + at, sign: r.sign, nonzero: r.nonzero, first: at - s * shard,
-                                     count: end - at, lr: settings[gi].lr, decay: settings[gi].decay)
+                let r = wire.result(shard: s), words = wire.layout.shardWords, first = at - s * shard
+                switch wire.rule {
+                case .majority:
+                    SignVoteKernel.apply(params: p + at, sign: r, nonzero: r + words, first: first,
+                                         count: end - at, lr: settings[gi].lr, decay: settings[gi].decay)
+                case .average:
+                    SignVoteKernel.applyAverage(params: p + at, counters: r, counterStride: words, voters: wire.layout.worldSize,
+                                                first: first, count: end - at, lr: settings[gi].lr, decay: settings[gi].decay)
+                }
                 at = end
                 if at == groups[gi].range.upperBound { gi += 1 }
             }

@@ -10,7 +10,7 @@ extension TrainConfig {
         if signVote {
             try SignVoteSettings.check(optimizer: optimizer, worldSize: world.size)
             return SignVoteOptimizer(layout: layout, config: optimizer, clipNorm: clipNorm, comm: world, pool: pool,
-                                     buckets: buckets, groups: groups)
+                                     buckets: buckets, groups: groups, rule: vote)
         }
         let combiner = try comm.makeCombiner(layout: layout, world: world, node: node, buckets: buckets,
                                              overlap: overlap, scope: shard)
@@ -37,13 +37,14 @@ public enum SignVoteSettings {
 
 extension MemoryBreakdown {
     /// What `SignVoteOptimizer` holds per rank: a private P and G over the vote layout (padded
-    /// to 64W), the bit buffers (`SignVoteWire`: votes, received votes, result, gathered
-    /// results), and fp32 momentum for EVERY parameter: 4P, where sharded Lion holds 4P/W.
-    mutating func planSignVote(parameters: Int, worldSize: Int) {
+    /// to 64W), the bit buffers (`SignVoteWire`: votes, received votes, this shard's result
+    /// planes, every shard's), and fp32 momentum for EVERY parameter: 4P, where sharded Lion
+    /// holds 4P/W.
+    mutating func planSignVote(parameters: Int, worldSize: Int, rule: VoteRule) {
         let votes = SignVoteLayout(count: parameters, worldSize: worldSize)
-        let full = votes.paddedCount * 4
+        let full = votes.paddedCount * 4, planes = rule.resultPlanes(worldSize: worldSize)
         self.parameters = full
-        gradients = full + (4 * votes.totalWords + 2 * votes.shardWords) * 8
+        gradients = full + ((2 + planes) * votes.totalWords + planes * votes.shardWords) * 8
         optimizerState = full
     }
 }

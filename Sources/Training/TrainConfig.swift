@@ -67,6 +67,8 @@ public struct TrainConfig: Sendable {
     /// `--comm sign-vote`: sign-vote Lion (`SignVoteOptimizer`) instead of a gradient combine;
     /// `comm` and `shard` are then unused.
     public var signVote = false
+    /// `--vote`: what sign-vote's owners make of the votes.
+    public var vote: VoteRule = .majority
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -24,7 +24,7 @@ extension Trainer {
         CheckpointIdentity(model: workload.signature, optimizer: config.optimizer,
                            schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
                            minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed,
-                           perRankState: sharded.state.perRank)
+                           perRankState: sharded.state.perRank, averagedVotes: config.signVote && config.vote == .average)
     }
 
     /// Loads the checkpoint asked for (`--resume` or `--resume-from`) into the parameters and

@@ -4,6 +4,8 @@ import Training
 
 /// The values of `--comm`: a gradient combine (`CommKind`) for the sharded optimizer, or
 /// sign-vote Lion (no gradient combine at all).
+extension VoteRule: ExpressibleByArgument {}
+
 enum CommChoice: String, CaseIterable, ExpressibleByArgument {
     case allreduce
     case reduceScatter = "reduce-scatter"

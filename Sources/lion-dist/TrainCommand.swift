@@ -96,6 +96,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce); or sign-vote (Lion only: each rank keeps its own full momentum and sends 1-bit votes, no gradients).")
     var comm: CommChoice = .reduceScatter
 
+    @Option(help: "With --comm sign-vote: what the owners make of the votes: majority (the sign of the majority, a tie gives 0; 2-bit result) or average (the mean of the W signs; a ceil(log2(W+1))-bit result).")
+    var vote: VoteRule?
+
     @Option(parsing: .unconditional, help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
     var bucketMb: Double = 1
 
@@ -121,6 +124,9 @@ struct TrainCommand: ParsableCommand {
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
         if shard == .params && comm == .allreduce {
             throw ValidationError("--shard params needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
+        }
+        if vote != nil && comm != .signVote {
+            throw ValidationError("--vote is sign-vote's rule; pass --comm sign-vote with it, or drop --vote")
         }
         if shard == .params && comm == .signVote {
             throw ValidationError("--comm sign-vote keeps a private parameter copy per rank; drop --shard params")
@@ -178,6 +184,7 @@ struct TrainCommand: ParsableCommand {
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
         comm.apply(to: &c, shard: shard)
+        c.vote = vote ?? .majority
         c.bucketMB = bucketMb
         c.overlap = overlap
         return c

@@ -105,4 +105,29 @@ final class SignVoteKernelTests: XCTestCase {
             }
         }
     }
+
+    func testCountsAndAverageApplyMatchReference() {
+        for voters in [1, 2, 3, 4, 7, 8] {
+            let bits = SignVoteKernel.counterBits(voters: voters)
+            XCTAssertEqual(bits, String(voters, radix: 2).count)
+            for n in [1, 17, 64, 130] {
+                var rng = TestRandom(seed: UInt64(voters * 1000 + n))
+                let words = SignVoteKernel.words(n), stride = words + 1
+                let planes = (0..<(voters * stride)).map { _ in rng.next() }
+                var counters = [UInt64](repeating: 0, count: bits * words)
+                SignVoteKernel.counts(planes: planes, stride: stride, voters: voters, words: words, counters: &counters, counterStride: words)
+                let p = rng.floats(n)
+                for path in paths {
+                    var pk = p
+                    SignVoteKernel.applyAverage(params: &pk, counters: counters, counterStride: words, voters: voters,
+                                                first: 0, count: n, lr: 3e-4, decay: 0.99997, path: path)
+                    let pr = (0..<n).map { i -> Float in
+                        let votes = (0..<voters).map { q in bit(Array(planes[(q * stride)..<(q * stride + words)]), i) == 1 ? 1 : -1 }
+                        return SignVoteReference.apply(p: p[i], average: SignVoteReference.average(votes), lr: 3e-4, decay: 0.99997)
+                    }
+                    assertBitEqual(pk, pr, "\(path) W=\(voters) n=\(n) average")
+                }
+            }
+        }
+    }
 }

@@ -24,12 +24,33 @@ final class SignVoteTests: XCTestCase {
     func testVotedUpdateMatchesSimulatedVotersBitForBit() throws {
         var tiesSeen = 0, zeroSignals = 0
         for ranks in 2...4 {
+            let (ties, zeros) = try checkAgainstSimulation(ranks: ranks, average: false)
+            if ranks % 2 == 0 { XCTAssertGreaterThan(ties, 0, "W=\(ranks): the run should hold ties") } else { XCTAssertEqual(ties, 0) }
+            tiesSeen += ties
+            zeroSignals += zeros
+        }
+        XCTAssertGreaterThan(tiesSeen, 0)
+        XCTAssertGreaterThan(zeroSignals, 0, "some voters should have had c == 0 (pixels that are always 0)")
+    }
+
+    /// `--vote average`: p -= lr * (mean of the W votes), the rest as the majority.
+    func testAveragedVotesMatchSimulatedVotersBitForBit() throws {
+        for ranks in 3...4 { _ = try checkAgainstSimulation(ranks: ranks, average: true) }
+    }
+
+    /// Runs `steps` steps at `ranks` with the dump hook and replays them; returns the ties and
+    /// the zero signals (c == 0) the simulation met.
+    func checkAgainstSimulation(ranks: Int, average: Bool) throws -> (ties: Int, zeros: Int) {
+        var zeroSignals = 0
+        do {
             let dir = try Launcher.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let out = dir.appendingPathComponent("params.f32")
-            let r = try Launcher.run(ranks: ranks, common + ["--save-params", out.path], env: ["LION_DIST_SIGNVOTE_DUMP": dir.path])
+            let r = try Launcher.run(ranks: ranks, common + ["--save-params", out.path] + (average ? ["--vote", "average"] : []),
+                                     env: ["LION_DIST_SIGNVOTE_DUMP": dir.path])
             XCTAssertEqual(r.status, 0, "W=\(ranks): \(r.stderr)")
             XCTAssertTrue(r.stdout.contains("comm: sign-vote"), r.stdout)
+            XCTAssertTrue(r.stdout.contains(average ? "bit-plane average" : "bit-plane majority"), r.stdout)
             let trained = try Launcher.readFloats(out)
             var p = try Launcher.readFloats(dir.appendingPathComponent("p-0.f32"))
             XCTAssertEqual(p.count, count)
@@ -49,7 +70,7 @@ final class SignVoteTests: XCTestCase {
                         if c == 0 { zeroSignals += 1 }
                         sum += c > 0 || (c == 0 && p[i] > 0) ? 1 : -1
                     }
-                    let vote: Float = sum > 0 ? 1 : (sum < 0 ? -1 : 0)
+                    let vote: Float = average ? Float(sum) / Float(ranks) : (sum > 0 ? 1 : (sum < 0 ? -1 : 0))
                     if sum == 0 { ties += 1 }
                     p[i] = p[i] * (decays(i) ? decay : 1) - lr * vote
                 }
@@ -57,11 +78,8 @@ final class SignVoteTests: XCTestCase {
             let differing = (0..<count).filter { trained[$0].bitPattern != p[$0].bitPattern }
             XCTAssertEqual(differing.count, 0, "W=\(ranks): \(differing.count) parameters differ from the simulation, first at \(differing.first ?? -1)")
             XCTAssertGreaterThan((0..<count).filter { trained[$0] != initial[$0] }.count, count / 2, "W=\(ranks): training should move most parameters")
-            if ranks % 2 == 0 { XCTAssertGreaterThan(ties, 0, "W=\(ranks): the run should hold ties") } else { XCTAssertEqual(ties, 0) }
-            tiesSeen += ties
+            return (ties, zeroSignals)
         }
-        XCTAssertGreaterThan(tiesSeen, 0)
-        XCTAssertGreaterThan(zeroSignals, 0, "some voters should have had c == 0 (pixels that are always 0)")
     }
 
     /// lion-dist's own error lines (mpirun adds its banner after a failure).
@@ -83,6 +101,7 @@ final class SignVoteTests: XCTestCase {
             (2, ["--state-dtype", "bf16"], ["fp32 momentum", "drop --state-dtype bf16"]),
             (2, ["--shard", "params"], ["private parameter copy per rank", "drop --shard params"]),
             (4, ["--batch-size", "50"], ["48 or 52"]),
+            (2, ["--comm", "reduce-scatter", "--vote", "average"], ["--vote is sign-vote's rule", "pass --comm sign-vote"]),
         ]
         for (ranks, extra, needles) in cases {
             assertOneLine(try Launcher.run(ranks: ranks, base + extra), needles, "W=\(ranks) \(extra)")
@@ -115,6 +134,8 @@ final class SignVoteTests: XCTestCase {
 
         assertOneLine(try Launcher.run(ranks: 2, base + ["--resume-from", saved]),
                       ["holds the momentum of each of the 3 ranks", "this run has 2", "resume with 3 ranks"], "resume at W=2")
+        assertOneLine(try Launcher.run(ranks: 3, base + ["--vote", "average", "--resume-from", saved]),
+                      ["--vote majority, this run has average", "pass the same --vote"], "resume with --vote average")
         let sharded = base.map { $0 == "sign-vote" ? "reduce-scatter" : $0 }
         assertOneLine(try Launcher.run(ranks: 3, sharded + ["--resume-from", saved]),
                       ["--comm sign-vote", "pass the same --comm"], "resume with --comm reduce-scatter")
