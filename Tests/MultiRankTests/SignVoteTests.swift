@@ -140,4 +140,22 @@ final class SignVoteTests: XCTestCase {
         assertOneLine(try Launcher.run(ranks: 3, sharded + ["--resume-from", saved]),
                       ["--comm sign-vote", "pass the same --comm"], "resume with --comm reduce-scatter")
     }
+
+    /// The plan (`lion-dist plan --comm sign-vote`, and the run's own table) states sign-vote's
+    /// full momentum and buffers, and holds within 10% of the measured peak Pss.
+    func testPlanStatesTheFullMomentum() throws {
+        let flags = ["--comm", "sign-vote", "--hidden", "256", "--batch-size", "64", "--max-steps", "5", "--threads", "1",
+                     "--log-interval", "1000"]
+        let plan = try Launcher.run(ranks: nil, ["plan"] + flags + ["--ranks", "2"])
+        XCTAssertEqual(plan.status, 0, plan.stderr)
+        XCTAssertTrue(plan.stdout.contains("--comm sign-vote --vote majority"), plan.stdout)
+        // 784-256-10: 203,530 parameters, padded to 64 x 2 = 203,648: 795.50 KiB of fp32 momentum on every rank.
+        XCTAssertTrue(plan.stdout.contains("optimizer state               795.50 KiB"), plan.stdout)
+        let run = try Launcher.run(ranks: 2, flags)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let total = run.stdout.split(separator: "\n").first { $0.hasPrefix("total (measured: peak Pss)") }
+        let numbers = total.map { $0.split(separator: " ").compactMap { Double($0) } } ?? []
+        XCTAssertEqual(numbers.count, 2, run.stdout)
+        if numbers.count == 2 { XCTAssertEqual(numbers[0], numbers[1], accuracy: numbers[1] * 0.1, "predicted vs measured peak Pss (MiB)") }
+    }
 }
