@@ -51,10 +51,10 @@ let package = Package(
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model"]),
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
@@ -81,6 +81,10 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        // The typed collectives in one process (MPI as a singleton, W = 1).
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
+        // Training without MPI: the summary's schema read back through the sweep's row.
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]
 )

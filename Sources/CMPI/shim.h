@@ -9,6 +9,7 @@ static inline MPI_Comm CMPI_COMM_NULL(void) { return MPI_COMM_NULL; }
 static inline MPI_Datatype CMPI_FLOAT(void) { return MPI_FLOAT; }
 static inline MPI_Datatype CMPI_DOUBLE(void) { return MPI_DOUBLE; }
 static inline MPI_Datatype CMPI_INT64(void) { return MPI_INT64_T; }
+static inline MPI_Datatype CMPI_UINT64(void) { return MPI_UINT64_T; }
 static inline MPI_Datatype CMPI_UINT8(void) { return MPI_UINT8_T; }
 static inline MPI_Datatype CMPI_BYTE(void) { return MPI_BYTE; }
 static inline MPI_Datatype CMPI_CHAR(void) { return MPI_CHAR; }

@@ -22,10 +22,11 @@ final class MPICheckpointSource: CheckpointSource {
 
 /// Loads a checkpoint into a run of any world size: every rank checks the header and a 1/W
 /// share of the block checksums, then reads all of the parameters and only its own shard's
-/// range of each state buffer. Resharding costs nothing. Collective.
+/// range of each state buffer. Resharding costs nothing. Collective. `params` is the padded
+/// parameter buffer (the model's values, then zeros).
 public enum CheckpointReader {
     public static func load(comm: Communicator, path: String, expected: CheckpointIdentity,
-                            params: UnsafeMutablePointer<Float>, paddedCount: Int, shard: Range<Int>,
+                            params: UnsafeMutableBufferPointer<Float>, shard: Range<Int>,
                             optimizer: LocalOptimizer) throws -> CheckpointHeader {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         func about(_ body: () throws -> Void) throws {
@@ -65,18 +66,21 @@ public enum CheckpointReader {
         }
         let n = header.parameterCount
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
-        let state = StateRegion(perRank: header.identity.perRankState, rank: comm.rank, buffers: header.stateBuffers,
+        let region = StateRegion(perRank: header.identity.perRankState, rank: comm.rank, buffers: header.stateBuffers,
                                 shard: lo..<(lo + mine), count: n)
         try comm.agree {
             try about {
-                try file.readAt(offset: header.dataOffset, floats: params, count: n)
-                (params + n).update(repeating: 0, count: paddedCount - n)
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
-                defer { scratch.deallocate() }
+                try file.readAt(offset: header.dataOffset, into: UnsafeMutableBufferPointer(rebasing: params[..<n]))
+                UnsafeMutableBufferPointer(rebasing: params[n...]).update(repeating: 0)
                 for k in 0..<header.stateBuffers {
-                    scratch.update(repeating: 0, count: optimizer.count)
-                    try file.readAt(offset: header.dataOffset + state.byteOffset(buffer: k), floats: scratch, count: state.range.count)
-                    optimizer.importState(k, from: scratch)
+                    // This rank's part of the state (its shard, or with per-rank state all of its own
+                    // copy); the padding past the model stays 0.
+                    var values = [Float](repeating: 0, count: optimizer.count)
+                    try values.withUnsafeMutableBufferPointer {
+                        try file.readAt(offset: header.dataOffset + region.byteOffset(buffer: k),
+                                        into: UnsafeMutableBufferPointer(rebasing: $0[..<region.range.count]))
+                    }
+                    optimizer.importState(k, from: values)
                 }
             }
         }

@@ -29,7 +29,7 @@ public enum CheckpointWriter {
 
     public static func save(comm: Communicator, directory: CheckpointDirectory, keep: Int,
                             identity: CheckpointIdentity, position: CheckpointPosition,
-                            params: UnsafePointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
+                            params: UnsafeBufferPointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers
@@ -40,7 +40,7 @@ public enum CheckpointWriter {
         header.blockCRCs = [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: header.blockSize))
         let blockSize = header.blockSize
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
-        let state = StateRegion(perRank: identity.perRankState, rank: comm.rank, buffers: buffers, shard: lo..<(lo + mine), count: n)
+        let region = StateRegion(perRank: identity.perRankState, rank: comm.rank, buffers: buffers, shard: lo..<(lo + mine), count: n)
         let step = position.step
         let isRoot = comm.rank == 0
         let tmpPath = directory.temporaryPath(step: step)
@@ -50,15 +50,16 @@ public enum CheckpointWriter {
             let file = try comm.agree { try MPIFile(comm: comm, path: tmpPath, mode: .createWriteOnly) }
             try comm.agree { try file.setSize(header.fileBytes) }
             // Parameters, then each state buffer (exported to canonical fp32).
-            try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: params + lo, count: mine) }
-            var pieces = crcPieces(params + lo, count: mine, dataOffset: lo * 4, blockSize: blockSize)
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, optimizer.count))
-            defer { scratch.deallocate() }
+            let shardParams = UnsafeBufferPointer(rebasing: params[lo..<lo + mine])
+            try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: shardParams) }
+            var pieces = crcPieces(shardParams, dataOffset: lo * 4, blockSize: blockSize)
             for k in 0..<buffers {
-                optimizer.exportState(k, to: scratch)
-                let at = state.byteOffset(buffer: k)
-                try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: scratch, count: state.range.count) }
-                pieces += crcPieces(scratch, count: state.range.count, dataOffset: at, blockSize: blockSize)
+                let at = region.byteOffset(buffer: k)
+                try optimizer.exportState(k).withUnsafeBufferPointer { values in
+                    let real = UnsafeBufferPointer(rebasing: values[..<region.range.count])
+                    try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: real) }
+                    pieces += crcPieces(real, dataOffset: at, blockSize: blockSize)
+                }
             }
             TestHooks.killIfAsked(.save, step: step, rank: comm.rank)
             header.blockCRCs = try combine(pieces, header: header, comm: comm)
@@ -98,9 +99,9 @@ public enum CheckpointWriter {
         try comm.agree { try file.close() }
     }
 
-    /// CRCs of `count` floats at data offset `dataOffset`, cut at block boundaries.
-    static func crcPieces(_ floats: UnsafePointer<Float>, count: Int, dataOffset: Int, blockSize: Int) -> [Piece] {
-        let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(floats), count: count * 4)
+    /// CRCs of `floats` at data offset `dataOffset`, cut at block boundaries.
+    static func crcPieces(_ floats: UnsafeBufferPointer<Float>, dataOffset: Int, blockSize: Int) -> [Piece] {
+        let bytes = UnsafeRawBufferPointer(floats)
         var out: [Piece] = []
         var at = 0
         while at < bytes.count {
@@ -117,19 +118,15 @@ public enum CheckpointWriter {
     /// Collective. Throws if the pieces do not tile the data region exactly.
     static func combine(_ pieces: [Piece], header: CheckpointHeader, comm: Communicator) throws -> [UInt32] {
         let most = Int(try comm.allreduceMax(Int64(pieces.count)))
-        var w = ByteWriter()
-        for i in 0..<most {
+        // (offset, length, crc) per piece; ranks with fewer pieces pad with empty ones.
+        let mine = (0..<most).flatMap { i -> [Int64] in
             let p = i < pieces.count ? pieces[i] : Piece(offset: 0, length: 0, crc: 0)
-            w.int(p.offset)
-            w.int(p.length)
-            w.u32(p.crc)
+            return [Int64(p.offset), Int64(p.length), Int64(p.crc)]
         }
         var all: [Piece] = []
-        for row in try comm.allgatherBytes(w.bytes) {
-            var r = ByteReader(row)
-            for _ in 0..<most {
-                let p = Piece(offset: Int(try r.u64("offset")), length: Int(try r.u64("length")), crc: try r.u32("crc"))
-                if p.length > 0 { all.append(p) }
+        for row in try comm.allgather(mine) {
+            for at in stride(from: 0, to: row.count, by: 3) where row[at + 1] > 0 {
+                all.append(Piece(offset: Int(row[at]), length: Int(row[at + 1]), crc: UInt32(truncatingIfNeeded: row[at + 2])))
             }
         }
         all.sort { $0.offset < $1.offset }

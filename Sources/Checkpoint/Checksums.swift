@@ -9,11 +9,9 @@ public enum Checksums {
     /// Continues `crc` over `bytes` (zlib's crc32 in chunks of at most 1 GiB).
     public static func crc32(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var c = UInt(crc)
-        var offset = 0
-        while offset < bytes.count {
-            let n = min(bytes.count - offset, 1 << 30)
-            c = CZlib.crc32(c, bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: UInt8.self), UInt32(n))
-            offset += n
+        for offset in stride(from: 0, to: bytes.count, by: 1 << 30) {
+            let chunk = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(bytes.count, offset + (1 << 30))])
+            c = CZlib.crc32(c, chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(chunk.count))
         }
         return UInt32(truncatingIfNeeded: c)
     }

@@ -58,27 +58,42 @@ extension Communicator {
         try check(MPI_Bcast(buffer, Int32(bytes), CMPI_BYTE(), Int32(root), handle), "MPI_Bcast")
     }
 
-    /// Every rank contributes `bytes` bytes; every rank receives size*bytes, ordered by rank.
-    public func allgatherBytes(_ local: [UInt8]) throws -> [[UInt8]] {
-        try allgather(local, CMPI_BYTE(), "bytes")
-    }
-
     /// Every rank contributes the same number of integers; every rank receives all of them,
     /// ordered by rank (no byte packing: MPI_INT64_T).
     public func allgather(_ local: [Int64]) throws -> [[Int64]] {
         try allgather(local, CMPI_INT64(), "int64")
     }
 
+    /// The same for unsigned words (bit masks), as MPI_UINT64_T.
+    public func allgather(_ local: [UInt64]) throws -> [[UInt64]] {
+        try allgather(local, CMPI_UINT64(), "uint64")
+    }
+
+    /// Every rank's string, ordered by rank (each cut to `capacity - 1` UTF-8 bytes).
+    public func allgather(_ text: String, capacity: Int) throws -> [String] {
+        try allgather(FixedWidthText.encode(text, capacity: capacity), CMPI_BYTE(), "bytes").map(FixedWidthText.decode)
+    }
+
+    /// Every rank's floats (the same count on each), one block after another in rank order.
+    public func allgatherJoined(_ local: [Float]) throws -> [Float] {
+        try allgatherJoined(local, CMPI_FLOAT(), "floats")
+    }
+
     private func allgather<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [[T]] {
         let n = local.count
-        let all = try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
+        let all = try allgatherJoined(local, type, name)
+        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
+    private func allgatherJoined<T: BitwiseCopyable>(_ local: [T], _ type: MPI_Datatype, _ name: String) throws -> [T] {
+        let n = local.count
+        return try [T](unsafeUninitializedCapacity: n * size) { dst, initialized in
             try local.withUnsafeBufferPointer { src in
                 try check(MPI_Allgather(src.baseAddress, Int32(n), type, dst.baseAddress, Int32(n), type, handle),
                           "MPI_Allgather(\(n) \(name) per rank)")
             }
             initialized = n * size
         }
-        return (0..<size).map { Array(all[($0 * n)..<(($0 + 1) * n)]) }
     }
 
     /// Collective agreement on failure: every rank calls this with its own outcome. If any rank

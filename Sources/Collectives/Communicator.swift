@@ -4,7 +4,9 @@ import Glibc
 #endif
 
 /// A typed face of an MPI communicator. Only the main thread calls MPI (MPI_THREAD_FUNNELED).
-/// Raw pointers stop here: callers pass `UnsafeMutablePointer<Float>` views of their flat buffers.
+/// Raw pointers stop here and in the kernels: the layers above pass arrays and buffer pointers
+/// with their counts (`allgather`, `MPIFile`); only the combiners' window code passes pointers
+/// into its flat buffers (`allreduceSum`, `allgatherInPlace`, `reduceScatterBlock`).
 public final class Communicator {
     public let handle: MPI_Comm
     public let rank: Int

@@ -21,8 +21,10 @@ public struct MPIError: Error, CustomStringConvertible {
     }
 }
 
-/// An MPI call that returned MPI_SUCCESS but not what was asked for (a short read, a thread
-/// level below the one requested, no shared base address): names the call and what was missing.
+/// An MPI call that returned MPI_SUCCESS but not what was asked for: a thread level below the
+/// one requested, no shared base address, an MPI-IO transfer that moved fewer elements than
+/// asked (a read past the end of the file, or a write the file system refused part of: full
+/// disk, quota). Names the call and what was missing.
 public struct MPIShortfall: Error, CustomStringConvertible {
     public let call: String
     public let problem: String
@@ -32,6 +34,17 @@ public struct MPIShortfall: Error, CustomStringConvertible {
     init(call: String, problem: String) {
         self.call = call
         self.problem = problem
+    }
+
+    /// Throws unless `status` counts exactly `expected` elements of `type` ("wrote 3 of 5 bytes
+    /// at byte 64 (the file system refused the rest: full disk or quota?)").
+    static func checkTransfer(_ status: inout MPI_Status, _ type: MPI_Datatype, expected: Int, unit: String, verb: String,
+                              call: String, offset: Int) throws {
+        var got: Int32 = 0
+        MPI_Get_count(&status, type, &got)
+        guard Int(got) != expected else { return }
+        let why = verb == "wrote" ? " (the file system refused the rest: full disk or quota?)" : " (the file ends first)"
+        throw MPIShortfall(call: call, problem: "\(verb) \(max(0, Int(got))) of \(expected) \(unit) at byte \(offset)\(why)")
     }
 }
 

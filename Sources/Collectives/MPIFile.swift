@@ -3,7 +3,7 @@ import CMPI
 /// A typed face of MPI-IO (`MPI_File`): one shared file that every rank of a communicator
 /// opens together, each rank writing or reading at its own byte offsets. Raw pointers stop
 /// here; callers pass float buffers or byte arrays. MPI files return errors by default
-/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` (a short read: an
+/// (MPI_ERRORS_RETURN), and each failure becomes an `MPIError` (a short read or write: an
 /// `MPIShortfall`) naming the call and the path.
 public final class MPIFile {
     public enum Mode {
@@ -44,53 +44,52 @@ public final class MPIFile {
         return Int(s)
     }
 
-    /// MPI_File_write_at_all: every rank writes its `count` floats (0 allowed) at its own byte
+    /// MPI_File_write_at_all: every rank writes its `floats` (none allowed) at its own byte
     /// offset. Collective: every rank must make the same sequence of these calls.
-    /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortTransfer`.
-    public func writeAtAll(offset: Int, floats: UnsafePointer<Float>, count: Int) throws {
-        precondition(count >= 0 && count <= Int(Int32.max))
-        var status = MPI_Status()
-        try check(MPI_File_write_at_all(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
-                  "MPI_File_write_at_all(\(path), \(count) floats at \(offset))")
-        try MPIShortTransfer.check(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "wrote",
-                                   call: "MPI_File_write_at_all(\(path))", offset: offset)
+    /// The count written is checked: a short write (a full disk, a quota) throws `MPIShortfall`.
+    public func writeAtAll(offset: Int, floats: UnsafeBufferPointer<Float>) throws {
+        try transfer(.writeAll, offset: offset, UnsafeRawPointer(floats.baseAddress), count: floats.count, float: true)
     }
 
     /// MPI_File_write_at: this rank alone writes `bytes` at `offset`; a short write throws.
     public func writeAt(offset: Int, bytes: [UInt8]) throws {
-        precondition(bytes.count <= Int(Int32.max))
-        var status = MPI_Status()
-        try bytes.withUnsafeBytes { raw in
-            try check(MPI_File_write_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(raw.count), CMPI_BYTE(), &status),
-                      "MPI_File_write_at(\(path), \(bytes.count) bytes at \(offset))")
-        }
-        try MPIShortTransfer.check(&status, CMPI_BYTE(), expected: bytes.count, unit: "bytes", verb: "wrote",
-                                   call: "MPI_File_write_at(\(path))", offset: offset)
+        try bytes.withUnsafeBytes { try transfer(.write, offset: offset, $0.baseAddress, count: $0.count, float: false) }
     }
 
     /// MPI_File_read_at: this rank alone reads exactly `count` bytes at `offset`; a short read
     /// (the file ends first) throws.
     public func readAt(offset: Int, count: Int) throws -> [UInt8] {
-        precondition(count >= 0 && count <= Int(Int32.max))
         var out = [UInt8](repeating: 0, count: count)
-        var status = MPI_Status()
-        try out.withUnsafeMutableBytes { raw in
-            try check(MPI_File_read_at(handle, MPI_Offset(offset), raw.baseAddress, Int32(count), CMPI_BYTE(), &status),
-                      "MPI_File_read_at(\(path), \(count) bytes at \(offset))")
-        }
-        try MPIShortTransfer.check(&status, CMPI_BYTE(), expected: count, unit: "bytes", verb: "read",
-                                   call: "MPI_File_read_at(\(path))", offset: offset)
+        try out.withUnsafeMutableBytes { try transfer(.read, offset: offset, UnsafeRawPointer($0.baseAddress), count: count, float: false) }
         return out
     }
 
-    /// MPI_File_read_at into `count` floats; a short read throws.
-    public func readAt(offset: Int, floats: UnsafeMutablePointer<Float>, count: Int) throws {
+    /// MPI_File_read_at filling `floats`; a short read throws.
+    public func readAt(offset: Int, into floats: UnsafeMutableBufferPointer<Float>) throws {
+        try transfer(.read, offset: offset, UnsafeRawPointer(floats.baseAddress), count: floats.count, float: true)
+    }
+
+    private enum Transfer: String {
+        case writeAll = "MPI_File_write_at_all", write = "MPI_File_write_at", read = "MPI_File_read_at"
+    }
+
+    /// One MPI-IO call moving `count` floats or bytes at `offset` (a read writes through
+    /// `buffer`), then the count moved checked against `count`.
+    private func transfer(_ kind: Transfer, offset: Int, _ buffer: UnsafeRawPointer?, count: Int, float: Bool) throws {
         precondition(count >= 0 && count <= Int(Int32.max))
+        let type: MPI_Datatype = float ? CMPI_FLOAT() : CMPI_BYTE()
+        let unit = float ? "floats" : "bytes"
+        let at = MPI_Offset(offset), n = Int32(count)
         var status = MPI_Status()
-        try check(MPI_File_read_at(handle, MPI_Offset(offset), floats, Int32(count), CMPI_FLOAT(), &status),
-                  "MPI_File_read_at(\(path), \(count) floats at \(offset))")
-        try MPIShortTransfer.check(&status, CMPI_FLOAT(), expected: count, unit: "floats", verb: "read",
-                                   call: "MPI_File_read_at(\(path))", offset: offset)
+        let code: Int32
+        switch kind {
+        case .writeAll: code = MPI_File_write_at_all(handle, at, buffer, n, type, &status)
+        case .write: code = MPI_File_write_at(handle, at, buffer, n, type, &status)
+        case .read: code = MPI_File_read_at(handle, at, UnsafeMutableRawPointer(mutating: buffer), n, type, &status)
+        }
+        try check(code, "\(kind.rawValue)(\(path), \(count) \(unit) at \(offset))")
+        try MPIShortfall.checkTransfer(&status, type, expected: count, unit: unit, verb: kind == .read ? "read" : "wrote",
+                                       call: "\(kind.rawValue)(\(path))", offset: offset)
     }
 
     /// MPI_File_sync: flushes every rank's writes to storage. Collective.
@@ -103,31 +102,5 @@ public final class MPIFile {
         guard handle != nil else { return }
         try check(MPI_File_close(&handle), "MPI_File_close(\(path))")
         handle = nil
-    }
-}
-
-/// An MPI-IO call that returned MPI_SUCCESS but moved fewer elements than asked: a read past
-/// the end of the file, or a write that the file system refused part of (full disk, quota).
-public struct MPIShortTransfer: Error, CustomStringConvertible {
-    public let call: String
-    public let done: Int
-    public let expected: Int
-    public let unit: String
-    public let verb: String
-    public let offset: Int
-
-    public var description: String {
-        let why = verb == "wrote" ? " (the file system refused the rest: full disk or quota?)" : " (the file ends first)"
-        return "\(call): \(verb) \(done) of \(expected) \(unit) at byte \(offset)\(why)"
-    }
-
-    /// Throws unless `status` counts exactly `expected` elements of `type`.
-    static func check(_ status: inout MPI_Status, _ type: MPI_Datatype, expected: Int, unit: String, verb: String,
-                      call: String, offset: Int) throws {
-        var got: Int32 = 0
-        MPI_Get_count(&status, type, &got)
-        if Int(got) != expected {
-            throw MPIShortTransfer(call: call, done: max(0, Int(got)), expected: expected, unit: unit, verb: verb, offset: offset)
-        }
     }
 }

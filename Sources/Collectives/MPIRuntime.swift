@@ -4,7 +4,12 @@ import CMPI
 public enum MPIRuntime {
     nonisolated(unsafe) static var isActive = false
 
+    /// MPI_Init_thread; a second call in the same process (a test process that starts MPI
+    /// from more than one place) does nothing.
     public static func initialize() throws {
+        var initialized: Int32 = 0
+        try check(MPI_Initialized(&initialized), "MPI_Initialized")
+        guard initialized == 0 else { return }
         var provided: Int32 = 0
         try check(MPI_Init_thread(nil, nil, CMPI_THREAD_FUNNELED(), &provided), "MPI_Init_thread")
         isActive = true

@@ -53,7 +53,7 @@ public final class SharedWindow {
             var unit: Int32 = 0
             var peerBase: UnsafeMutableRawPointer? = nil
             try check(MPI_Win_shared_query(win, Int32(peer), &size, &unit, &peerBase), "MPI_Win_shared_query")
-            guard let peerBase else { throw MPIError(call: "MPI_Win_shared_query (no base for rank \(peer))", code: 0) }
+            guard let peerBase else { throw MPIShortfall(call: "MPI_Win_shared_query", problem: "returned no base address for rank \(peer)") }
             segments.append(peerBase)
         }
         self.segments = segments

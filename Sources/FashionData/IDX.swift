@@ -87,13 +87,13 @@ final class GzipFile {
 
     deinit { gzclose(handle) }
 
-    /// Reads up to `count` bytes into `buffer`; returns how many were read.
+    /// Reads up to `buffer.count` bytes into `buffer`; returns how many were read.
     /// Throws on a zlib error other than a stream that simply ends early.
-    private func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+    private func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var got = 0
-        while got < count {
-            let chunk = min(count - got, 1 << 20)
-            let n = gzread(handle, buffer + got, UInt32(chunk))
+        while got < buffer.count {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[got..<min(buffer.count, got + (1 << 20))])
+            let n = gzread(handle, chunk.baseAddress, UInt32(chunk.count))
             if n < 0 { throw corrupt() }
             if n == 0 {
                 var errnum: Int32 = 0
@@ -115,7 +115,7 @@ final class GzipFile {
     /// Reads `words` big-endian UInt32 header words.
     func readHeader(words: Int) throws -> [UInt32] {
         var raw = [UInt8](repeating: 0, count: 4 * words)
-        let got = try raw.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: 4 * words) }
+        let got = try raw.withUnsafeMutableBytes { try read(into: $0) }
         guard got == 4 * words else {
             throw DataError("\(path): truncated: the IDX header is cut short; \(IDX.reinstall)")
         }
@@ -127,15 +127,13 @@ final class GzipFile {
     /// Reads exactly `count` payload bytes and checks that nothing follows them.
     func readPayload(count: Int, what: String) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withUnsafeMutableBytes { buf -> Int in
-            count == 0 ? 0 : try read(into: buf.baseAddress!, count: count)
-        }
+        let got = try bytes.withUnsafeMutableBytes { try read(into: $0) }
         guard got == count else {
             throw DataError("\(path): truncated: \(what) but the file holds \(got); \(IDX.reinstall)")
         }
         // Reading past the end also verifies the gzip CRC and length trailer.
         var extra = [UInt8](repeating: 0, count: 4096)
-        let more = try extra.withUnsafeMutableBytes { try read(into: $0.baseAddress!, count: 4096) }
+        let more = try extra.withUnsafeMutableBytes { try read(into: $0) }
         guard more == 0 else {
             throw DataError("\(path): has trailing bytes: \(what) but the file holds more; \(IDX.reinstall)")
         }

@@ -25,8 +25,8 @@ extension DistributedOptimizer {
         let report = try LionDistError.wrap {
             try CheckpointWriter.save(comm: world.comm, directory: CheckpointDirectory(path: directory), keep: keep,
                                       identity: checkpointIdentity, position: position,
-                                      params: sharded.combiner.params, shard: layout.range(of: world.rank),
-                                      optimizer: sharded.optimizer)
+                                      params: UnsafeBufferPointer(start: sharded.combiner.params, count: layout.paddedCount),
+                                      shard: layout.range(of: world.rank), optimizer: sharded.optimizer)
         }
         return report.path
     }
@@ -43,7 +43,7 @@ extension DistributedOptimizer {
     public func loadCheckpoint(_ path: String) throws {
         let header = try LionDistError.wrap {
             try CheckpointReader.load(comm: world.comm, path: path, expected: checkpointIdentity,
-                                      params: sharded.combiner.params, paddedCount: layout.paddedCount,
+                                      params: UnsafeMutableBufferPointer(start: sharded.combiner.params, count: layout.paddedCount),
                                       shard: layout.range(of: world.rank), optimizer: sharded.optimizer)
         }
         stepCount = header.position.step

@@ -106,7 +106,7 @@ public final class DistributedOptimizer {
     /// Where this rank writes the mean gradient of its slice of the batch before each `step()`
     /// (`parameterCount` floats). `step()` consumes it: write all of it every step.
     public var gradients: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: sharded.combiner.grads, count: parameterCount)
+        UnsafeMutableBufferPointer(start: sharded.combiner.flatGradients!, count: parameterCount)
     }
 
     /// The tensor called `name`, or nil.
@@ -126,7 +126,7 @@ public final class DistributedOptimizer {
         let lr = learningRate
         var riders = sums
         let outcome = try LionDistError.wrap {
-            try sharded.step(params: sharded.combiner.params, grads: sharded.combiner.grads, lr: lr, riders: &riders)
+            try sharded.step(lr: lr, riders: &riders)
         }
         stepCount += 1
         if !outcome.applied { skippedSteps += 1 }

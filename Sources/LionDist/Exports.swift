@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import LionEngine
 import Model
@@ -30,15 +31,21 @@ public typealias CommKind = Sharding.CommKind
 /// elements and its `range` in the buffer. Build them with ``TensorLayout``.
 public typealias ParameterTensor = Model.ParameterTensor
 
+/// Where a ``Workload``'s backward writes gradients: `at(offset)` is the gradient storage of
+/// the tensor starting at that flat offset.
+public typealias GradientSink = Basics.GradientSink
+
 /// A model and the data it trains on, as ``Trainer`` sees them. Implement:
 /// - `name` (a short name, the `model` key of the metrics), `parameterCount` and `tensors`
 ///   (from a ``TensorLayout``);
 /// - `stepsPerPeriod` and `periods`: steps per epoch and epochs (an evaluation closes each);
 /// - `initialize(_:seed:)`: write the initial parameters, the same on every rank;
 /// - `forwardBackward(step:params:grads:segmentDone:)`: run this rank's slice of global step
-///   `step`'s batch, OVERWRITE `grads` with the gradient of the slice's MEAN loss, optionally
-///   call `segmentDone(i)` for each segment (default: one per tensor), last first, and return
-///   the slice's ``LossSums``;
+///   `step`'s batch, OVERWRITE the gradient with that of the slice's MEAN loss, writing each
+///   tensor's gradient at `grads.at(tensor.offset)` (a ``GradientSink``: with sharded
+///   gradients a staging slot of the tensor's bucket, so address every tensor through it), call
+///   `segmentDone(i)` as each segment (default: one per tensor) is final, last first, and
+///   return the slice's ``LossSums``;
 /// - `evaluate(params:)`: this rank's share of the evaluation set, as ``LossSums`` (the
 ///   trainer adds them over the ranks).
 ///

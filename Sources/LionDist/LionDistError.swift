@@ -43,6 +43,7 @@ public struct LionDistError: Error, CustomStringConvertible, Sendable {
         case let e as CheckpointError: return LionDistError(.checkpoint, e.message)
         case let e as TrainingError: return LionDistError(.training, e.message)
         case let e as MPIError: return LionDistError(.communication, e.description)
+        case let e as MPIShortfall: return LionDistError(.communication, e.description)
         case let e as CollectiveFailure: return LionDistError(.communication, "rank \(e.failingRank): \(e.message)")
         default: return LionDistError(.training, String(describing: error))
         }

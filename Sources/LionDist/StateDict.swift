@@ -54,12 +54,8 @@ extension DistributedOptimizer {
         let own = layout.range(of: world.rank)
         var full = [[Float]](repeating: [], count: buffers)
         for k in 0..<buffers {
-            var all = [Float](repeating: 0, count: layout.paddedCount)
-            try all.withUnsafeMutableBufferPointer { b in
-                sharded.optimizer.exportState(k, to: b.baseAddress! + own.lowerBound)
-                try LionDistError.wrap { try world.comm.allgatherInPlace(b.baseAddress!, blockCount: layout.shardCount) }
-            }
-            full[k] = all
+            let mine = sharded.optimizer.exportState(k)
+            full[k] = try LionDistError.wrap { try world.comm.allgatherJoined(mine) }
         }
         var out: [String: TensorState] = [:]
         for t in tensors {
@@ -101,7 +97,7 @@ extension DistributedOptimizer {
                 let values = k == 0 ? dict.tensors[t.name]!.expAvg : dict.tensors[t.name]!.expAvgSq!
                 full.replaceSubrange(t.range, with: values)
             }
-            full.withUnsafeBufferPointer { sharded.optimizer.importState(k, from: $0.baseAddress! + own.lowerBound) }
+            sharded.optimizer.importState(k, from: Array(full[own]))
         }
         sharded.optimizer.step = dict.appliedSteps
         stepCount = dict.stepCount

@@ -121,21 +121,29 @@ public final class LocalOptimizer {
         }
     }
 
-    /// Canonical fp32 copy of state buffer `index` (0 = m, 1 = v), `count` elements.
-    public func exportState(_ index: Int, to dst: UnsafeMutablePointer<Float>) {
+    /// Canonical fp32 copy of state buffer `index` (0 = m, 1 = v): `count` values.
+    public func exportState(_ index: Int) -> [Float] {
         precondition(index >= 0 && index < config.stateBuffers, "state index \(index) out of range")
-        switch config.stateDType {
-        case .fp32: dst.update(from: buffers[index].assumingMemoryBound(to: Float.self), count: count)
-        case .bf16: BFloat16.load(buffers[index].assumingMemoryBound(to: UInt16.self), to: dst, count: count)
+        guard count > 0 else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+            switch config.stateDType {
+            case .fp32: dst.baseAddress!.initialize(from: buffers[index].assumingMemoryBound(to: Float.self), count: count)
+            case .bf16: BFloat16.load(buffers[index].assumingMemoryBound(to: UInt16.self), to: dst.baseAddress!, count: count)
+            }
+            initialized = count
         }
     }
 
     /// Replaces state buffer `index` with `count` fp32 values (rounded to nearest even for bf16).
-    public func importState(_ index: Int, from src: UnsafePointer<Float>) {
+    public func importState(_ index: Int, from values: [Float]) {
         precondition(index >= 0 && index < config.stateBuffers, "state index \(index) out of range")
-        switch config.stateDType {
-        case .fp32: buffers[index].assumingMemoryBound(to: Float.self).update(from: src, count: count)
-        case .bf16: BFloat16.store(src, to: buffers[index].assumingMemoryBound(to: UInt16.self), count: count)
+        precondition(values.count == count, "\(values.count) state values for a shard of \(count)")
+        guard count > 0 else { return }
+        values.withUnsafeBufferPointer { src in
+            switch config.stateDType {
+            case .fp32: buffers[index].assumingMemoryBound(to: Float.self).update(from: src.baseAddress!, count: count)
+            case .bf16: BFloat16.store(src.baseAddress!, to: buffers[index].assumingMemoryBound(to: UInt16.self), count: count)
+            }
         }
     }
 

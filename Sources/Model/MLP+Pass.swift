@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Basics
 import COpenBLAS
 
 // Forward and backward passes, llm.c style: each layer's forward and backward side by side.
@@ -23,6 +24,16 @@ extension MLP {
     /// The same, and `layerDone(l, range)` runs as soon as layer l's gradient (elements `range` of grads) is
     /// final, last layer first: the trainer starts reducing finished buckets from it.
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+                                x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
+                                workspace: MLPWorkspace,
+                                layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
+        try forwardBackward(params: params, gradients: FlatGradients(grads), x: x, labels: labels, batch: batch,
+                            workspace: workspace, layerDone: layerDone)
+    }
+
+    /// The same, writing each layer's gradient where `gradients` says (sharded gradients: a
+    /// staging slot of its bucket).
+    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: some GradientSink,
                                 x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
                                 workspace: MLPWorkspace,
                                 layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
@@ -100,13 +111,13 @@ func denseForward(_ layer: DenseLayout, params: UnsafePointer<Float>, input: Uns
 /// dW is (O, I) = dout^T (O, B) x input (B, I)
 /// db is (O)    = sum over B of dout (B, O)
 /// dinput is (B, I) = dout (B, O) x W (O, I); skipped for the first layer
-func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: some GradientSink,
                    input: UnsafePointer<Float>, dout: UnsafePointer<Float>,
                    dinput: UnsafeMutablePointer<Float>?, batch: Int) {
     let (I, O, B) = (Int32(layer.inputs), Int32(layer.outputs), Int32(batch))
     let w = params + layer.weightOffset
-    let dw = grads + layer.weightOffset
-    let db = grads + layer.biasOffset
+    let dw = grads.at(layer.weightOffset)
+    let db = grads.at(layer.biasOffset)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, B, 1, dout, O, input, I, 0, dw, I)
     db.update(repeating: 0, count: layer.outputs)
     for r in 0..<batch {

@@ -1,10 +1,15 @@
 import Foundation
 
 /// One row of a sweep's `results.jsonl`: one full training run (keys documented in README,
-/// "Large-batch sweep"). Missing or null numbers read as NaN, so a diverged run still loads.
+/// "Large-batch sweep", and declared once in `Summary`, which the writers use too). Missing
+/// or null numbers read as NaN, so a diverged run still loads.
 public struct SweepRecord: Sendable {
+    /// One period event: an MLP epoch, or a GPT evaluation (`testLoss` is then its validation
+    /// loss, `testAccuracy` NaN, `epoch` its number from 1, `step` its step).
     public struct Epoch: Sendable {
         public var epoch: Int
+        /// The GPT's step at the evaluation (0 for the MLP).
+        public var step: Int = 0
         public var trainLoss: Double
         public var testLoss: Double
         public var testAccuracy: Double
@@ -18,6 +23,10 @@ public struct SweepRecord: Sendable {
         public var gradBytes: Int
         public var optimizerStateBytes: Int
         public var peakRSSBytes: Int
+        public var peakPssBytes: Int = 0
+        public var endPssBytes: Int = 0
+        /// `held_bytes` by key (`parameters`, ..., `total`); empty in rows before it existed.
+        public var heldBytes: [String: Int] = [:]
     }
 
     /// Mean seconds per step in each phase (rank 0's clock).
@@ -26,6 +35,8 @@ public struct SweepRecord: Sendable {
         public var combine: Double
         public var update: Double
         public var gather: Double
+        public var commTotal: Double = .nan
+        public var commExposed: Double = .nan
         public var total: Double { compute + combine + update + gather }
     }
 
@@ -56,6 +67,23 @@ public struct SweepRecord: Sendable {
     public var perEpoch: [Epoch]
     public var ranks: [Rank]
     public var stepSeconds: StepSeconds?
+    public var stateDType: String = ""
+    public var warmupSteps: Int = 0
+    public var minLR: Double = .nan
+    public var beta1: Double = .nan
+    public var beta2: Double = .nan
+    /// The MLP's test loss (NaN for the GPT).
+    public var testLoss: Double = .nan
+    /// The GPT's (NaN for the MLP).
+    public var bitsPerChar: Double = .nan
+    public var tokensPerSecond: Double = .nan
+    /// The GPT's cell: "layers x heads x width x context", its steps, its clip norm ("", 0, NaN for the MLP).
+    public var gpt: String = ""
+    public var gptSteps: Int = 0
+    public var clipNorm: Double = .nan
+    public var sgemmGFLOPS: Double = .nan
+    /// NaN when the workload did not count FLOPs.
+    public var mfu: Double = .nan
 
     /// The highest test accuracy over the run's epochs (the final one if none recorded).
     public var bestTestAccuracy: Double {
@@ -65,35 +93,8 @@ public struct SweepRecord: Sendable {
 
     /// Parses one JSON line; nil when it is not an object with a cell key (a line cut short by a kill).
     public static func parse(line: Substring) -> SweepRecord? {
-        guard let data = line.data(using: .utf8),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let cell = object["cell"] as? String else { return nil }
-        let o = Fields(object)
-        let model = o.string("model").isEmpty ? "mlp" : o.string("model")
-        return SweepRecord(
-            cell: cell, model: model, valLoss: o.double("val_loss"), optimizer: o.string("optimizer"), globalBatch: o.int("global_batch"),
-            worldSize: o.int("world_size"), lr: o.double("lr"), weightDecay: o.double("weight_decay"),
-            epochs: o.int("epochs"), hidden: o.string("hidden"), schedule: o.string("schedule"), seed: o.int("seed"),
-            command: o.string("command"), cpus: o.int("cpus"), threadsPerRank: o.int("threads_per_rank"),
-            params: o.int("params"), testAccuracy: o.double("test_accuracy"), finalTrainLoss: o.double("final_train_loss"),
-            samplesPerSecond: o.double("samples_per_s"), seconds: o.double("seconds"), steps: o.int("steps"),
-            skippedSteps: o.int("skipped_steps"),
-            perEpoch: o.objects("per_epoch").map { e in
-                Epoch(epoch: e.int("epoch"), trainLoss: e.double("train_loss"), testLoss: e.double("test_loss"),
-                      testAccuracy: e.double("test_accuracy"), seconds: e.double("seconds"))
-            } + o.objects("per_eval").enumerated().map { i, e in   // the GPT: one per evaluation
-                Epoch(epoch: i + 1, trainLoss: e.double("train_loss"), testLoss: e.double("val_loss"),
-                      testAccuracy: .nan, seconds: e.double("seconds"))
-            },
-            ranks: o.objects("ranks").map { r in
-                Rank(rank: r.int("rank"), host: r.string("host"), paramBytes: r.int("param_bytes"),
-                     gradBytes: r.int("grad_bytes"), optimizerStateBytes: r.int("optimizer_state_bytes"),
-                     peakRSSBytes: r.int("peak_rss_bytes"))
-            },
-            stepSeconds: o.object("step_seconds").map { s in
-                StepSeconds(compute: s.double("compute"), combine: s.double("combine"),
-                            update: s.double("update"), gather: s.double("gather"))
-            })
+        guard let o = Fields(line: line), o.holds(Summary.Cell.cell) else { return nil }
+        return SweepRecord(o)
     }
 
     /// Every row of a JSON Lines text, in order. Blank lines and rows cut short by a kill
@@ -118,6 +119,46 @@ public struct SweepRecord: Sendable {
     }
 }
 
+extension SweepRecord {
+    /// Reads every key through the schema (`Summary`).
+    init(_ o: Fields) {
+        typealias S = Summary
+        typealias C = Summary.Cell
+        typealias P = Summary.Period
+        typealias R = Summary.Rank
+        typealias T = Summary.StepSeconds
+        self.init(
+            cell: o[C.cell], model: o[S.model].isEmpty ? "mlp" : o[S.model], valLoss: o[S.valLoss], optimizer: o[S.optimizer],
+            globalBatch: o[S.globalBatch], worldSize: o[S.worldSize], lr: o[C.lr], weightDecay: o[C.weightDecay],
+            epochs: o[C.epochs], hidden: o[C.hidden], schedule: o[C.schedule], seed: o[C.seed],
+            command: o[C.command], cpus: o[C.cpus], threadsPerRank: o[S.threadsPerRank],
+            params: o[S.params], testAccuracy: o[S.testAccuracy], finalTrainLoss: o[S.finalTrainLoss],
+            samplesPerSecond: o[S.samplesPerSecond], seconds: o[S.seconds], steps: o[S.steps],
+            skippedSteps: o[S.skippedSteps],
+            perEpoch: o[S.perEpoch].map { e in
+                Epoch(epoch: e[P.epoch], trainLoss: e[P.trainLoss], testLoss: e[P.testLoss],
+                      testAccuracy: e[P.testAccuracy], seconds: e[P.seconds])
+            } + o[S.perEval].enumerated().map { i, e in   // the GPT: one per evaluation
+                Epoch(epoch: i + 1, step: e[P.step], trainLoss: e[P.trainLoss], testLoss: e[P.valLoss],
+                      testAccuracy: .nan, seconds: e[P.seconds])
+            },
+            ranks: o[S.ranks].map { r in
+                Rank(rank: r[R.rank], host: r[R.host], paramBytes: r[R.paramBytes], gradBytes: r[R.gradBytes],
+                     optimizerStateBytes: r[R.optimizerStateBytes], peakRSSBytes: r[R.peakRSSBytes],
+                     peakPssBytes: r[R.peakPssBytes], endPssBytes: r[R.endPssBytes],
+                     heldBytes: r[R.heldBytes]?.ints ?? [:])
+            },
+            stepSeconds: o[S.stepSeconds].map { s in
+                StepSeconds(compute: s[T.compute], combine: s[T.combine], update: s[T.update], gather: s[T.gather],
+                            commTotal: s[T.commTotal], commExposed: s[T.commExposed])
+            },
+            stateDType: o[S.stateDType], warmupSteps: o[C.warmupSteps], minLR: o[C.minLR], beta1: o[C.beta1],
+            beta2: o[C.beta2], testLoss: o[S.testLoss], bitsPerChar: o[S.bitsPerChar],
+            tokensPerSecond: o[S.tokensPerSecond], gpt: o[C.gpt], gptSteps: o[C.gptSteps], clipNorm: o[C.clipNorm],
+            sgemmGFLOPS: o[S.sgemmGFLOPS], mfu: o[S.mfu])
+    }
+}
+
 /// A line of a results file that is not a sweep result: names the file, the line and the fix.
 public struct SweepRecordError: Error, CustomStringConvertible {
     public let source: String
@@ -130,16 +171,4 @@ public struct SweepRecordError: Error, CustomStringConvertible {
         let shown = text.count > 40 ? text.prefix(40) + "..." : text
         return "\(source) line \(line) is not a sweep result: \(what): '\(shown)'; pass a `lion-dist sweep` --out directory, or delete that line"
     }
-}
-
-/// Typed reads from a JSONSerialization object.
-struct Fields {
-    let raw: [String: Any]
-    init(_ raw: [String: Any]) { self.raw = raw }
-
-    func double(_ key: String) -> Double { (raw[key] as? NSNumber)?.doubleValue ?? .nan }
-    func int(_ key: String) -> Int { (raw[key] as? NSNumber)?.intValue ?? 0 }
-    func string(_ key: String) -> String { raw[key] as? String ?? "" }
-    func object(_ key: String) -> Fields? { (raw[key] as? [String: Any]).map(Fields.init) }
-    func objects(_ key: String) -> [Fields] { (raw[key] as? [Any] ?? []).compactMap { ($0 as? [String: Any]).map(Fields.init) } }
 }

@@ -27,7 +27,9 @@ public final class AllreduceCombiner: GradientCombiner {
     }
 
     public var params: UnsafeMutablePointer<Float> { p.pointer }
-    public var grads: UnsafeMutablePointer<Float> { g.pointer }
+    public var gradients: any GradientSink { FlatGradients(g.pointer) }
+    public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
+    public var shardGradient: UnsafeMutablePointer<Float> { g.pointer + layout.range(of: comm.rank).lowerBound }
     public var description: String {
         overlap ? "allreduce (MPI_Iallreduce per bucket, \(buckets.ranges.count) buckets)" : "allreduce (MPI_Allreduce)"
     }

@@ -1,8 +1,9 @@
 import Collectives
 
 extension CommKind {
-    /// Builds this kind's combiner; `scope == .params` puts the parameters once per node in
-    /// shared memory where the kind allows it (reduce-scatter; not allreduce). Collective over
+    /// Builds this kind's combiner; `scope` `.params` puts the parameters once per node in
+    /// shared memory where the kind allows it (reduce-scatter; not allreduce), and
+    /// `.gradientsAndParams` also shards the gradient. Collective over
     /// `world`; `node` is `world.splitByNode()`.
     public func makeCombiner(layout: ShardLayout, world: Communicator, node: Communicator,
                              buckets: BucketPlan, overlap requested: Bool, scope: ShardScope = .stateOnly) throws -> GradientCombiner {
@@ -14,7 +15,7 @@ extension CommKind {
         case .reduceScatter:
             do {
                 return try SharedMemoryCombiner(layout: layout, world: world, node: node, buckets: buckets, overlap: overlap,
-                                                sharedParams: scope == .params)
+                                                scope: scope)
             } catch var error as SharedWindowAllocationError {
                 error.hint = "the model is too large for this node's memory; use a smaller model "
                     + "(--hidden), fewer ranks per node, nodes with more memory, or --comm allreduce (private memory)"

@@ -52,11 +52,13 @@ public struct CommBenchmark {
             let raw = AlignedBuffer<Float>(count: n), block = AlignedBuffer<Float>(count: shard), params = AlignedBuffer<Float>(count: n)
             let combiner = try SharedMemoryCombiner(layout: layout, world: world, node: node,
                                                     buckets: .single(paddedCount: n), overlap: false)
-            for i in 0..<n { raw.pointer[i] = 1; combiner.grads[i] = 1 }
+            let grads = combiner.flatGradients!
+            for i in 0..<n { raw.pointer[i] = 1; grads[i] = 1 }
             let voter = SignVoteOptimizer(layout: layout, config: .defaults(for: .lion), clipNorm: 0, comm: world, pool: pool,
                                           buckets: .single(paddedCount: n))
             // Gradients of both signs, different on each rank, so the votes split (ties at even W).
-            for i in 0..<count { voter.grads[i] = (i &* 2_654_435_761 &+ world.rank) & 2 == 0 ? 1 : -1 }
+            let local = voter.flatGradients!
+            for i in 0..<count { local[i] = (i &* 2_654_435_761 &+ world.rank) & 2 == 0 ? 1 : -1 }
             var phases: [SignVoteOptimizer.Phases] = []
             let bodies: [() throws -> Void] = [
                 { try world.allreduceSum(raw.pointer, count: n) },

@@ -1,16 +1,19 @@
+import Basics
 import LionEngine
 
 /// What the trainer drives, whatever crosses the wire: the sharded optimizer (`--comm
 /// allreduce|reduce-scatter`: gradients combined, each rank updates its shard, parameters
 /// gathered) and sign-vote Lion (`--comm sign-vote`: each rank votes with the sign of its own
 /// Lion update, the owners count the votes, every rank applies the voted update). One step:
-/// backward writes `grads` (calling `bucketReady` per finished bucket), then `step`.
+/// backward writes `gradients` (calling `bucketReady` per finished bucket), then `step`.
 public protocol DataParallelOptimizer: AnyObject {
     var layout: ShardLayout { get }
-    /// The flat parameter and local gradient buffers (at least `layout.paddedCount` floats;
-    /// the model reads P and writes G in place).
+    /// The flat parameter buffer (at least `layout.paddedCount` floats; the model reads P).
     var params: UnsafeMutablePointer<Float> { get }
-    var grads: UnsafeMutablePointer<Float> { get }
+    /// Where backward writes this rank's local gradient, tensor by tensor.
+    var gradients: any GradientSink { get }
+    /// The full-size flat gradient buffer when there is one (nil with sharded gradients).
+    var flatGradients: UnsafeMutablePointer<Float>? { get }
     /// The buckets backward fills, in the order it finishes them.
     var buckets: BucketPlan { get }
     /// True when `params` is one copy per node shared by its ranks (written by one rank).
@@ -28,7 +31,7 @@ public protocol DataParallelOptimizer: AnyObject {
     func bucketReady(_ index: Int) throws
     /// Every rank has written `params` outside a step (initialization, a checkpoint load). Collective.
     func paramsWritten() throws
-    /// One step from this rank's local mean gradient in `grads` (consumed); `riders` (loss
+    /// One step from this rank's local mean gradient in `gradients` (consumed); `riders` (loss
     /// sums, counts) are summed over the ranks in the step's scalar allreduce. Collective.
     func step(lr: Float, riders: inout [Double]) throws -> StepOutcome
 }

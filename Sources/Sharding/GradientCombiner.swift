@@ -1,4 +1,5 @@
 import LionEngine
+import Basics
 
 /// How gradients are combined across ranks (`--comm`).
 public enum CommKind: String, CaseIterable, Sendable {
@@ -12,21 +13,31 @@ public enum CommKind: String, CaseIterable, Sendable {
 /// What is sharded (`--shard`): with `params` the fp32 parameters live ONCE per node, in a
 /// node-shared window every rank of the node reads for forward and backward, and each rank
 /// writes its own shard in place after the update (needs `--comm reduce-scatter`);
+/// `gradientsAndParams` also shards the gradient (ZeRO-2): no rank holds a full-size
+/// gradient, only a few bucket-sized staging slots and its reduced shard (`GradientSlots`);
 /// `stateOnly` is ZeRO-1 as before: every rank holds a full private parameter copy and only the
 /// optimizer state is sharded.
 public enum ShardScope: String, CaseIterable, Sendable {
+    case gradientsAndParams = "gradients-and-params"
     case params
     case stateOnly = "state-only"
 }
 
-/// Owns the flat parameter and gradient buffers (`layout.paddedCount` floats each; the model
-/// reads P and writes G in place) and moves them between ranks. One step, in order:
-/// `bucketReady` as backward finishes each bucket (optional, overlap), `reduceScatterMean`,
-/// the optimizer updates this rank's shard of `params`, `allgatherParams`.
+/// Owns the flat parameter buffer (`layout.paddedCount` floats; the model reads P) and the
+/// gradient storage backward writes into (`gradients`), and moves them between ranks. One
+/// step, in order: `bucketReady` as backward finishes each bucket (every bucket, or, without
+/// sharded gradients, none), `reduceScatterMean`, the optimizer updates this rank's shard of
+/// `params` from `shardGradient`, `allgatherParams`.
 public protocol GradientCombiner: AnyObject {
     var layout: ShardLayout { get }
     var params: UnsafeMutablePointer<Float> { get }
-    var grads: UnsafeMutablePointer<Float> { get }
+    /// Where backward writes this rank's local gradient, tensor by tensor.
+    var gradients: any GradientSink { get }
+    /// The full-size flat gradient buffer (`layout.paddedCount` floats) when there is one; nil
+    /// with sharded gradients.
+    var flatGradients: UnsafeMutablePointer<Float>? { get }
+    /// After `reduceScatterMean`: this rank's shard of the mean gradient (`layout.shardCount` floats).
+    var shardGradient: UnsafeMutablePointer<Float> { get }
     /// The buckets backward fills, in the order it finishes them (`BucketPlan`).
     var buckets: BucketPlan { get }
     /// True when `params` is one copy per node shared by its ranks (`--shard params`): the
@@ -41,8 +52,9 @@ public protocol GradientCombiner: AnyObject {
     /// Backward has written its last gradient into bucket `index`; a combiner that overlaps may
     /// start reducing it. Called in bucket order, every bucket, every step, or never in a step.
     func bucketReady(_ index: Int) throws
-    /// Finishes the reduction. Afterwards `grads[layout.range(of: rank)]` holds this rank's shard
-    /// of the MEAN gradient (sum / W); returns that shard's sum of squares (Double).
+    /// Finishes the reduction. Afterwards `shardGradient` holds this rank's shard of the MEAN
+    /// gradient (sum / W); returns that shard's sum of squares (Double). Its caller's next
+    /// collective (the gradient-norm allreduce) must come before backward writes gradients again.
     func reduceScatterMean(pool: ThreadPool) throws -> Double
     /// Every rank has updated `params[layout.range(of: rank)]`; rebuilds the full `params`.
     func allgatherParams(pool: ThreadPool) throws

@@ -36,17 +36,13 @@ public final class ShardedOptimizer {
     /// Bytes of optimizer state this rank holds.
     public var stateBytes: Int { optimizer.stateBytes }
 
-    /// One step. `params` and `grads` are the combiner's flat buffers (`layout.paddedCount`
-    /// floats); `grads` holds this rank's local mean gradient (the combiner may already have
-    /// started reducing its buckets) and is consumed (overwritten) by the combine.
-    /// `riders` (loss sums, counts) are summed over all ranks in the same small allreduce as
-    /// the gradient norm, so metrics cost no extra collective.
-    public func step(params: UnsafeMutablePointer<Float>, grads: UnsafeMutablePointer<Float>,
-                     lr: Float, riders: inout [Double]) throws -> StepOutcome {
+    /// One step, after backward has written this rank's local mean gradient into the
+    /// combiner's `gradients` (the combiner may already have reduced some of its buckets); the
+    /// combine consumes it. `riders` (loss sums, counts) are summed over all ranks in the same
+    /// small allreduce as the gradient norm, so metrics cost no extra collective.
+    public func step(lr: Float, riders: inout [Double]) throws -> StepOutcome {
         var t = StepTimings()
         let lo = layout.range(of: rank).lowerBound
-
-        precondition(params == combiner.params && grads == combiner.grads, "params/grads must be the combiner's buffers")
         // 1. Combine: this rank's shard of the summed gradient, averaged (1/W) and measured
         //    (sum of squares) in the same pass.
         var clock = MPIRuntime.time()
@@ -70,7 +66,7 @@ public final class ShardedOptimizer {
         }
 
         // 3. Update this rank's shard of the parameters and optimizer state.
-        optimizer.update(params: params + lo, grads: grads + lo, lr: lr,
+        optimizer.update(params: combiner.params + lo, grads: combiner.shardGradient, lr: lr,
                          gradScale: clipScale(globalNorm: norm, maxNorm: clipNorm))
         t.update = lap(&clock)
 

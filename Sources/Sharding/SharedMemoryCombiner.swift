@@ -40,7 +40,18 @@ import LionEngine
 /// barrier and saves the copy of (k-1)/k of P per rank. `leaders` keeps private copies (its
 /// world MPI_Allgather writes a rank's whole P).
 ///
-/// Overlap (`flat` only): `bucketReady` publishes a per-rank progress counter in the window;
+/// Sharded gradients (`gradients`, `--shard gradients-and-params`; `flat` and `columns`, with
+/// shared parameters): G is not a full-size buffer but `GradientSlots`, three bucket-sized
+/// staging slots in each rank's segment. At each `bucketReady(b)` the node syncs (every rank
+/// has written bucket b; the slots retired at the previous sync are free again) and each rank
+/// sums its part of bucket b out of every node peer's slot: `flat` into its private reduced
+/// shard (scaled by 1/W, squares summed, in the same pass as `flat` without slots), `columns`
+/// into its staging rows as above (one MPI_Reduce_scatter_block after backward). The sums are
+/// the same element by element as with a full G, so the two layouts agree bit for bit. Cost:
+/// one node sync per bucket instead of one per step; the last readers of the last bucket are
+/// ordered before the next step's writes by the gradient-norm MPI_Allreduce.
+///
+/// Overlap (`flat` with a full G only): `bucketReady` publishes a per-rank progress counter in the window;
 /// whenever every node peer has published a bucket, this rank reduces that bucket's part of its
 /// own shard, between backward's layers. The other plans reduce after backward. Only the main
 /// thread calls MPI; the summation runs on the thread pool.
@@ -65,6 +76,9 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private let paramsOwner: Int      // node rank whose segment holds the P this rank reads
     private let sumOffset: Int
     public let sharesParams: Bool
+    /// Sharded gradients: the staging slots, and this rank's reduced shard (private).
+    private let slots: GradientSlots?
+    private let reducedShard: AlignedBuffer<Float>?
     // Overlap state.
     private var stepIndex: UInt64 = 0
     private var published = 0
@@ -74,7 +88,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
 
     /// Collective over `world`; `node` is `world.splitByNode()`.
     public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool,
-                sharedParams: Bool = false) throws {
+                scope: ShardScope = .stateOnly) throws {
         precondition(layout.worldSize == world.size)
         self.layout = layout
         self.world = world
@@ -83,8 +97,6 @@ public final class SharedMemoryCombiner: GradientCombiner {
         topology = try NodeTopology.gather(world: world, node: node)
         peers = topology.members[topology.nodeOf[world.rank]]
         let n = layout.paddedCount
-        paramsOffset = n * 4
-        sumOffset = 2 * n * 4
         if topology.nodeCount == 1 {
             plan = .flat
             staging = nil
@@ -97,19 +109,29 @@ public final class SharedMemoryCombiner: GradientCombiner {
             plan = .leaders(leaders: try world.subset(member: node.rank == 0, key: world.rank))
             staging = nil
         }
-        if case .leaders = plan { sharesParams = false } else { sharesParams = sharedParams }
+        if case .leaders = plan { sharesParams = false } else { sharesParams = scope != .stateOnly }
+        let staged = sharesParams && scope == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets)
         paramsOwner = sharesParams ? 0 : node.rank
-        // Every segment: G, then (private, or node rank 0 when shared) P, then (leaders, node
-        // rank 0) the node-summed G.
-        var bytes = n * 4
+        // Every segment: G (full, or the staging slots), then (private, or node rank 0 when
+        // shared) P, then (leaders, node rank 0) the node-summed G.
+        let gradientElements = staged ? GradientSlots.elements(buckets: buckets) : n
+        paramsOffset = gradientElements * 4
+        sumOffset = paramsOffset + n * 4
+        var bytes = gradientElements * 4
         if !sharesParams || node.rank == 0 { bytes += n * 4 }
         if case .leaders = plan, node.rank == 0 { bytes += n * 4 }
         window = try SharedWindow(node: node, bytes: bytes)
-        if case .flat = plan { self.overlap = overlap && buckets.ranges.count > 1 } else { self.overlap = false }
+        slots = staged ? GradientSlots(buckets: buckets, count: layout.count, base: window.floats(of: node.rank, at: 0)) : nil
+        reducedShard = staged ? AlignedBuffer<Float>(count: layout.shardCount) : nil
+        if case .flat = plan { self.overlap = overlap && buckets.ranges.count > 1 && !staged } else { self.overlap = false }
     }
 
     public var params: UnsafeMutablePointer<Float> { window.floats(of: paramsOwner, at: paramsOffset) }
-    public var grads: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: 0) }
+    /// The full-size G in this rank's segment (without slots).
+    private var grads: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: 0) }
+    public var gradients: any GradientSink { slots ?? FlatGradients(grads) }
+    public var flatGradients: UnsafeMutablePointer<Float>? { slots == nil ? grads : nil }
+    public var shardGradient: UnsafeMutablePointer<Float> { reducedShard?.pointer ?? grads + layout.range(of: world.rank).lowerBound }
     public var description: String {
         let nodes = topology.nodeCount
         let what: String
@@ -121,12 +143,14 @@ public final class SharedMemoryCombiner: GradientCombiner {
         case .leaders:
             what = "reduce-scatter (hierarchical: \(nodes) nodes of unequal size, node-leader MPI_Allreduce between)"
         }
-        return what + (sharesParams ? "; parameters once per node (shared)" : "; parameters private per rank")
+        let staging = slots.map { "; gradients sharded (\(GradientSlots.slotsPerRank) staging slots of \($0.slotElements) floats per rank)" } ?? ""
+        return what + (sharesParams ? "; parameters once per node (shared)" : "; parameters private per rank") + staging
     }
 
     private func peerGrads(_ localRank: Int) -> UnsafePointer<Float> { UnsafePointer(window.floats(of: localRank, at: 0)) }
 
     public func bucketReady(_ index: Int) throws {
+        if let slots { return try reduceStaged(index, slots) }
         guard overlap else { return }
         if firstStart == nil { firstStart = MPIRuntime.time() }
         guard index == published else { throw BucketOrder.outOfOrder(index, expected: published, rank: world.rank) }
@@ -139,6 +163,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
         let own = layout.range(of: world.rank)
         let shard = layout.shardCount
         let scale = 1 / Float(layout.worldSize)
+        if let slots, let reducedShard { return try finishStaged(slots, into: reducedShard.pointer, pool: pool) }
         switch plan {
         case .flat where overlap:
             if published < buckets.ranges.count {
@@ -200,6 +225,58 @@ public final class SharedMemoryCombiner: GradientCombiner {
         }
     }
 
+    /// Sharded gradients: every rank has written bucket `b` into its slot; this rank sums its
+    /// part of it out of every node peer's slot (see the type's comment).
+    private func reduceStaged(_ b: Int, _ slots: GradientSlots) throws {
+        if firstStart == nil { firstStart = MPIRuntime.time() }
+        guard b == published else { throw BucketOrder.outOfOrder(b, expected: published, rank: world.rank) }
+        published += 1
+        try window.sync()
+        slots.barrierPassed()
+        let bucket = buckets.ranges[b], slot = slots.slotIndex(of: b), shard = layout.shardCount
+        let sources = { (r: Range<Int>) in
+            (0..<self.peers.count).map { self.peerGrads($0) + slot * slots.slotElements + (r.lowerBound - bucket.lowerBound) }
+        }
+        switch plan {
+        case .flat:
+            let own = layout.range(of: world.rank), r = bucket.clamped(to: own)
+            if !r.isEmpty {
+                squares += sumScaleAndSumSquares(sources(r), into: reducedShard!.pointer + (r.lowerBound - own.lowerBound),
+                                                 count: r.count, scale: 1 / Float(layout.worldSize), pool: serial)
+            }
+        case .columns(_, let shards):
+            for (n, k) in shards.enumerated() {
+                let part = layout.range(of: k), r = bucket.clamped(to: part)
+                if r.isEmpty { continue }
+                _ = sumScaleAndSumSquares(sources(r), into: staging!.pointer + n * shard + (r.lowerBound - part.lowerBound),
+                                          count: r.count, scale: 1, pool: serial)
+            }
+        case .leaders:
+            preconditionFailure("sharded gradients need equal nodes")
+        }
+        slots.retire(b)
+    }
+
+    /// Sharded gradients after backward: every bucket was reduced in `bucketReady`; `columns`
+    /// reduce-scatters the node sums between nodes.
+    private func finishStaged(_ slots: GradientSlots, into reduced: UnsafeMutablePointer<Float>, pool: ThreadPool) throws -> Double {
+        guard published == buckets.ranges.count else {
+            throw BucketOrder.missing(published, of: buckets.ranges.count, rank: world.rank)
+        }
+        defer {
+            published = 0
+            squares = 0
+            slots.reset()     // the gradient-norm MPI_Allreduce orders the last reads before any write
+        }
+        switch plan {
+        case .columns(let column, _):
+            try column.reduceScatterBlock(staging!.pointer, into: reduced, blockCount: layout.shardCount)
+            return scaleAndSumSquares(reduced, count: layout.shardCount, scale: 1 / Float(layout.worldSize), pool: pool)
+        default:
+            return squares
+        }
+    }
+
     /// Reductions between backward's layers run on the main thread only: BLAS owns the cores.
     private let serial = ThreadPool(threads: 1)
 
@@ -243,7 +320,8 @@ public final class SharedMemoryCombiner: GradientCombiner {
 
     public var heldBytes: (parameters: Int, gradients: Int) {
         let n = layout.paddedCount * 4
-        var grads = n + (staging?.count ?? 0) * 4
+        var grads = (slots == nil ? n : GradientSlots.elements(buckets: buckets) * 4 + layout.shardCount * 4)
+            + (staging?.count ?? 0) * 4
         if case .leaders = plan { grads += n / node.size }
         return (sharesParams ? n / node.size : n, grads)
     }

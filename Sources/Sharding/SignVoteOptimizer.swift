@@ -65,7 +65,9 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     }
 
     public var params: UnsafeMutablePointer<Float> { p.pointer }
-    public var grads: UnsafeMutablePointer<Float> { g.pointer }
+    /// The full-size local gradient (backward writes it through `gradients`).
+    public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
+    public var gradients: any GradientSink { FlatGradients(g.pointer) }
     public var sharesParams: Bool { false }
     public var description: String {
         let planes = wire.resultPlanes

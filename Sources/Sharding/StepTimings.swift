@@ -1,12 +1,13 @@
 /// Seconds spent in each phase of one optimizer step on this rank.
 public struct StepTimings: Sendable {
-    public var combine: Double = 0   // gradient combine after backward (allreduce or reduce-scatter): its exposed part
+    public var combine: Double = 0   // gradient combine (allreduce or reduce-scatter): its exposed part, after backward
+                                     // and (the trainer adds it) inside backward's bucket hand-offs
     public var update: Double = 0    // norm allreduce + optimizer kernel on the shard
     public var gather: Double = 0    // parameter allgather
     /// Communication in flight: from the first bucket's reduction start (during backward when
     /// overlapped, else the combine's start) to the end of the combine, plus the gather.
     public var commTotal: Double = 0
-    /// Communication the step waited for: the combine after backward, plus the gather.
+    /// Communication the step waited for: the combine (hand-offs during backward included), plus the gather.
     public var commExposed: Double = 0
 
     public init() {}

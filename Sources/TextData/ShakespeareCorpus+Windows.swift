@@ -83,9 +83,7 @@ extension ShakespeareCorpus {
         return g.next()
     }
 
-    private static func copy(_ tokens: [UInt16], from start: Int, count: Int, to out: UnsafeMutablePointer<UInt16>) {
-        tokens.withUnsafeBufferPointer { src in
-            out.update(from: src.baseAddress! + start, count: count)
-        }
+    private static func copy(_ tokens: Tokens, from start: Int, count: Int, to out: UnsafeMutablePointer<UInt16>) {
+        tokens.copy(from: start, count: count, to: out)
     }
 }

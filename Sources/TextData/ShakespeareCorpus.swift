@@ -47,9 +47,9 @@ public struct ShakespeareCorpus: Sendable {
     /// The characters and their token ids.
     public let characters: CharacterVocabulary
     /// The first 90% (rounded down) of the text's tokens.
-    public let train: [UInt16]
+    public let train: Tokens
     /// The remaining tokens.
-    public let validation: [UInt16]
+    public let validation: Tokens
 
     /// A corpus of any text: vocabulary from its bytes, `train` = the first
     /// `floor(0.9 * bytes.count)` tokens, `validation` = the rest. No checks: `load` checks
@@ -59,8 +59,23 @@ public struct ShakespeareCorpus: Sendable {
         let split = Self.trainCount(bytes.count)
         self.path = path
         self.characters = characters
-        self.train = characters.ids(ofKnown: bytes[..<split])
-        self.validation = characters.ids(ofKnown: bytes[split...])
+        self.train = Tokens(characters.ids(ofKnown: bytes[..<split]))
+        self.validation = Tokens(characters.ids(ofKnown: bytes[split...]))
+    }
+
+    /// The same corpus with its tokens read from elsewhere (a node-shared copy): `train` and
+    /// `validation` must hold the same ids as this corpus's.
+    public func reading(train: Tokens, validation: Tokens) -> ShakespeareCorpus {
+        precondition(train.count == self.train.count && validation.count == self.validation.count,
+                     "token views of \(train.count) + \(validation.count) ids for a corpus of \(self.train.count) + \(self.validation.count)")
+        return ShakespeareCorpus(path: path, characters: characters, train: train, validation: validation)
+    }
+
+    private init(path: String, characters: CharacterVocabulary, train: Tokens, validation: Tokens) {
+        self.path = path
+        self.characters = characters
+        self.train = train
+        self.validation = validation
     }
 
     /// Tokens in the training split of a text of `total` tokens: floor(0.9 * total).

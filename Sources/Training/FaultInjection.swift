@@ -1,4 +1,5 @@
 import Collectives
+import Basics
 
 /// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's gradient of (0-based)
 /// global step STEP; `STEP+:RANK` does so at every step from STEP on. The trainer calls it when
@@ -21,9 +22,10 @@ enum FaultInjection {
         return (step, rank, onward)
     }
 
-    /// Writes NaN into `grads[0]` (the first segment's first element) at the chosen steps and rank.
-    static func poisonGradient(_ grads: UnsafeMutablePointer<Float>, step: Int, rank: Int) {
+    /// Writes NaN into the gradient of flat element 0 (the first segment's first element) at
+    /// the chosen steps and rank.
+    static func poisonGradient(_ grads: any GradientSink, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
-        grads[0] = .nan
+        grads.at(0)[0] = .nan
     }
 }

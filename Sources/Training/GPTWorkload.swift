@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import Foundation
 import Model
@@ -20,9 +21,12 @@ public final class GPTWorkload: Workload {
     let evalWindows: Int
     let evalShare: Range<Int>
     private var tokens: [UInt16]
+    /// Ranks that read one copy of the corpus (its node's ranks when shared).
+    let ranksSharingData: Int
 
     public init(corpus: ShakespeareCorpus, config: GPTConfig, globalBatch: Int, steps: Int, evalInterval: Int,
-                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int) {
+                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int, ranksSharingData: Int = 1) {
+        self.ranksSharingData = ranksSharingData
         self.corpus = corpus
         model = GPT(config: config)
         self.seed = seed
@@ -32,9 +36,9 @@ public final class GPTWorkload: Workload {
         firstRow = rank * localBatch
         evalWindows = evalBatches * globalBatch
         evalShare = (rank * evalWindows / worldSize)..<((rank + 1) * evalWindows / worldSize)
-        let batch = Self.workspaceBatch(localBatch: localBatch, evalCount: evalShare.count)
-        workspace = GPTWorkspace(model: model, maxBatch: batch)
-        tokens = [UInt16](repeating: 0, count: batch * (config.blockSize + 1))
+        // Evaluation runs in chunks of the training slice, so it needs no larger workspace.
+        workspace = GPTWorkspace(model: model, maxBatch: localBatch)
+        tokens = [UInt16](repeating: 0, count: localBatch * (config.blockSize + 1))
     }
 
     var blockSize: Int { model.config.blockSize }
@@ -58,36 +62,29 @@ public final class GPTWorkload: Workload {
 
     public var heldBytes: WorkloadBytes {
         WorkloadBytes(activations: workspace.bytes + tokens.count * 2,
-                      dataset: 2 * (corpus.train.count + corpus.validation.count))
-    }
-
-    /// Training slices, and evaluation chunks of at most max(localBatch, 16) windows.
-    static func workspaceBatch(localBatch: Int, evalCount: Int) -> Int {
-        max(localBatch, min(max(evalCount, 1), max(localBatch, 16)))
+                      dataset: 2 * (corpus.train.count + corpus.validation.count) / ranksSharingData)
     }
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
     /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
-    static func plannedBytes(config: GPTConfig, globalBatch: Int, evalBatches: Int,
-                             worldSize: Int) -> (parameters: Int, held: WorkloadBytes) {
+    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedWorkload {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
-        let batch = workspaceBatch(localBatch: local, evalCount: evalBatches * globalBatch / worldSize)
-        return (model.parameterCount,
-                WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: batch) + 2 * batch * (config.blockSize + 1),
-                              dataset: 2 * ShakespeareCorpus.expectedBytes))
+        return PlannedWorkload(parameters: model.parameterCount, segments: model.segments,
+                               held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local) + 2 * local * (config.blockSize + 1),
+                                                   dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
         model.initialize(params, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let lossSum = try tokens.withUnsafeMutableBufferPointer { t in
             corpus.fillTrainBatch(step: step, firstRow: firstRow, rows: localBatch, blockSize: blockSize, seed: seed,
                                   into: t.baseAddress!)
-            return try model.forwardBackward(params: params, grads: grads, tokens: t.baseAddress!, batch: localBatch,
+            return try model.forwardBackward(params: params, gradients: grads, tokens: t.baseAddress!, batch: localBatch,
                                              workspace: workspace, segmentDone: segmentDone)
         }
         return LossSums(lossSum: lossSum, count: Double(localBatch * blockSize))

@@ -19,9 +19,8 @@ extension ImageSet: ImageSource {
     var features: Int { rows * cols }
 
     func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
-        pixels.withUnsafeBufferPointer { p in
-            out.update(from: p.baseAddress! + index * features, count: features)
-        }
+        let row = pixels[index * features..<(index + 1) * features]
+        _ = UnsafeMutableBufferPointer(start: out, count: features).initialize(from: row)
         return labels[index]
     }
 }
@@ -31,13 +30,15 @@ extension ImageSet: ImageSource {
 struct SharedImageSplit: ImageSource {
     let count: Int
     let features = 28 * 28
-    let bytes: UnsafePointer<UInt8>
+    /// `count` images of `features` bytes, then `count` labels.
+    let bytes: UnsafeBufferPointer<UInt8>
     /// Keeps the window mapped.
     let owner: SharedImages
 
     func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
-        let src = bytes + index * features
-        for i in 0..<features { out[i] = FashionMNIST.normalized(src[i]) }
+        let image = UnsafeBufferPointer(rebasing: bytes[index * features..<(index + 1) * features])
+        let row = UnsafeMutableBufferPointer(start: out, count: features)
+        for i in 0..<features { row[i] = FashionMNIST.normalized(image[i]) }
         return bytes[count * features + index]
     }
 }
@@ -45,7 +46,7 @@ struct SharedImageSplit: ImageSource {
 #if canImport(Glibc)
 /// glibc's malloc_trim (malloc.h, which the Glibc module does not export).
 @_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
+func mallocTrim(_ pad: Int) -> Int32
 #endif
 
 /// Fashion-MNIST once per node, as stored (uint8 pixels and labels: 55 MB instead of 220 MB of
@@ -72,8 +73,7 @@ final class SharedImages {
         try window.sync()
         // Map every page on every rank now (a training epoch reads them all anyway), so Pss
         // splits the node's bytes evenly from the first step on.
-        let base = window.base(of: 0).assumingMemoryBound(to: UInt8.self)
-        for at in stride(from: 0, to: Self.bytes(train: counts.train, test: counts.test), by: 4096) { pageSum &+= base[at] }
+        for at in stride(from: 0, to: all.count, by: 4096) { pageSum &+= all[at] }
     }
 
     private static func share(directory: String, world: Communicator,
@@ -87,24 +87,28 @@ final class SharedImages {
         let test = Int(try node.allreduceMax(Int64(raw.last?.count ?? 0)))
         let window = try SharedWindow(node: node, bytes: node.rank == 0 ? Self.bytes(train: train, test: test) : 0)
         if node.rank == 0 {
-            var at = window.base(of: 0)
-            for split in raw {
-                for part in [split.bytes, split.labels] {
-                    part.withUnsafeBytes { at.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-                    at += part.count
-                }
+            let segment = UnsafeMutableRawBufferPointer(start: window.base(of: 0), count: Self.bytes(train: train, test: test))
+            var at = 0
+            for part in raw.flatMap({ [$0.bytes, $0.labels] }) {
+                UnsafeMutableRawBufferPointer(rebasing: segment[at..<at + part.count]).copyBytes(from: part)
+                at += part.count
             }
         }
         return ((train, test), window)
     }
 
+    /// The node's bytes: both splits, as node rank 0 copied them.
+    private var all: UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(start: window.base(of: 0).assumingMemoryBound(to: UInt8.self),
+                            count: Self.bytes(train: counts.train, test: counts.test))
+    }
+
     var train: SharedImageSplit {
-        SharedImageSplit(count: counts.train, bytes: UnsafePointer(window.base(of: 0).assumingMemoryBound(to: UInt8.self)), owner: self)
+        SharedImageSplit(count: counts.train, bytes: UnsafeBufferPointer(rebasing: all[..<(counts.train * (28 * 28 + 1))]), owner: self)
     }
 
     var test: SharedImageSplit {
-        let at = window.base(of: 0) + counts.train * (28 * 28 + 1)
-        return SharedImageSplit(count: counts.test, bytes: UnsafePointer(at.assumingMemoryBound(to: UInt8.self)), owner: self)
+        SharedImageSplit(count: counts.test, bytes: UnsafeBufferPointer(rebasing: all[(counts.train * (28 * 28 + 1))...]), owner: self)
     }
 
     /// This rank's share of the node's bytes.

@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import FashionData
 import Foundation
@@ -59,7 +60,8 @@ public final class MLPWorkload: Workload {
     public var parameterCount: Int { model.parameterCount }
     public var signature: ModelSignature { .mlp(inputs: model.inputs, hidden: model.hidden, classes: model.classes) }
     public var tensors: [ParameterTensor] { model.tensors }
-    public var segments: [Range<Int>] { model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) } }
+    public var segments: [Range<Int>] { Self.segments(model) }
+    static func segments(_ model: MLP) -> [Range<Int>] { model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) } }
     public var stepsPerPeriod: Int { sampler.stepsPerEpoch }
     public var periods: Int { epochs }
     public var totalSteps: Int { sampler.stepsPerEpoch * epochs }
@@ -81,20 +83,20 @@ public final class MLPWorkload: Workload {
 
     /// What rank 0 of `worldSize` would hold (`ranksPerNode` sharing the images' bytes),
     /// without loading or allocating anything.
-    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> (parameters: Int, held: WorkloadBytes) {
+    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedWorkload {
         let model = MLP(inputs: 28 * 28, hidden: hidden, classes: FashionMNIST.classes)
         let local = globalBatch / worldSize, test = 10_000
         let batch = workspaceBatch(localBatch: local, evalCount: test / worldSize)
-        return (model.parameterCount,
-                WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * batch * model.inputs,
-                              dataset: SharedImages.bytes(train: FashionMNIST.trainCount, test: test) / ranksPerNode))
+        return PlannedWorkload(parameters: model.parameterCount, segments: Self.segments(model),
+                               held: WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * batch * model.inputs,
+                                                   dataset: SharedImages.bytes(train: FashionMNIST.trainCount, test: test) / ranksPerNode))
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
         model.initialize(params, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let epoch = step / sampler.stepsPerEpoch
         if order?.epoch != epoch { order = (epoch, sampler.permutation(epoch: epoch)) }
@@ -105,7 +107,7 @@ public final class MLPWorkload: Workload {
             batchLabels[row] = train.copy(image: Int(index), into: x + row * width)
         }
         let (lossSum, _) = try batchLabels.withUnsafeBufferPointer { labels in
-            try model.forwardBackward(params: params, grads: grads, x: batchX.pointer, labels: labels.baseAddress!,
+            try model.forwardBackward(params: params, gradients: grads, x: batchX.pointer, labels: labels.baseAddress!,
                                       batch: indices.count, workspace: workspace) { l, _ in try segmentDone(l) }
         }
         return LossSums(lossSum: lossSum, count: Double(indices.count))

@@ -41,6 +41,8 @@ public struct MemoryPlan: Sendable {
     public let perRank: MemoryBreakdown
     /// How P lives: "once per node (shared)" or "private per rank".
     public let parameterPlacement: String
+    /// How G lives: "full-size per rank" or "sharded (3 staging slots of ... + the reduced shard)".
+    public var gradientPlacement = "full-size per rank"
 
     /// The Pss of a rank's data beyond its model, data and optimizer buffers (anonymous memory
     /// of the runtimes: Swift, OpenMPI, OpenBLAS; `ProcessMemory.pssBytes` leaves out the
@@ -56,13 +58,13 @@ public struct MemoryPlan: Sendable {
         let w = worldSize, k = min(max(ranksPerNode, 1), worldSize)
         self.worldSize = w
         self.ranksPerNode = k
-        let model: (parameters: Int, held: WorkloadBytes)
+        let model: PlannedWorkload
         switch config.model {
         case .mlp:
             model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w, ranksPerNode: k)
         case .gpt:
             model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
-                                             evalBatches: config.evalBatches, worldSize: w)
+                                             worldSize: w, ranksPerNode: k)
         }
         parameterCount = model.parameters
         layout = ShardLayout(count: model.parameters, worldSize: w)
@@ -76,9 +78,16 @@ public struct MemoryPlan: Sendable {
             parameterPlacement = "private per rank"
         case .reduceScatter:
             let leaders = !uniform
-            let shared = config.shard == .params && !leaders
+            let shared = config.shard != .stateOnly && !leaders
+            let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
+            let staged = shared && config.shard == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets)
             b.parameters = shared ? full / k : full
-            b.gradients = full + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
+            if staged {
+                gradientPlacement = "sharded (\(GradientSlots.slotsPerRank) staging slots of "
+                    + Format.bytes(GradientSlots.elements(buckets: buckets) * 4 / GradientSlots.slotsPerRank) + " and the reduced shard)"
+            }
+            b.gradients = (staged ? GradientSlots.elements(buckets: buckets) * 4 + layout.shardCount * 4 : full)
+                + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
             parameterPlacement = shared ? "once per node (shared)" : "private per rank"
         }
         let opt = config.optimizer

@@ -1,5 +1,6 @@
 import Collectives
 import Foundation
+import Report
 
 /// One rank's memory: as accounted (the buffers it holds, by category) and as measured
 /// (peak Pss at the step's peak and at the end, peak RSS).
@@ -17,17 +18,17 @@ public struct RankMemory: Sendable {
     /// What the rank holds by category; `runtime` is the rest of the peak Pss.
     public let held: MemoryBreakdown
 
-    var json: JSON {
-        .object([("rank", .int(rank)), ("host", .string(host)), ("param_bytes", .int(paramBytes)),
-                 ("grad_bytes", .int(gradBytes)), ("optimizer_state_bytes", .int(optimizerStateBytes)),
-                 ("peak_rss_bytes", .int(peakRSSBytes)), ("peak_pss_bytes", .int(peakPssBytes)),
-                 ("end_pss_bytes", .int(endPssBytes)), ("held_bytes", held.json)])
+    /// One object of the summary's `ranks`.
+    var json: [(String, JSON)] {
+        typealias R = Summary.Rank
+        return [R.rank(rank), R.host(host), R.paramBytes(paramBytes), R.gradBytes(gradBytes),
+                R.optimizerStateBytes(optimizerStateBytes), R.peakRSSBytes(peakRSSBytes), R.peakPssBytes(peakPssBytes),
+                R.endPssBytes(endPssBytes), R.heldBytes(held.json)]
     }
 
-    static let intFields = 13
-
+    /// The numbers as `gather` sends them, in the order `init(rank:host:ints:)` reads them.
     var ints: [Int] {
-        [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values + [0]
+        [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values
     }
 
     init(rank: Int, host: String, paramBytes: Int, gradBytes: Int, optimizerStateBytes: Int, peakRSSBytes: Int,
@@ -64,18 +65,10 @@ package enum MemoryReport {
 
     /// Gathers every rank's row (collective: all ranks call it).
     static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
-        let hostWidth = 64
-        var bytes = [UInt8](repeating: 0, count: hostWidth + RankMemory.intFields * 8)
-        let host = Array(mine.host.utf8.prefix(hostWidth - 1))
-        bytes.replaceSubrange(0..<host.count, with: host)
-        for (i, v) in mine.ints.enumerated() {
-            withUnsafeBytes(of: Int64(v).littleEndian) { bytes.replaceSubrange((hostWidth + 8 * i)..<(hostWidth + 8 * i + 8), with: $0) }
-        }
-        return try comm.allgatherBytes(bytes).enumerated().map { rank, row in
-            let ints = (0..<RankMemory.intFields).map { i in
-                Int(Int64(littleEndian: row[(hostWidth + 8 * i)..<(hostWidth + 8 * i + 8)].withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))
-            }
-            return RankMemory(rank: rank, host: String(decoding: row.prefix { $0 != 0 }, as: UTF8.self), ints: ints)
+        let hosts = try comm.allgather(mine.host, capacity: 64)
+        let ints = try comm.allgather(mine.ints.map(Int64.init))
+        return zip(hosts, ints).enumerated().map { rank, row in
+            RankMemory(rank: rank, host: row.0, ints: row.1.map(Int.init))
         }
     }
 

@@ -1,3 +1,4 @@
+import Report
 import Sharding
 
 /// What a run reports at its end (rank 0 prints it; `--metrics` gets it as the summary event).
@@ -35,22 +36,21 @@ public struct RunSummary: Sendable {
     /// Test accuracy where the workload classifies (NaN otherwise).
     public var testAccuracy: Double { evaluation.accuracy ?? .nan }
 
+    /// The summary's keys, in this order, through the one schema the sweep reader uses too
+    /// (`Summary` in Report).
     public var json: [(String, JSON)] {
-        let periodKey = "per_" + (periods.first?.event ?? "epoch")
-        return [("world_size", .int(worldSize)), ("optimizer", .string(optimizer)), ("params", .int(params))]
+        typealias S = Summary
+        let t = timings
+        let stepSeconds = [S.StepSeconds.compute(compute), S.StepSeconds.combine(t.combine), S.StepSeconds.update(t.update),
+                           S.StepSeconds.gather(t.gather), S.StepSeconds.commTotal(t.commTotal),
+                           S.StepSeconds.commExposed(t.commExposed)]
+        return [S.worldSize(worldSize), S.optimizer(optimizer), S.params(params)]
             + evaluationFields
-            + [("seconds", .number(seconds)), ("samples_per_s", .number(samplesPerSecond)),
-               ("ranks", .array(ranks.map(\.json))),
-               ("state_dtype", .string(stateDType)), ("global_batch", .int(globalBatch)), ("steps", .int(steps)),
-               ("skipped_steps", .int(skippedSteps)),
-               ("final_train_loss", .number(finalTrainLoss)),
-               ("step_seconds", .object([("compute", .number(compute)), ("combine", .number(timings.combine)),
-                                         ("update", .number(timings.update)), ("gather", .number(timings.gather)),
-                                         ("comm_total", .number(timings.commTotal)),
-                                         ("comm_exposed", .number(timings.commExposed))])),
-               ("threads_per_rank", .int(threadsPerRank)),
-               (periodKey, .array(periods.map { .object($0.fields) })),
-               ("model", .string(model)), ("sgemm_gflops", .number(sgemmFLOPS / 1e9))]
-            + (mfu.map { [("mfu", .number($0))] } ?? [])
+            + [S.seconds(seconds), S.samplesPerSecond(samplesPerSecond), S.ranks(ranks.map(\.json)),
+               S.stateDType(stateDType), S.globalBatch(globalBatch), S.steps(steps), S.skippedSteps(skippedSteps),
+               S.finalTrainLoss(finalTrainLoss), S.stepSeconds(stepSeconds), S.threadsPerRank(threadsPerRank),
+               S.periods(periods.first?.event ?? "epoch")(periods.map(\.fields)),
+               S.model(model), S.sgemmGFLOPS(sgemmFLOPS / 1e9)]
+            + (mfu.map { [S.mfu($0)] } ?? [])
     }
 }

@@ -73,14 +73,14 @@ public struct Sweep {
 
         // Rank 0 reads what is done; every rank gets the same mask.
         var records: [SweepRecord] = []
-        let mask: [UInt8] = try comm.agree {
-            guard isRoot else { return [] }
+        var doneMask: [UInt8] = try comm.agree {
+            guard isRoot else { return [UInt8](repeating: 0, count: planned.count) }
             try prepareDirectory()
             records = try SweepRecord.load(path: resultsPath)
             let done = Set(records.map(\.cell))
             return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         }
-        let doneMask = try comm.allgatherBytes(isRoot ? mask : [UInt8](repeating: 0, count: planned.count))[0]
+        try comm.broadcastBytes(&doneMask, root: 0)
         let todo = planned.indices.filter { doneMask[$0] == 0 }
         if isRoot {
             print("sweep: \(planned.count) cells, \(planned.count - todo.count) already in \(resultsPath), \(todo.count) to run")
@@ -123,17 +123,15 @@ public struct Sweep {
 
     /// One JSON line: the cell's configuration, then the run's summary (same keys as `--metrics`).
     func row(config c: TrainConfig, key: String, summary: RunSummary) -> JSON {
+        typealias C = Summary.Cell
         let head: [(String, JSON)] = [
-            ("cell", .string(key)), ("optimizer", .string(c.optimizer.kind.rawValue)), ("global_batch", .int(c.globalBatch)),
-            ("world_size", .int(summary.worldSize)), ("lr", .number(Sweep.decimal(c.optimizer.lr))),
-            ("weight_decay", .number(Sweep.decimal(c.optimizer.weightDecay))), ("epochs", .int(c.epochs)),
-            ("hidden", .string(Sweep.hiddenText(c))), ("schedule", .string(c.schedule.rawValue)),
-            ("warmup_steps", .int(c.warmupSteps)), ("min_lr", .number(Sweep.decimal(c.minLR))),
-            ("beta1", .number(Sweep.decimal(c.optimizer.beta1))), ("beta2", .number(Sweep.decimal(c.optimizer.beta2))),
-            ("seed", .int(Int(c.seed))), ("cpus", .int(ProcessInfo.processInfo.activeProcessorCount)),
-            ("command", .string(command)),
-        ] + (c.model == .mlp ? [] : [("gpt", .string(Sweep.gptText(c))), ("gpt_steps", .int(c.steps)),
-                                     ("clip_norm", .number(Sweep.decimal(c.clipNorm)))])
+            C.cell(key), Summary.optimizer(c.optimizer.kind.rawValue), Summary.globalBatch(c.globalBatch),
+            Summary.worldSize(summary.worldSize), C.lr(Sweep.decimal(c.optimizer.lr)),
+            C.weightDecay(Sweep.decimal(c.optimizer.weightDecay)), C.epochs(c.epochs), C.hidden(Sweep.hiddenText(c)),
+            C.schedule(c.schedule.rawValue), C.warmupSteps(c.warmupSteps), C.minLR(Sweep.decimal(c.minLR)),
+            C.beta1(Sweep.decimal(c.optimizer.beta1)), C.beta2(Sweep.decimal(c.optimizer.beta2)), C.seed(Int(c.seed)),
+            C.cpus(ProcessInfo.processInfo.activeProcessorCount), C.command(command),
+        ] + (c.model == .mlp ? [] : [C.gpt(Sweep.gptText(c)), C.gptSteps(c.steps), C.clipNorm(Sweep.decimal(c.clipNorm))])
         let taken = Set(head.map(\.0))
         return .object(head + summary.json.filter { !taken.contains($0.0) })
     }

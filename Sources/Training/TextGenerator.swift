@@ -27,14 +27,9 @@ public struct TextGenerator {
         let block = model.config.blockSize
         for _ in 0..<count {
             let context = Array(tokens.suffix(block))
-            params.withUnsafeBufferPointer { p in
-                context.withUnsafeBufferPointer { c in
-                    logits.withUnsafeMutableBufferPointer { l in
-                        model.nextTokenLogits(params: p.baseAddress!, context: c.baseAddress!, count: c.count,
-                                              workspace: workspace, into: l.baseAddress!)
-                    }
-                }
-            }
+            // The arrays are passed as pointers for the call only (the model reads params and
+            // context, writes vocabSize logits).
+            model.nextTokenLogits(params: params, context: context, count: context.count, workspace: workspace, into: &logits)
             tokens.append(UInt16(Self.sample(logits, temperature: temperature, topK: topK, rng: &rng)))
         }
         return Array(tokens.dropFirst(prompt.count))

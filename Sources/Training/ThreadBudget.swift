@@ -64,10 +64,7 @@ package struct ThreadBudget {
     private static func gather(node: Communicator) throws -> [[UInt64]] {
         var mine = CPUAffinity.mask()
         if mine.allSatisfy({ $0 == 0 }) { mine[0] = 1 }
-        let bytes = mine.flatMap { word in (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) } }
-        return try node.allgatherBytes(bytes).map { b in
-            stride(from: 0, to: b.count, by: 8).map { w in (0..<8).reduce(UInt64(0)) { $0 | UInt64(b[w + $1]) << (8 * $1) } }
-        }
+        return try node.allgather(mine)
     }
 
     /// Rank `r`'s share: each CPU of its mask counts 1/k when k node ranks hold it.

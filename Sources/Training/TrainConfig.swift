@@ -60,10 +60,15 @@ public struct TrainConfig: Sendable {
     /// whether reductions start during backward (`--overlap` / `--no-overlap`).
     public var comm: CommKind = .reduceScatter
     public var bucketMB: Double = 1
+    /// `bucketMB` in floats (at least one).
+    var bucketElements: Int { max(1, Int(bucketMB * 262_144)) }
     public var overlap: Bool = true
-    /// `--shard`: parameters once per node and sharded writes (`params`, needs reduce-scatter)
-    /// or a private parameter copy per rank (`state-only`, ZeRO-1).
-    public var shard: ShardScope = .params
+    /// `--memory-check`: refuse a run whose plan does not fit the memory a node has available.
+    public var memoryCheck: Bool = true
+    /// `--shard`: sharded gradients and parameters once per node (`gradients-and-params`,
+    /// ZeRO-2), parameters once per node (`params`), both needing reduce-scatter; or a private
+    /// parameter copy per rank (`state-only`, ZeRO-1).
+    public var shard: ShardScope = .gradientsAndParams
     /// `--comm sign-vote`: sign-vote Lion (`SignVoteOptimizer`) instead of a gradient combine;
     /// `comm` and `shard` are then unused.
     public var signVote = false

@@ -45,9 +45,9 @@ extension Trainer {
         let clock = MPIRuntime.time()
         let header: CheckpointHeader
         do {
-            header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity, params: params,
-                                               paddedCount: layout.paddedCount, shard: layout.range(of: comm.rank),
-                                               optimizer: sharded.state.optimizer)
+            header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity,
+                                               params: UnsafeMutableBufferPointer(start: params, count: layout.paddedCount),
+                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
         } catch {
             // Name the next older checkpoint that passes every check, so the user can fall back.
             // A mismatch is not corruption: an older checkpoint of the same run would not fit either.
@@ -116,7 +116,8 @@ extension Trainer {
         let report: SaveReport
         do {
             report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
-                                               identity: checkpointIdentity, position: position, params: params,
+                                               identity: checkpointIdentity, position: position,
+                                               params: UnsafeBufferPointer(start: params, count: layout.paddedCount),
                                                shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
         } catch let failure as CollectiveFailure {
             // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.

@@ -140,14 +140,16 @@ extension Trainer {
         held.activations = data.activations
         held.dataset = data.dataset
         held.runtime = max(0, pss.peak - held.total)
+        // A full-size gradient buffer, or (sharded gradients) the staging slots and reduced shard.
+        let gradBytes = sharded.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
         return RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
-                          gradBytes: layout.paddedCount * 4, optimizerStateBytes: sharded.stateBytes,
+                          gradBytes: gradBytes, optimizerStateBytes: sharded.stateBytes,
                           peakRSSBytes: MemoryReport.peakRSSBytes(), peakPssBytes: pss.peak, endPssBytes: end, held: held)
     }
 
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
     func saveParams(to path: String) throws {
-        let data = Data(bytes: params, count: workload.parameterCount * MemoryLayout<Float>.size)
+        let data = Data(buffer: UnsafeBufferPointer(start: params, count: workload.parameterCount))
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
             throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
         }

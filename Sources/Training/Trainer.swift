@@ -28,6 +28,7 @@ public final class Trainer {
     /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
         try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
+        try MemoryCheck.check(config: config, comm: comm)
         try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))
     }
 
@@ -53,7 +54,7 @@ public final class Trainer {
 
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
-                                 bucketElements: max(1, Int(config.bucketMB * 262_144)))
+                                 bucketElements: config.bucketElements)
         let shards = layout
         let groups = Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay, paddedCount: layout.paddedCount)
         sharded = try comm.agree { try config.makeDataParallelOptimizer(layout: shards, world: comm, node: node, buckets: buckets,
@@ -84,10 +85,9 @@ public final class Trainer {
         return groups
     }
 
-    /// The flat parameter and gradient buffers (`layout.paddedCount` floats), owned by the
-    /// combiner: with `--comm reduce-scatter` they live in node-shared memory.
+    /// The flat parameter buffer (`layout.paddedCount` floats), owned by the optimizer's
+    /// combiner: with `--comm reduce-scatter` it lives in node-shared memory.
     var params: UnsafeMutablePointer<Float> { sharded.params }
-    var grads: UnsafeMutablePointer<Float> { sharded.grads }
 
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
@@ -100,24 +100,32 @@ public final class Trainer {
     /// (combine -> update own shard -> gather). Returns the global batch's mean loss.
     func step(_ globalStep: Int, stats: inout RunStats) throws -> Double {
         let clock = MPIRuntime.time()
-        // Forward/backward: grads = mean gradient over the local slice. With overlap, each
-        // bucket's reduction starts as backward finishes its last segment.
-        let combiner = sharded, overlap = config.overlap
-        let grads = self.grads, rank = comm.rank
+        // Forward/backward: the mean gradient over the local slice, written where the combiner
+        // says. Each bucket goes to the combiner as backward finishes its last segment (it
+        // starts reducing it with overlap or sharded gradients).
+        let combiner = sharded
+        let grads = combiner.gradients, rank = comm.rank
+        var handoff = 0.0       // seconds inside bucketReady: combine work done during backward
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
             guard combiner.buckets.closesBucket.indices.contains(segment) else {
                 throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
             }
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
             if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
-            if overlap, let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
+            if let b = combiner.buckets.closesBucket[segment] {
+                let start = MPIRuntime.time()
+                try combiner.bucketReady(b)
+                handoff += MPIRuntime.time() - start
+            }
         }
-        stats.compute += MPIRuntime.time() - clock
+        stats.compute += MPIRuntime.time() - clock - handoff
         pss.atStepPeak(globalStep)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
+        stats.timings.combine += handoff
+        if comm.size > 1 { stats.timings.commExposed += handoff }
         if outcome.applied {
             stats.consecutiveSkips = 0
         } else {

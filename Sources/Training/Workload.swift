@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import Model
 
@@ -6,8 +7,10 @@ import Model
 /// global step's batch, hands the gradient to the sharded optimizer, and asks the workload to
 /// evaluate at the end of each period (an epoch for the MLP, `--eval-interval` steps for the GPT).
 ///
-/// Parameters and gradients are the combiner's flat buffers of at least `parameterCount` floats;
-/// the workload reads and writes only `[0, parameterCount)` of them, through its tensors.
+/// Parameters are the combiner's flat buffer of at least `parameterCount` floats; the workload
+/// reads only `[0, parameterCount)` of it, through its tensors. Gradients go where a
+/// `GradientSink` says, tensor by tensor (with sharded gradients, into a staging slot of the
+/// tensor's bucket, reused once the bucket is handed off).
 public protocol Workload: AnyObject {
     /// "mlp" or "gpt": the `model` key of `--metrics`.
     var name: String { get }
@@ -44,8 +47,9 @@ public protocol Workload: AnyObject {
     /// Loads this rank's slice of global step `step`'s batch (a pure function of the seed, the
     /// step and the rank's rows), runs forward and backward on it, OVERWRITES the gradient with
     /// that of the slice's mean loss, and calls `segmentDone(i)` as each segment's gradient is
-    /// final, last segment first. Returns the slice's summed loss and the items it sums over.
-    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+    /// final, last segment first: a segment's gradient must not be written after its
+    /// `segmentDone`. Returns the slice's summed loss and the items it sums over.
+    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums
     /// This rank's share of the evaluation set (sums; the trainer adds them over the ranks).
     func evaluate(params: UnsafePointer<Float>) -> LossSums
@@ -70,6 +74,14 @@ public struct WorkloadBytes: Sendable, Equatable {
         self.activations = activations
         self.dataset = dataset
     }
+}
+
+/// What `lion-dist plan` needs of a workload it does not build: its parameter count, its
+/// segments (gradient buckets follow them) and what rank 0 would hold.
+struct PlannedWorkload {
+    let parameters: Int
+    let segments: [Range<Int>]
+    let held: WorkloadBytes
 }
 
 /// Summed losses over `count` items (images, characters) and, where the model classifies,

@@ -18,13 +18,20 @@ public enum WorkloadFactory {
             return MLPWorkload(images: images, hidden: config.hidden, globalBatch: config.globalBatch, epochs: config.epochs,
                                seed: config.seed, rank: comm.rank, worldSize: comm.size)
         case .gpt:
-            let corpus = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
-            return try gpt(config: config, corpus: corpus, comm: comm)
+            // Every rank loads and checks the file; then the tokens live once per node.
+            let loaded = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
+            let corpus = try SharedTokens.share(loaded, world: comm)
+            #if canImport(Glibc)
+            _ = mallocTrim(0)       // return the dropped private copy to the system
+            #endif
+            let node = try comm.splitByNode()
+            return try gpt(config: config, corpus: corpus, comm: comm, ranksSharingData: node.size)
         }
     }
 
-    /// The GPT on the Shakespeare corpus already loaded.
-    public static func gpt(config: TrainConfig, corpus: ShakespeareCorpus, comm: Communicator) throws -> Workload {
+    /// The GPT on the Shakespeare corpus already loaded; `ranksSharingData` ranks read one copy of it.
+    public static func gpt(config: TrainConfig, corpus: ShakespeareCorpus, comm: Communicator,
+                           ranksSharingData: Int = 1) throws -> Workload {
         try comm.agree {
             try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size)
             guard config.gpt.blockSize <= corpus.maxBlockSize else {
@@ -34,7 +41,7 @@ public enum WorkloadFactory {
         return GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
                            globalBatch: config.globalBatch, steps: config.steps,
                            evalInterval: config.evalInterval, evalBatches: config.evalBatches, seed: config.seed,
-                           rank: comm.rank, worldSize: comm.size)
+                           rank: comm.rank, worldSize: comm.size, ranksSharingData: ranksSharingData)
     }
 
     /// The MLP on Fashion-MNIST data already loaded (a sweep loads it once for many runs).

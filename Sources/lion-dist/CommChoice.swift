@@ -18,6 +18,6 @@ enum CommChoice: String, CaseIterable, ExpressibleByArgument {
     func apply(to config: inout TrainConfig, shard: ShardScope?) {
         config.comm = kind
         config.signVote = self == .signVote
-        config.shard = shard ?? (self == .reduceScatter ? .params : .stateOnly)
+        config.shard = shard ?? (self == .reduceScatter ? .gradientsAndParams : .stateOnly)
     }
 }

@@ -105,7 +105,10 @@ struct TrainCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Start each bucket's reduction during backward (overlap).")
     var overlap = true
 
-    @Option(help: "What is sharded: params (parameters once per node in shared memory, each rank writes its shard; needs --comm reduce-scatter) or state-only (a private parameter copy per rank, ZeRO-1). Default: params with reduce-scatter, state-only with allreduce.")
+    @Flag(inversion: .prefixedNo, help: "Refuse a run whose memory plan (lion-dist plan) does not fit the memory each node has available (MemAvailable), before allocating anything.")
+    var memoryCheck = true
+
+    @Option(help: "What is sharded besides the optimizer state: gradients-and-params (ZeRO-2: no full-size gradient per rank, only bucket-sized staging slots; parameters once per node in shared memory), params (parameters once per node, a full gradient per rank) or state-only (a private parameter and gradient copy per rank, ZeRO-1). The first two need --comm reduce-scatter. Default: gradients-and-params with reduce-scatter, state-only with allreduce.")
     var shard: ShardScope?
 
     func validate() throws {
@@ -122,14 +125,14 @@ struct TrainCommand: ParsableCommand {
         if let clipNorm, !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
-        if shard == .params && comm == .allreduce {
-            throw ValidationError("--shard params needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
+        if let shard, shard != .stateOnly, comm == .allreduce {
+            throw ValidationError("--shard \(shard.rawValue) needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
         }
         if vote != nil && comm != .signVote {
             throw ValidationError("--vote is sign-vote's rule; pass --comm sign-vote with it, or drop --vote")
         }
-        if shard == .params && comm == .signVote {
-            throw ValidationError("--comm sign-vote keeps a private parameter copy per rank; drop --shard params")
+        if let shard, shard != .stateOnly, comm == .signVote {
+            throw ValidationError("--comm sign-vote keeps a private parameter copy per rank (and a full gradient); drop --shard \(shard.rawValue)")
         }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
@@ -187,6 +190,7 @@ struct TrainCommand: ParsableCommand {
         c.vote = vote ?? .majority
         c.bucketMB = bucketMb
         c.overlap = overlap
+        c.memoryCheck = memoryCheck
         return c
     }
 

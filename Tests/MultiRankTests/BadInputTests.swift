@@ -128,9 +128,23 @@ final class BadInputTests: XCTestCase {
         }
     }
 
-    /// 784 x 10^8 parameters: no node has the 627 GB per rank the shared window asks for.
+    /// A GPT of 400 layers 1024 wide (5 billion parameters, ~60 GiB for Lion on 2 ranks) is
+    /// refused before anything is allocated, with the plan's figure and what to change.
+    func testRunThatDoesNotFitTheNodesMemoryIsRefusedBeforeAllocating() throws {
+        let r = try Launcher.run(ranks: 2, ["--model", "gpt", "--n-layer", "400", "--n-head", "16", "--n-embd", "1024",
+                                            "--block-size", "64", "--batch-size", "2", "--steps", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        let lines = ourLines(r)
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        let line = lines.first ?? ""
+        XCTAssertTrue(line.contains("this run needs about") && line.contains("GiB") && line.contains("available"), line)
+        XCTAssertTrue(line.contains("lion-dist plan") && line.contains("--no-memory-check"), line)
+    }
+
+    /// 784 x 10^8 parameters: no node has the 627 GB per rank the shared window asks for (the
+    /// memory check, which would refuse it first, is off).
     func testModelTooLargeForSharedMemorySaysHowManyBytesAndWhatToChange() throws {
-        let r = try Launcher.run(ranks: 2, ["--hidden", "100000000", "--max-steps", "1"])
+        let r = try Launcher.run(ranks: 2, ["--hidden", "100000000", "--max-steps", "1", "--no-memory-check"])
         XCTAssertNotEqual(r.status, 0)
         let lines = ourLines(r)
         XCTAssertEqual(lines.count, 1, r.stderr)

@@ -55,11 +55,45 @@ final class MemoryLayoutTests: XCTestCase {
         _ = try finalParams(ranks: 3, [], prefix: Launcher.fakeNodes(perNode: 2), expect: "unequal size, node-leader MPI_Allreduce between); " + Self.privateCopy)
     }
 
+    /// Sharded gradients (the default with reduce-scatter) against ZeRO-1 on a 4-layer GPT with
+    /// small buckets (many buckets through three staging slots per rank; 206,656 parameters, which
+    /// W = 3 does not divide): the same sums out of other memory, so Lion's parameters agree bit for bit
+    /// at W = 1..4, in two nodes of 2 and two of 1.
+    func testShardedGradientsMatchZeRO1BitwiseForTheGPT() throws {
+        let gpt = ["--model", "gpt", "--n-layer", "4", "--n-embd", "64", "--n-head", "4", "--block-size", "64",
+                   "--batch-size", "12", "--steps", "6", "--eval-interval", "6", "--eval-batches", "1", "--threads", "1",
+                   "--bucket-mb", "0.1", "--seed", "5"]
+        func params(_ ranks: Int, _ shard: String, prefix: [String] = [], expect: String) throws -> [Float] {
+            let dir = try Launcher.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let out = dir.appendingPathComponent("params.f32")
+            let r = try Launcher.run(ranks: ranks, gpt + ["--shard", shard, "--save-params", out.path], mpirunPrefix: prefix)
+            XCTAssertEqual(r.status, 0, "W=\(ranks) \(shard): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains(expect), "W=\(ranks) \(shard): expected '\(expect)' in:\n\(r.stdout)")
+            return try Launcher.readFloats(out)
+        }
+        let sharded = "gradients sharded (3 staging slots"
+        for ranks in 1...4 {
+            let zero2 = try params(ranks, "gradients-and-params", expect: sharded)
+            XCTAssertEqual(zero2.count, 206_656)
+            assertBitwise(zero2, try params(ranks, "state-only", expect: Self.privateCopy), "GPT W=\(ranks): sharded gradients vs ZeRO-1")
+        }
+        for (ranks, perNode) in [(4, 2), (2, 1)] {
+            let nodes = Launcher.fakeNodes(perNode: perNode)
+            let zero2 = try params(ranks, "gradients-and-params", prefix: nodes, expect: sharded)
+            assertBitwise(zero2, try params(ranks, "state-only", prefix: nodes, expect: Self.privateCopy),
+                          "GPT W=\(ranks) in nodes of \(perNode): sharded gradients vs ZeRO-1")
+        }
+    }
+
     func testShardParamsNeedsReduceScatter() throws {
         let r = try Launcher.run(ranks: nil, ["--comm", "allreduce", "--shard", "params"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--shard params needs --comm reduce-scatter"), r.stderr)
         XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        let zero2 = try Launcher.run(ranks: nil, ["--comm", "allreduce", "--shard", "gradients-and-params"])
+        XCTAssertNotEqual(zero2.status, 0)
+        XCTAssertTrue(zero2.stderr.contains("--shard gradients-and-params needs --comm reduce-scatter"), zero2.stderr)
         let bad = try Launcher.run(ranks: nil, ["--shard", "gradients"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("--shard"), bad.stderr)

@@ -53,6 +53,16 @@ final class MemoryPlanTests: XCTestCase {
         try check(["--model", "gpt", "--batch-size", "8", "--steps", "3", "--eval-batches", "1", "--threads", "1"], "GPT")
     }
 
+    /// Small buckets, so the gradient lives in staging slots (sharded gradients) and not in a
+    /// full-size buffer; a run prints how many slots of what size.
+    func testPlanWithinTenPercentOfPeakPssForAGPTWithShardedGradients() throws {
+        let flags = ["--model", "gpt", "--n-layer", "4", "--batch-size", "8", "--steps", "3", "--eval-batches", "1",
+                     "--threads", "1", "--bucket-mb", "0.1"]
+        let r = try Launcher.run(ranks: 2, flags + ["--max-steps", "1"])
+        XCTAssertTrue(r.stdout.contains("gradients sharded (3 staging slots"), r.stdout)
+        try check(flags, "GPT, sharded gradients")
+    }
+
     func testPlanOfThe85MGPTSharesParametersAndHalvesState() throws {
         func plan(_ extra: [String]) throws -> String {
             let r = try Launcher.run(ranks: nil, ["plan", "--model", "gpt", "--n-layer", "12", "--n-head", "12", "--n-embd", "768",
@@ -66,6 +76,7 @@ final class MemoryPlanTests: XCTestCase {
             return try bytes(String(line.dropFirst(label.count)))
         }
         let lion = try plan([]), adamw = try plan(["--optimizer", "adamw"]), zero1 = try plan(["--shard", "state-only"])
+        let fullGradient = try plan(["--shard", "params"])
         XCTAssertTrue(lion.contains("parameters once per node (shared)"), lion)
         XCTAssertTrue(zero1.contains("parameters private per rank"), zero1)
         let p = 85_214_976.0
@@ -74,5 +85,10 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(try row(adamw, "optimizer state"), 2 * p, accuracy: 0.002 * p)
         XCTAssertEqual(try row(lion, "parameters (share)"), p, accuracy: 0.001 * p)
         XCTAssertEqual(try row(zero1, "parameters (share)"), 4 * p, accuracy: 0.004 * p)
+        // Gradient: a full 4P per rank without sharded gradients; with them, three slots of the
+        // largest bucket (one 768 x 3072 matrix and a LayerNorm gain) and the 4P/4 reduced shard.
+        XCTAssertEqual(try row(zero1, "gradient staging"), 4 * p, accuracy: 0.004 * p)
+        XCTAssertEqual(try row(fullGradient, "gradient staging"), 4 * p, accuracy: 0.004 * p)
+        XCTAssertEqual(try row(lion, "gradient staging"), 4 * 3 * (768 * 3072 + 768) + p, accuracy: 0.002 * p)
     }
 }

@@ -47,7 +47,7 @@ final class ShakespeareCorpusTests: XCTestCase {
         let corpus = try realCorpus()
         let text = String(decoding: FileManager.default.contents(atPath: path)!, as: UTF8.self)
         XCTAssertEqual(corpus.decode(corpus.train) + corpus.decode(corpus.validation), text)
-        XCTAssertEqual(try corpus.encode(text), corpus.train + corpus.validation)
+        XCTAssertEqual(try corpus.encode(text), Array(corpus.train) + Array(corpus.validation))
         // Ids are positions in the sorted vocabulary: '\n' is 0, '}' is 83.
         XCTAssertEqual(try corpus.encode("\n A}"), [0, 1, 27, 83])
     }

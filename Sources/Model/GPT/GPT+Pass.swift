@@ -1,3 +1,5 @@
+import Basics
+
 // The whole model's forward and backward, composed from the layer kernels in this folder.
 // B = batch, T = positions, C = width, V = vocabulary, NH = heads, L = blocks.
 // Per block l (pre-LayerNorm):  mid = x + c_proj(attn(c_attn(ln_1(x))))
@@ -13,6 +15,15 @@ extension GPT {
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
                                 tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace,
                                 segmentDone: (Int) throws -> Void) rethrows -> Double {
+        try forwardBackward(params: params, gradients: FlatGradients(grads), tokens: tokens, batch: batch, workspace: ws,
+                            segmentDone: segmentDone)
+    }
+
+    /// The same, writing each tensor's gradient where `gradients` says (sharded gradients: a
+    /// staging slot of its bucket).
+    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: some GradientSink,
+                                tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace,
+                                segmentDone: (Int) throws -> Void) rethrows -> Double {
         check(ws, batch: batch)
         let (T, C, V, NH) = (config.blockSize, config.nEmbd, config.vocabSize, config.nHead)
         let (B, N, rowStride) = (batch, batch * config.blockSize, config.blockSize + 1)
@@ -25,39 +36,49 @@ extension GPT {
         // Head: dwte = dlogits^T lnf (overwritten; the embedding adds to it), dC = dlogits wte.
         let dres = ws.dresidual.pointer
         let dC = ws.dC.pointer
-        linearBackward(dx: dC, dw: grads + wte, dout: logits, x: ws.lnf.pointer, w: params + wte,
+        linearBackward(dx: dC, dw: grads.at(wte), dout: logits, x: ws.lnf.pointer, w: params + wte,
                        N: N, I: C, O: V, accumulate: false)
         dres.update(repeating: 0, count: N * C)
-        layerNormBackward(dx: dres, dw: grads + lnf, dout: dC, x: ws.residual[config.nLayer].pointer,
+        layerNormBackward(dx: dres, dw: grads.at(lnf), dout: dC, x: ws.residual[config.nLayer].pointer,
                           w: params + lnf, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer, N: N, C: C)
-        try segmentDone(config.nLayer + 1)
+        try segmentDone(segments.count - 1)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let p = blocks[l]
             let a = ws.blocks[l]
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            linearBackward(dx: d4C, dw: grads + p.fcProj, dout: dres, x: a.gelu.pointer, w: params + p.fcProj,
+            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)         // recomputed
+            linearBackward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, w: params + p.fcProj,
                            N: N, I: 4 * C, O: C, accumulate: false)
+            try segmentDone(Self.blockSegment(l, 5))
             geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C)
-            linearBackward(dx: dC, dw: grads + p.fc, dout: d4C, x: a.ln2.pointer, w: params + p.fc,
+            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
+                             x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
+            linearBackward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, w: params + p.fc,
                            N: N, I: C, O: 4 * C, accumulate: false)
-            layerNormBackward(dx: dres, dw: grads + p.ln2, dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
+            try segmentDone(Self.blockSegment(l, 4))
+            layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
                               mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
+            try segmentDone(Self.blockSegment(l, 3))
             // Attention: dres is now the gradient of mid and, through the residual, of x.
-            linearBackward(dx: dC, dw: grads + p.cProj, dout: dres, x: a.atty.pointer, w: params + p.cProj,
+            linearBackward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, w: params + p.cProj,
                            N: N, I: C, O: C, accumulate: false)
+            try segmentDone(Self.blockSegment(l, 2))
             attentionBackward(dqkv: ws.dqkv.pointer, scratch: ws.datt.pointer, dout: dC, qkv: a.qkv.pointer,
                               att: a.att.pointer, B: B, T: T, C: C, NH: NH)
-            linearBackward(dx: dC, dw: grads + p.cAttn, dout: ws.dqkv.pointer, x: a.ln1.pointer, w: params + p.cAttn,
-                           N: N, I: C, O: 3 * C, accumulate: false)
             let x = ws.residual[l].pointer
-            layerNormBackward(dx: dres, dw: grads + p.ln1, dout: dC, x: x, w: params + p.ln1,
+            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
+                             x: x, w: params + p.ln1, N: N, C: C)
+            linearBackward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, w: params + p.cAttn,
+                           N: N, I: C, O: 3 * C, accumulate: false)
+            try segmentDone(Self.blockSegment(l, 1))
+            layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
                               mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
-            try segmentDone(l + 1)
+            try segmentDone(Self.blockSegment(l, 0))
         }
 
-        embeddingBackward(dwte: grads + wte, dwpe: grads + wpe, dout: dres, tokens: tokens, stride: rowStride,
+        embeddingBackward(dwte: grads.at(wte), dwpe: grads.at(wpe), dout: dres, tokens: tokens, stride: rowStride,
                           B: B, T: T, C: C)
         try segmentDone(0)
         return lossSum
@@ -100,14 +121,14 @@ extension GPT {
             let x = ws.residual[l].pointer
             let mid = a.residualMid.pointer
             let out = ws.residual[l + 1].pointer
-            layerNormForward(out: a.ln1.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
-            linearForward(out: a.qkv.pointer, x: a.ln1.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
+            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
+            linearForward(out: a.qkv.pointer, x: ws.ln.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
             attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
             linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C, residual: x)
-            layerNormForward(out: a.ln2.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
-            linearForward(out: a.fc.pointer, x: a.ln2.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
-            geluForward(out: a.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
-            linearForward(out: out, x: a.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
+            linearForward(out: a.fc.pointer, x: ws.ln.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
+            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
+            linearForward(out: out, x: ws.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
         }
         layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
                          x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)

@@ -58,10 +58,12 @@ public struct GPT: Sendable, Equatable {
     public let parameterCount: Int
     /// Every tensor in buffer order: wte, wpe, h.0.ln_1.weight, ..., ln_f.weight.
     public let tensors: [ParameterTensor]
-    /// Contiguous ascending ranges tiling [0, parameterCount): [embeddings (wte, wpe)],
-    /// block 0, ..., block L-1, [ln_f]. Backward calls `segmentDone(i)` for i DESCENDING
-    /// (ln_f first, embeddings last: the tied wte gradient is final only after the
-    /// embedding backward).
+    /// Contiguous ascending ranges tiling [0, parameterCount): [embeddings (wte, wpe)], then
+    /// each block's six tensors one segment each (ln_1, c_attn, c_proj, ln_2, c_fc, mlp c_proj:
+    /// `Self.blockSegment(l, j)`), then [ln_f]. Backward calls `segmentDone(i)` for i
+    /// DESCENDING, each as soon as that tensor's gradient is final (ln_f first, embeddings last:
+    /// the tied wte gradient is final only after the embedding backward), so gradient buckets
+    /// can be as small as one tensor.
     public let segments: [Range<Int>]
 
     let wte: Int      // (V, C)
@@ -86,7 +88,6 @@ public struct GPT: Sendable, Equatable {
         var segments = [0..<offset]
         var blocks: [GPTBlockLayout] = []
         for l in 0..<config.nLayer {
-            let start = offset
             let ln1 = add("h.\(l).ln_1.weight", [C], decays: false)
             let cAttn = add("h.\(l).attn.c_attn.weight", [3 * C, C], decays: true)
             let cProj = add("h.\(l).attn.c_proj.weight", [C, C], decays: true)
@@ -94,7 +95,7 @@ public struct GPT: Sendable, Equatable {
             let fc = add("h.\(l).mlp.c_fc.weight", [4 * C, C], decays: true)
             let fcProj = add("h.\(l).mlp.c_proj.weight", [C, 4 * C], decays: true)
             blocks.append(GPTBlockLayout(ln1: ln1, cAttn: cAttn, cProj: cProj, ln2: ln2, fc: fc, fcProj: fcProj, end: offset))
-            segments.append(start..<offset)
+            segments += tensors.suffix(6).map(\.range)
         }
         let lnfStart = offset
         lnf = add("ln_f.weight", [C], decays: false)
@@ -104,6 +105,9 @@ public struct GPT: Sendable, Equatable {
         self.segments = segments
         parameterCount = offset
     }
+
+    /// Segment of block `l`'s tensor `j` (0 ln_1, 1 c_attn, 2 c_proj, 3 ln_2, 4 c_fc, 5 mlp c_proj).
+    static func blockSegment(_ l: Int, _ j: Int) -> Int { 1 + 6 * l + j }
 
     /// e.g. "GPT 4 layers, 4 heads, 128 wide, context 64, vocab 84".
     public var shapeDescription: String {

@@ -1,41 +1,39 @@
-/// Activations one block keeps for its backward, at (maxBatch, blockSize) rows of the residual width C.
+/// Activations one block keeps for its backward, at (maxBatch, blockSize) rows of the residual
+/// width C. The LayerNorm outputs and the GELU output are not kept: backward recomputes them
+/// (from the block input / mid and the kept mean and rstd; from the GELU input) into the
+/// workspace's shared scratch, as llm.c does for GELU: the same values, 6 C floats less per
+/// row and block.
 final class GPTBlockActivations {
-    let ln1: FlatBuffer        // (B, T, C)   ln_1 output
     let ln1Mean: FlatBuffer    // (B, T)
     let ln1Rstd: FlatBuffer    // (B, T)
     let qkv: FlatBuffer        // (B, T, 3C)  c_attn output
     let att: FlatBuffer        // (B, NH, T, T) attention probabilities
     let atty: FlatBuffer       // (B, T, C)   attention output before c_proj
     let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x))
-    let ln2: FlatBuffer        // (B, T, C)
     let ln2Mean: FlatBuffer    // (B, T)
     let ln2Rstd: FlatBuffer    // (B, T)
     let fc: FlatBuffer         // (B, T, 4C)  c_fc output (GELU input)
-    let gelu: FlatBuffer       // (B, T, 4C)  GELU output (c_proj input)
 
     init(rows: Int, C: Int, NH: Int, B: Int, T: Int) {
-        ln1 = FlatBuffer(count: rows * C)
         ln1Mean = FlatBuffer(count: rows)
         ln1Rstd = FlatBuffer(count: rows)
         qkv = FlatBuffer(count: rows * 3 * C)
         att = FlatBuffer(count: B * NH * T * T)
         atty = FlatBuffer(count: rows * C)
         residualMid = FlatBuffer(count: rows * C)
-        ln2 = FlatBuffer(count: rows * C)
         ln2Mean = FlatBuffer(count: rows)
         ln2Rstd = FlatBuffer(count: rows)
         fc = FlatBuffer(count: rows * 4 * C)
-        gelu = FlatBuffer(count: rows * 4 * C)
     }
 
-    var buffers: [FlatBuffer] { [ln1, ln1Mean, ln1Rstd, qkv, att, atty, residualMid, ln2, ln2Mean, ln2Rstd, fc, gelu] }
+    var buffers: [FlatBuffer] { [ln1Mean, ln1Rstd, qkv, att, atty, residualMid, ln2Mean, ln2Rstd, fc] }
 }
 
 /// Activation and gradient scratch for one GPT at batches up to `maxBatch` sequences of
 /// `blockSize` tokens, allocated once.
 ///
-/// Memory: 4 bytes x (B T (L (16 C + 4) + 11 C + V + 2) + (L + 1) B NH T^2), B = maxBatch
-/// (the baby GPT at batch 12: 33.7 MB, 3.1 MB of it attention probabilities).
+/// Memory: 4 bytes x (B T (L (10 C + 4) + 16 C + V + 2) + (L + 1) B NH T^2), B = maxBatch
+/// (the baby GPT at batch 12: 26.3 MB, 3.1 MB of it attention probabilities).
 public final class GPTWorkspace {
     public let model: GPT
     public let maxBatch: Int
@@ -46,6 +44,9 @@ public final class GPTWorkspace {
     let lnfMean: FlatBuffer    // (B, T)
     let lnfRstd: FlatBuffer    // (B, T)
     let logits: FlatBuffer     // (B, T, V), replaced by dlogits in the backward
+    // Shared by the blocks, forward and (recomputed) backward.
+    let ln: FlatBuffer         // (B, T, C) a LayerNorm output (ln_1 or ln_2 of the block at hand)
+    let gelu: FlatBuffer       // (B, T, 4C) the GELU output of the block at hand
     // Backward scratch.
     let dresidual: FlatBuffer  // (B, T, C) gradient of the residual stream
     let dC: FlatBuffer         // (B, T, C) gradient of a LayerNorm output or of atty
@@ -66,6 +67,8 @@ public final class GPTWorkspace {
         lnfMean = FlatBuffer(count: rows)
         lnfRstd = FlatBuffer(count: rows)
         logits = FlatBuffer(count: rows * cfg.vocabSize)
+        ln = FlatBuffer(count: rows * C)
+        gelu = FlatBuffer(count: rows * 4 * C)
         dresidual = FlatBuffer(count: rows * C)
         dC = FlatBuffer(count: rows * C)
         dqkv = FlatBuffer(count: rows * 3 * C)
@@ -78,12 +81,12 @@ public final class GPTWorkspace {
     public static func bytes(model: GPT, maxBatch: Int) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
-        return 4 * (B * T * (L * (16 * C + 4) + 11 * C + c.vocabSize + 2) + (L + 1) * B * c.nHead * T * T)
+        return 4 * (B * T * (L * (10 * C + 4) + 16 * C + c.vocabSize + 2) + (L + 1) * B * c.nHead * T * T)
     }
 
     /// Bytes of scratch held.
     public var bytes: Int {
-        let own = [lnf, lnfMean, lnfRstd, logits, dresidual, dC, dqkv, d4C, datt] + residual
+        let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, datt] + residual
         return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } }
     }
 }

@@ -44,29 +44,34 @@ final class Clusters: Workload {
         for k in 0..<parameterCount { params[k] = 0.1 * noise(Int(seed), 99, k) }
     }
 
-    /// Softmax cross-entropy of one point; adds its gradient times `scale` into `grads` if given.
+    /// Softmax cross-entropy of one point; adds its gradient times `scale` into the weight and
+    /// bias gradients if given.
     func loss(_ p: UnsafePointer<Float>, _ x: (Float, Float), _ label: Int,
-              grads: UnsafeMutablePointer<Float>? = nil, scale: Float = 0) -> (loss: Double, correct: Bool) {
+              grads: (weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>)? = nil,
+              scale: Float = 0) -> (loss: Double, correct: Bool) {
         let logits = (0..<3).map { p[2 * $0] * x.0 + p[2 * $0 + 1] * x.1 + p[6 + $0] }
         let top = logits.max()!, exps = logits.map { exp($0 - top) }, total = exps.reduce(0, +)
         if let g = grads {
             for c in 0..<3 {
                 let d = (exps[c] / total - (c == label ? 1 : 0)) * scale   // dL/dlogit_c
-                g[2 * c] += d * x.0; g[2 * c + 1] += d * x.1; g[6 + c] += d
+                g.weight[2 * c] += d * x.0; g.weight[2 * c + 1] += d * x.1; g.bias[c] += d
             }
         }
         return (Double(log(total) - (logits[label] - top)), logits.firstIndex(of: top) == label)
     }
 
-    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
+    /// Gradients go tensor by tensor where `grads` says (`grads.at(tensor.offset)`).
+    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums {
         // This rank's rows of global step `step`'s batch.
         let local = globalBatch / ranks, first = (step % stepsPerPeriod) * globalBatch + rank * local
-        for k in 0..<parameterCount { grads[k] = 0 }
+        let g = (weight: grads.at(tensors[0].offset), bias: grads.at(tensors[1].offset))
+        g.weight.update(repeating: 0, count: tensors[0].count)
+        g.bias.update(repeating: 0, count: tensors[1].count)
         var sum = 0.0
         for i in first..<(first + local) {
             let (x, label) = point(set: 0, (i * 7919 + step / stepsPerPeriod) % trainSize)
-            sum += loss(params, x, label, grads: grads, scale: 1 / Float(local)).loss
+            sum += loss(params, x, label, grads: g, scale: 1 / Float(local)).loss
         }
         for s in stride(from: segments.count - 1, through: 0, by: -1) { try segmentDone(s) }
         return LossSums(lossSum: sum, count: Double(local))
