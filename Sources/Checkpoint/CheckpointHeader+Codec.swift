@@ -16,7 +16,7 @@ extension CheckpointHeader {
         w.u8(o.kind == .lion ? 0 : 1)
         w.u8(o.stateDType == .fp32 ? 0 : 1)
         w.u8(UInt8(ScheduleKind.allCases.firstIndex(of: id.schedule)!))
-        w.u8(0)
+        w.u8(id.perRankState ? (id.averagedVotes ? 2 : 1) : 0)
         for f in [o.lr, o.beta1, o.beta2, o.weightDecay, o.eps, id.minLR, id.clipNorm] { w.f32(f) }
         w.int(id.warmupSteps)
         w.int(id.totalSteps)
@@ -97,7 +97,8 @@ extension CheckpointHeader {
             throw CheckpointError.header("model code \(modelCode) with dimensions \(dims) names no model this build knows")
         }
         let kindRaw = try r.u8("optimizer"), dtypeRaw = try r.u8("stateDType"), scheduleRaw = try r.u8("schedule")
-        guard try r.u8("reserved") == 0 else { throw CheckpointError.header("reserved byte is not zero") }
+        let perRankRaw = try r.u8("perRankState")
+        guard perRankRaw <= 2 else { throw CheckpointError.header("per-rank state byte is \(perRankRaw), not 0, 1 or 2") }
         guard kindRaw <= 1 else { throw CheckpointError.header("unknown optimizer code \(kindRaw)") }
         guard dtypeRaw <= 1 else { throw CheckpointError.header("unknown state dtype code \(dtypeRaw)") }
         guard Int(scheduleRaw) < ScheduleKind.allCases.count else { throw CheckpointError.header("unknown schedule code \(scheduleRaw)") }
@@ -135,7 +136,8 @@ extension CheckpointHeader {
         guard f[5] >= 0, f[5].isFinite, f[6] >= 0, f[6].isFinite else { throw CheckpointError.header("bad min-lr or clip-norm") }
         let identity = CheckpointIdentity(model: model, optimizer: optimizer,
                                           schedule: ScheduleKind.allCases[Int(scheduleRaw)], warmupSteps: warmup,
-                                          totalSteps: total, minLR: f[5], clipNorm: f[6], globalBatch: batch, seed: seed)
+                                          totalSteps: total, minLR: f[5], clipNorm: f[6], globalBatch: batch, seed: seed,
+                                          perRankState: perRankRaw >= 1, averagedVotes: perRankRaw == 2)
         guard identity.parameterCount == n else {
             throw CheckpointError.header("parameterCount \(n) does not match \(model.description)")
         }

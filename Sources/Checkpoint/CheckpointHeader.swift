@@ -13,9 +13,16 @@ public struct CheckpointIdentity: Sendable, Equatable {
     public var clipNorm: Float
     public var globalBatch: Int
     public var seed: UInt64
+    /// True when each rank kept its own optimizer state for every parameter (`--comm
+    /// sign-vote`: each rank's momentum of its own gradients): the file holds every writer
+    /// rank's copy, and only a run of the same world size can resume it.
+    public var perRankState: Bool
+    /// With `perRankState`: the votes were averaged (`--vote average`), not the majority taken.
+    public var averagedVotes: Bool
 
     public init(model: ModelSignature, optimizer: OptimizerConfig, schedule: ScheduleKind,
-                warmupSteps: Int, totalSteps: Int, minLR: Float, clipNorm: Float, globalBatch: Int, seed: UInt64) {
+                warmupSteps: Int, totalSteps: Int, minLR: Float, clipNorm: Float, globalBatch: Int, seed: UInt64,
+                perRankState: Bool = false, averagedVotes: Bool = false) {
         self.model = model
         self.optimizer = optimizer
         self.schedule = schedule
@@ -25,6 +32,8 @@ public struct CheckpointIdentity: Sendable, Equatable {
         self.clipNorm = clipNorm
         self.globalBatch = globalBatch
         self.seed = seed
+        self.perRankState = perRankState
+        self.averagedVotes = perRankState && averagedVotes
     }
 
     /// Parameters of the model's shape, nil on overflow.
@@ -33,6 +42,14 @@ public struct CheckpointIdentity: Sendable, Equatable {
     /// The first difference from `run` as "what the checkpoint has, what this run has, which
     /// flag to pass", or nil when they agree.
     public func mismatch(against run: CheckpointIdentity) -> String? {
+        if perRankState != run.perRankState {
+            let modes = ["--comm allreduce or reduce-scatter (sharded state)", "--comm sign-vote (a momentum per rank)"]
+            return "was written with \(modes[perRankState ? 1 : 0]), this run uses \(modes[run.perRankState ? 1 : 0]); pass the same --comm"
+        }
+        if averagedVotes != run.averagedVotes {
+            let rules = ["majority", "average"]
+            return "was written with --vote \(rules[averagedVotes ? 1 : 0]), this run has \(rules[run.averagedVotes ? 1 : 0]); pass the same --vote"
+        }
         if model != run.model {
             return "was written for \(model.description), this run is \(run.model.description); pass the same \(run.model.flags)"
         }
@@ -112,7 +129,10 @@ public struct CheckpointPosition: Sendable, Equatable {
 /// then, at `dataOffset`, the data region: `parameterCount` fp32 parameters followed by
 /// `stateBuffers` fp32 state buffers (Lion: m; AdamW: m, v) of `parameterCount` each, in
 /// canonical unsharded order (no shard padding), whatever the state dtype of the run
-/// (bf16 -> fp32 -> bf16 is exact). `blockCRC[b]` is the CRC-32 of data bytes
+/// (bf16 -> fp32 -> bf16 is exact). The byte after the schedule (zero before sign-vote) is 1
+/// when the state is per rank (`perRankState`), 2 when in addition the votes were averaged
+/// (`averagedVotes`): then the state buffers are there
+/// `writerWorldSize` times, rank 0's first (rank r's buffer k is buffer r * stateBuffers + k). `blockCRC[b]` is the CRC-32 of data bytes
 /// [b*blockSize, (b+1)*blockSize).
 public struct CheckpointHeader: Sendable, Equatable {
     public static let magic: [UInt8] = Array("LIONCKPT".utf8)
@@ -146,8 +166,11 @@ public struct CheckpointHeader: Sendable, Equatable {
     }
 
     public var stateBuffers: Int { identity.optimizer.stateBuffers }
+    /// Copies of the state buffers in the file: one (sharded state, canonical order), or one
+    /// per writer rank (`perRankState`).
+    public var stateCopies: Int { identity.perRankState ? writerWorldSize : 1 }
     /// Bytes of the data region: parameters and every state buffer, fp32.
-    public var dataBytes: Int { parameterCount * 4 * (1 + stateBuffers) }
+    public var dataBytes: Int { parameterCount * 4 * (1 + stateBuffers * stateCopies) }
     public var blockCount: Int { Self.blockCount(dataBytes: dataBytes, blockSize: blockSize) }
     /// Header bytes, and where the data region starts (the header rounded up to 4 KiB).
     public var headerBytes: Int { Self.headerBytes(modelDims: identity.model.dims.count, blocks: blockCount) }
@@ -177,8 +200,10 @@ public struct CheckpointHeader: Sendable, Equatable {
 
     /// What a data byte range holds: "parameters", "optimizer state m", or both across a boundary.
     public func regionName(of range: Range<Int>) -> String {
-        let names = identity.optimizer.kind == .lion ? ["parameters", "optimizer state m"]
-            : ["parameters", "optimizer state m", "optimizer state v"]
+        let state = identity.optimizer.kind == .lion ? ["optimizer state m"] : ["optimizer state m", "optimizer state v"]
+        let names = ["parameters"] + (0..<stateCopies).flatMap { r in
+            state.map { identity.perRankState ? "\($0) of rank \(r)" : $0 }
+        }
         let bytesPerBuffer = max(1, parameterCount * 4)
         let first = min(range.lowerBound / bytesPerBuffer, names.count - 1)
         let last = min(max(range.upperBound - 1, range.lowerBound) / bytesPerBuffer, names.count - 1)

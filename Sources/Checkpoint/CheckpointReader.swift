@@ -55,6 +55,10 @@ public enum CheckpointReader {
         if let why = header.identity.mismatch(against: expected) {
             throw CheckpointError(.mismatch, "checkpoint \(name) \(why), or another --checkpoint dir")
         }
+        if header.identity.perRankState && header.writerWorldSize != comm.size {
+            throw CheckpointError(.mismatch, "checkpoint \(name) holds the momentum of each of the \(header.writerWorldSize) ranks of a --comm sign-vote run "
+                + "(each rank's own, which cannot be split or merged for another rank count); this run has \(comm.size): resume with \(header.writerWorldSize) ranks")
+        }
         try comm.agree {
             try about {
                 try CheckpointVerifier.verify(source, header, blocks: stride(from: comm.rank, to: header.blockCount, by: comm.size))
@@ -62,18 +66,21 @@ public enum CheckpointReader {
         }
         let n = header.parameterCount
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        let region = StateRegion(perRank: header.identity.perRankState, rank: comm.rank, buffers: header.stateBuffers,
+                                shard: lo..<(lo + mine), count: n)
         try comm.agree {
             try about {
                 try file.readAt(offset: header.dataOffset, into: UnsafeMutableBufferPointer(rebasing: params[..<n]))
                 UnsafeMutableBufferPointer(rebasing: params[n...]).update(repeating: 0)
                 for k in 0..<header.stateBuffers {
-                    // This rank's real part of the state; the padding past the model stays 0.
-                    var state = [Float](repeating: 0, count: optimizer.count)
-                    try state.withUnsafeMutableBufferPointer {
-                        try file.readAt(offset: header.dataOffset + ((1 + k) * n + lo) * 4,
-                                        into: UnsafeMutableBufferPointer(rebasing: $0[..<mine]))
+                    // This rank's part of the state (its shard, or with per-rank state all of its own
+                    // copy); the padding past the model stays 0.
+                    var values = [Float](repeating: 0, count: optimizer.count)
+                    try values.withUnsafeMutableBufferPointer {
+                        try file.readAt(offset: header.dataOffset + region.byteOffset(buffer: k),
+                                        into: UnsafeMutableBufferPointer(rebasing: $0[..<region.range.count]))
                     }
-                    optimizer.importState(k, from: state)
+                    optimizer.importState(k, from: values)
                 }
             }
         }

@@ -33,12 +33,14 @@ public enum CheckpointWriter {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers
-        let dataBytes = n * 4 * (1 + buffers)
-        let blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
         var header = CheckpointHeader(identity: identity, position: position, writerWorldSize: comm.size, parameterCount: n,
-                                      blockSize: blockSize,
-                                      blockCRCs: [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: blockSize)))
+                                      blockSize: 0, blockCRCs: [])
+        let dataBytes = header.dataBytes
+        header.blockSize = CheckpointHeader.blockSize(forDataBytes: dataBytes)
+        header.blockCRCs = [UInt32](repeating: 0, count: CheckpointHeader.blockCount(dataBytes: dataBytes, blockSize: header.blockSize))
+        let blockSize = header.blockSize
         let lo = min(shard.lowerBound, n), mine = min(shard.upperBound, n) - lo
+        let region = StateRegion(perRank: identity.perRankState, rank: comm.rank, buffers: buffers, shard: lo..<(lo + mine), count: n)
         let step = position.step
         let isRoot = comm.rank == 0
         let tmpPath = directory.temporaryPath(step: step)
@@ -52,9 +54,9 @@ public enum CheckpointWriter {
             try comm.agree { try file.writeAtAll(offset: header.dataOffset + lo * 4, floats: shardParams) }
             var pieces = crcPieces(shardParams, dataOffset: lo * 4, blockSize: blockSize)
             for k in 0..<buffers {
-                let at = ((1 + k) * n + lo) * 4
-                try optimizer.exportState(k).withUnsafeBufferPointer { state in
-                    let real = UnsafeBufferPointer(rebasing: state[..<mine])
+                let at = region.byteOffset(buffer: k)
+                try optimizer.exportState(k).withUnsafeBufferPointer { values in
+                    let real = UnsafeBufferPointer(rebasing: values[..<region.range.count])
                     try comm.agree { try file.writeAtAll(offset: header.dataOffset + at, floats: real) }
                     pieces += crcPieces(real, dataOffset: at, blockSize: blockSize)
                 }
@@ -143,4 +145,23 @@ public enum CheckpointWriter {
         }
         return crcs
     }
+}
+
+/// Where a rank's optimizer state goes in the data region. Sharded state: this rank's shard of
+/// each canonical buffer. Per-rank state (sign-vote): all of this rank's own copy of each buffer,
+/// after the lower ranks' copies. `optimizer` holds state for elements [0, range.count) either way
+/// (the shard, or every parameter).
+struct StateRegion {
+    let firstBuffer: Int
+    let range: Range<Int>
+    let count: Int
+
+    init(perRank: Bool, rank: Int, buffers: Int, shard: Range<Int>, count: Int) {
+        firstBuffer = perRank ? rank * buffers : 0
+        range = perRank ? 0..<count : shard
+        self.count = count
+    }
+
+    /// Data-relative byte offset of this rank's part of state buffer `k`.
+    func byteOffset(buffer k: Int) -> Int { ((1 + firstBuffer + k) * count + range.lowerBound) * 4 }
 }

@@ -93,6 +93,8 @@ public struct MemoryPlan: Sendable {
         }
         let opt = config.optimizer
         b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
+        // --comm sign-vote (issue 15; DataParallelFactory.swift): full momentum, P and G per rank.
+        if config.signVote { b.planSignVote(parameters: model.parameters, worldSize: w, rule: config.vote) }
         b.activations = model.held.activations
         b.dataset = model.held.dataset
         b.runtime = Self.runtimeBaseline(ranksPerNode: k)

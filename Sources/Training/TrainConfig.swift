@@ -69,6 +69,11 @@ public struct TrainConfig: Sendable {
     /// ZeRO-2), parameters once per node (`params`), both needing reduce-scatter; or a private
     /// parameter copy per rank (`state-only`, ZeRO-1).
     public var shard: ShardScope = .gradientsAndParams
+    /// `--comm sign-vote`: sign-vote Lion (`SignVoteOptimizer`) instead of a gradient combine;
+    /// `comm` and `shard` are then unused.
+    public var signVote = false
+    /// `--vote`: what sign-vote's owners make of the votes.
+    public var vote: VoteRule = .majority
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -23,7 +23,8 @@ extension Trainer {
     var checkpointIdentity: CheckpointIdentity {
         CheckpointIdentity(model: workload.signature, optimizer: config.optimizer,
                            schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
-                           minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed)
+                           minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed,
+                           perRankState: sharded.state.perRank, averagedVotes: config.signVote && config.vote == .average)
     }
 
     /// Loads the checkpoint asked for (`--resume` or `--resume-from`) into the parameters and
@@ -46,7 +47,7 @@ extension Trainer {
         do {
             header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity,
                                                params: UnsafeMutableBufferPointer(start: params, count: layout.paddedCount),
-                                               shard: layout.range(of: comm.rank), optimizer: sharded.optimizer)
+                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
         } catch {
             // Name the next older checkpoint that passes every check, so the user can fall back.
             // A mismatch is not corruption: an older checkpoint of the same run would not fit either.
@@ -63,7 +64,7 @@ extension Trainer {
             try comm.agree { throw TrainingError(message) }
             throw error
         }
-        try sharded.combiner.paramsWritten()
+        try sharded.paramsWritten()
         let p = header.position
         let perEpoch = workload.stepsPerPeriod
         try comm.agree {
@@ -109,7 +110,7 @@ extension Trainer {
     func saveCheckpoint(_ at: LoopPoint, stats: RunStats) throws {
         guard let dir = config.checkpoint.directory else { return }
         let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
-                                          optimizerStep: sharded.optimizer.step, skippedSteps: stats.skipped,
+                                          optimizerStep: sharded.state.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)
         let directory = CheckpointDirectory(path: dir)
         let report: SaveReport
@@ -117,7 +118,7 @@ extension Trainer {
             report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
                                                identity: checkpointIdentity, position: position,
                                                params: UnsafeBufferPointer(start: params, count: layout.paddedCount),
-                                               shard: layout.range(of: comm.rank), optimizer: sharded.optimizer)
+                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
         } catch let failure as CollectiveFailure {
             // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.
             let last = isRoot ? directory.checkpoints().first.map { "\($0.path) is intact (continue with --resume)" } : nil

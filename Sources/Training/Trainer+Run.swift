@@ -99,7 +99,7 @@ extension Trainer {
         lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
         model: \(workload.description), \(workload.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
         optimizer: \(opt.kind.rawValue) (\(hyper)), state \(opt.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
-        comm: \(sharded.combiner.description)
+        comm: \(sharded.description)
         data: global batch \(config.globalBatch) (\(local) per rank), \(workload.stepsPerPeriod) steps/\(workload.periodName), \(workload.periods) \(workload.periodName)(s), \(totalSteps) steps
         """
     }
@@ -116,7 +116,7 @@ extension Trainer {
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
         \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s sgemm rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9) } ?? "")
-        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); each rank holds 1/\(s.worldSize) of it; Pss counts shared pages 1/k per rank, RSS in full):
+        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); \(sharded.state.perRank ? "with sign-vote each rank holds all of it, its own momentum" : "each rank holds 1/\(s.worldSize) of it"); Pss counts shared pages 1/k per rank, RSS in full):
         \(MemoryReport.table(s.ranks))
         \(MemoryReport.planTable(plan(), s.ranks[0]))
         """
@@ -132,7 +132,7 @@ extension Trainer {
     func memoryRow() -> RankMemory {
         pss.sample()
         let end = ProcessMemory.pssBytes()
-        let buffers = sharded.combiner.heldBytes, data = workload.heldBytes
+        let buffers = sharded.heldBytes, data = workload.heldBytes
         var held = MemoryBreakdown()
         held.parameters = buffers.parameters
         held.gradients = buffers.gradients
@@ -141,7 +141,7 @@ extension Trainer {
         held.dataset = data.dataset
         held.runtime = max(0, pss.peak - held.total)
         // A full-size gradient buffer, or (sharded gradients) the staging slots and reduced shard.
-        let gradBytes = sharded.combiner.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
+        let gradBytes = sharded.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
         return RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
                           gradBytes: gradBytes, optimizerStateBytes: sharded.stateBytes,
                           peakRSSBytes: MemoryReport.peakRSSBytes(), peakPssBytes: pss.peak, endPssBytes: end, held: held)

@@ -15,7 +15,7 @@ public final class Trainer {
     let nodeSize: Int
     let workload: Workload
     let layout: ShardLayout
-    let sharded: ShardedOptimizer
+    let sharded: DataParallelOptimizer
     let schedule: LRSchedule
     let log: MetricsLog
     /// Pss at the step's peak (after backward, before the update), for the memory table.
@@ -56,15 +56,12 @@ public final class Trainer {
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
                                  bucketElements: config.bucketElements)
         let shards = layout
-        let combiner = try comm.agree { try config.comm.makeCombiner(layout: shards, world: comm, node: node, buckets: buckets,
-                                                                     overlap: config.overlap, scope: config.shard) }
-        sharded = ShardedOptimizer(layout: layout, config: config.optimizer, clipNorm: config.clipNorm,
-                                   comm: comm, pool: pool, combiner: combiner,
-                                   groups: Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay,
-                                                          paddedCount: layout.paddedCount))
+        let groups = Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay, paddedCount: layout.paddedCount)
+        sharded = try comm.agree { try config.makeDataParallelOptimizer(layout: shards, world: comm, node: node, buckets: buckets,
+                                                                        pool: pool, groups: groups) }
         // Node-shared parameters are written once per node, then published to its ranks.
-        if !combiner.sharesParams || node.rank == 0 { workload.initialize(combiner.params, seed: config.seed) }
-        try combiner.paramsWritten()
+        if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
+        try sharded.paramsWritten()
         let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
@@ -88,9 +85,9 @@ public final class Trainer {
         return groups
     }
 
-    /// The flat parameter buffer (`layout.paddedCount` floats), owned by the combiner: with
-    /// `--comm reduce-scatter` it lives in node-shared memory.
-    var params: UnsafeMutablePointer<Float> { sharded.combiner.params }
+    /// The flat parameter buffer (`layout.paddedCount` floats), owned by the optimizer's
+    /// combiner: with `--comm reduce-scatter` it lives in node-shared memory.
+    var params: UnsafeMutablePointer<Float> { sharded.params }
 
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
@@ -106,7 +103,7 @@ public final class Trainer {
         // Forward/backward: the mean gradient over the local slice, written where the combiner
         // says. Each bucket goes to the combiner as backward finishes its last segment (it
         // starts reducing it with overlap or sharded gradients).
-        let combiner = sharded.combiner
+        let combiner = sharded
         let grads = combiner.gradients, rank = comm.rank
         var handoff = 0.0       // seconds inside bucketReady: combine work done during backward
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in

@@ -8,7 +8,7 @@ import Sharding
 struct BenchCommCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comm",
-        abstract: "Time gradient combine + parameter gather: raw MPI collectives against our shared-memory reduce-scatter (run under mpirun).")
+        abstract: "Time gradient combine + parameter gather: raw MPI collectives against our shared-memory reduce-scatter and sign-vote Lion's exchange (run under mpirun).")
 
     @Option(parsing: .unconditional, help: "Comma-separated buffer sizes in MiB.")
     var mib: String = "1,16,64,256"
@@ -19,7 +19,7 @@ struct BenchCommCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads per rank for our summation and copies.")
     var threads: Int = 1
 
-    @Flag(help: "One JSON object per line: op, mib, ranks, ms, wire_bytes.")
+    @Flag(help: "One JSON object per line: op, mib, ranks, ms, wire_bytes, wire_bits_per_param.")
     var json = false
 
     func validate() throws {
@@ -44,16 +44,21 @@ struct BenchCommCommand: ParsableCommand {
         let bench = CommBenchmark(mib: try sizes(), repeats: repeats, threads: threads)
         try withMPI { world in
             let root = world.rank == 0
-            if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce") }
+            if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce  wire bits/param") }
             try bench.run(world: world) { rows in
                 guard root else { return }
                 let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
                 for r in rows {
                     if json {
-                        print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes))}")
+                        print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes)),"
+                              + "\"wire_bits_per_param\":\(fixed(8 * r.wireBytes / Double(r.parameters), 3))}")
                     } else {
                         print((r.op + String(repeating: " ", count: max(0, 28 - r.op.count))) + left("\(r.mib)", 6) + left("\(r.ranks)", 7)
-                              + left(fixed(r.ms, 3), 10) + left(fixed(r.busGBPerS, 2), 11) + left(fixed(base / r.ms, 2) + "x", 18))
+                              + left(fixed(r.ms, 3), 10) + left(fixed(r.busGBPerS, 2), 11) + left(fixed(base / r.ms, 2) + "x", 18)
+                              + left(fixed(8 * r.wireBytes / Double(r.parameters), 2), 17))
+                        if !r.phases.isEmpty {
+                            print("  \(r.op) on rank 0, median ms: " + r.phases.map { "\($0.0) \(fixed($0.1, 3))" }.joined(separator: ", "))
+                        }
                     }
                 }
             }

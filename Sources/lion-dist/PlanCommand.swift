@@ -37,7 +37,7 @@ struct PlanCommand: ParsableCommand {
         let plan = MemoryPlan(config: config, worldSize: ranks, ranksPerNode: ranksPerNode ?? ranks)
         print("""
         plan: \(config.model.rawValue), \(plan.parameterCount) parameters, \(config.optimizer.kind.rawValue) state \(config.optimizer.stateDType.rawValue), \
-        \(ranks) rank(s), \(plan.ranksPerNode) per node; --comm \(config.comm.rawValue) --shard \(config.shard.rawValue): parameters \(plan.parameterPlacement), gradients \(plan.gradientPlacement)
+        \(ranks) rank(s), \(plan.ranksPerNode) per node; --comm \(config.signVote ? "sign-vote --vote \(config.vote.rawValue)" : config.comm.rawValue) --shard \(config.shard.rawValue): parameters \(plan.parameterPlacement), gradients \(plan.gradientPlacement)
         \(plan.table)
         """)
     }

@@ -11,7 +11,6 @@ import Glibc
 extension OptimizerKind: ExpressibleByArgument {}
 extension StateDType: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
-extension CommKind: ExpressibleByArgument {}
 extension ShardScope: ExpressibleByArgument {}
 
 extension ModelKind: ExpressibleByArgument {}
@@ -94,8 +93,11 @@ struct TrainCommand: ParsableCommand {
     var logInterval: Double = 5
 
     @OptionGroup(title: "Checkpoints") var checkpoints: CheckpointOptions
-    @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce).")
-    var comm: CommKind = .reduceScatter
+    @Option(help: "Gradient combine: reduce-scatter (node-shared memory, hierarchical across nodes) or allreduce (MPI_Allreduce); or sign-vote (Lion only: each rank keeps its own full momentum and sends 1-bit votes, no gradients).")
+    var comm: CommChoice = .reduceScatter
+
+    @Option(help: "With --comm sign-vote: what the owners make of the votes: majority (the sign of the majority, a tie gives 0; 2-bit result) or average (the mean of the W signs; a ceil(log2(W+1))-bit result).")
+    var vote: VoteRule?
 
     @Option(parsing: .unconditional, help: "Gradient bucket size in MiB: a bucket's reduction starts when backward has finished it.")
     var bucketMb: Double = 1
@@ -126,11 +128,20 @@ struct TrainCommand: ParsableCommand {
         if let shard, shard != .stateOnly, comm == .allreduce {
             throw ValidationError("--shard \(shard.rawValue) needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
         }
+        if vote != nil && comm != .signVote {
+            throw ValidationError("--vote is sign-vote's rule; pass --comm sign-vote with it, or drop --vote")
+        }
+        if let shard, shard != .stateOnly, comm == .signVote {
+            throw ValidationError("--comm sign-vote keeps a private parameter copy per rank (and a full gradient); drop --shard \(shard.rawValue)")
+        }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
         let o = optimizerConfig()
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
+        if comm == .signVote {
+            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as TrainingError { throw ValidationError(e.message) }
+        }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
     }
 
@@ -175,11 +186,11 @@ struct TrainCommand: ParsableCommand {
         c.saveParamsPath = saveParams
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
-        c.comm = comm
+        comm.apply(to: &c, shard: shard)
+        c.vote = vote ?? .majority
         c.bucketMB = bucketMb
         c.overlap = overlap
         c.memoryCheck = memoryCheck
-        c.shard = shard ?? (comm == .allreduce ? .stateOnly : .gradientsAndParams)
         return c
     }
 

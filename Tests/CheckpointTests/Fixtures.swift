@@ -18,7 +18,7 @@ enum Fixtures {
     /// Header and file bytes for `identity` with deterministic parameter and state values.
     static func image(_ identity: CheckpointIdentity, step: Int, blockSize: Int? = nil) -> (CheckpointHeader, [UInt8]) {
         let n = identity.parameterCount!
-        let floats = n * (1 + identity.optimizer.stateBuffers)
+        let floats = n * (1 + identity.optimizer.stateBuffers * (identity.perRankState ? 3 : 1))   // written by 3 ranks
         var data = [UInt8]()
         data.reserveCapacity(floats * 4)
         for i in 0..<floats {

@@ -15,6 +15,23 @@ final class HeaderTests: XCTestCase {
         }
     }
 
+    /// Sign-vote: every writer rank's state, flagged in the byte that was reserved (0 before).
+    func testPerRankStateRoundTrip() throws {
+        var identity = Fixtures.identity(hidden: [37, 12])
+        identity.perRankState = true
+        let (header, file) = Fixtures.image(identity, step: 7, blockSize: 4096)
+        let decoded = try CheckpointHeader.decode(file, fileSize: file.count)
+        XCTAssertEqual(decoded, header)
+        XCTAssertTrue(decoded.identity.perRankState)
+        XCTAssertEqual(decoded.stateCopies, 3)
+        let n = decoded.parameterCount
+        XCTAssertEqual(decoded.dataBytes, n * 4 * 4)
+        XCTAssertEqual(decoded.regionName(of: (n * 4 * 3)..<(n * 4 * 3 + 8)), "optimizer state m of rank 2")
+        let sharded = Fixtures.identity(hidden: [37, 12])
+        XCTAssertEqual(try CheckpointHeader.decode(Fixtures.image(sharded, step: 7).1, fileSize: Fixtures.image(sharded, step: 7).1.count).stateCopies, 1)
+        XCTAssertTrue(identity.mismatch(against: sharded)!.contains("pass the same --comm"))
+    }
+
     func testMismatchNamesTheFlag() {
         let a = Fixtures.identity(hidden: [1024, 512])
         XCTAssertNil(a.mismatch(against: a))

@@ -122,13 +122,16 @@ final class CommTests: XCTestCase {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
         }
         XCTAssertEqual(rows.map { $0["op"] as? String },
-                       ["mpi-allreduce", "mpi-reduce-scatter-allgather", "reduce-scatter-allgather"])
+                       ["mpi-allreduce", "mpi-reduce-scatter-allgather", "reduce-scatter-allgather", "sign-vote"])
         for row in rows {
-            XCTAssertEqual(Set(row.keys), ["op", "mib", "ranks", "ms", "wire_bytes"])
+            XCTAssertEqual(Set(row.keys), ["op", "mib", "ranks", "ms", "wire_bytes", "wire_bits_per_param"])
             XCTAssertEqual(row["mib"] as? Int, 1)
             XCTAssertEqual(row["ranks"] as? Int, 2)
             XCTAssertGreaterThan(row["ms"] as? Double ?? 0, 0)
-            XCTAssertEqual(row["wire_bytes"] as? Int, 1 << 20)   // 2(W-1)/W * 1 MiB
+            // 2(W-1)/W * 1 MiB = 32 bits per parameter; sign-vote 3(W-1)/W bits = 1.5.
+            let signVote = row["op"] as? String == "sign-vote"
+            XCTAssertEqual(row["wire_bytes"] as? Int, signVote ? 3 * (1 << 18) / 16 : 1 << 20)
+            XCTAssertEqual(row["wire_bits_per_param"] as? Double, signVote ? 1.5 : 32)
         }
     }
 

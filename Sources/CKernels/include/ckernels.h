@@ -40,6 +40,50 @@ void ck_lion_bf16_avx512(float *p, const float *g, uint16_t *m, ptrdiff_t n, CKL
 void ck_adamw_fp32_avx512(float *p, const float *g, float *m, float *v, ptrdiff_t n, CKAdamWConstants k);
 void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint16_t *v, ptrdiff_t n, CKAdamWConstants k);
 
+// ---- Sign-vote Lion (ckernels_signvote.c) ----
+
+/// Per-step constants of the voter's kernel; c1 = 1 - b1, c2 = 1 - b2.
+typedef struct {
+    float b1, c1, b2, c2, scale;
+} CKSignVoteConstants;
+
+/// Vote counters have at most this many bits: up to 2^16 - 1 voters.
+#define CK_SIGNVOTE_MAX_COUNTER_BITS 16
+
+/// The voter: per element gs = g*scale, c = b1*m + c1*gs, m = b2*m + c2*gs; bit i of out
+/// (ceil(n/64) words, bits past n zero) is 1 when c > 0, or when c == 0 and p > 0 (a voter with
+/// no signal votes toward zero), else 0. n >= 0.
+void ck_signvote_pack(const float *p, const float *g, float *m, uint64_t *out, ptrdiff_t n, CKSignVoteConstants k);
+/// The same on AVX-512F/BW (requires ck_cpu_has_avx512() == 1).
+void ck_signvote_pack_avx512(const float *p, const float *g, float *m, uint64_t *out, ptrdiff_t n, CKSignVoteConstants k);
+
+/// The owner's majority: planes[q*stride + j] is voter q's word j; per bit, with count = the
+/// voters whose bit is 1, sign = 2*count > voters, nonzero = 2*count != voters (a tie gives 0).
+/// Bit-sliced counters over 64-bit words. 1 <= voters < 2^16.
+void ck_signvote_vote(const uint64_t *planes, ptrdiff_t stride, int voters, ptrdiff_t words,
+                      uint64_t *sign, uint64_t *nonzero);
+/// Bits of the vote counters for `voters`: the width of `voters` (2 for 3, 3 for 4).
+int ck_signvote_counter_bits(int voters);
+/// The counts themselves (`--vote average`), as bit planes: counters[b*counterStride + j]
+/// holds bit b of the counts of word j, for b < ck_signvote_counter_bits(voters).
+void ck_signvote_counts(const uint64_t *planes, ptrdiff_t stride, int voters, ptrdiff_t words,
+                        uint64_t *counters, ptrdiff_t counterStride);
+/// `--vote average`: p[i] = p[i]*decay - lr*v, v = (float)(2*count - voters) / voters, the
+/// count of element i from bit first + i of each counter plane (planes counterStride apart).
+void ck_signvote_apply_average(float *p, const uint64_t *counters, ptrdiff_t counterStride, int voters,
+                               ptrdiff_t first, ptrdiff_t n, float lr, float decay);
+/// The same on AVX-512F/BW (requires ck_cpu_has_avx512() == 1).
+void ck_signvote_apply_average_avx512(float *p, const uint64_t *counters, ptrdiff_t counterStride, int voters,
+                                      ptrdiff_t first, ptrdiff_t n, float lr, float decay);
+
+/// p[i] = p[i]*decay - lr*v, v = +1 (sign bit 1), -1 (sign bit 0) or 0 (nonzero bit 0), the
+/// bits of element i at bit first + i of sign and nonzero. n >= 0, lr >= 0.
+void ck_signvote_apply(float *p, const uint64_t *sign, const uint64_t *nonzero, ptrdiff_t first, ptrdiff_t n,
+                       float lr, float decay);
+/// The same on AVX-512F/BW (requires ck_cpu_has_avx512() == 1).
+void ck_signvote_apply_avx512(float *p, const uint64_t *sign, const uint64_t *nonzero, ptrdiff_t first, ptrdiff_t n,
+                              float lr, float decay);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,50 @@
+import Collectives
+import LionEngine
+import Sharding
+
+extension TrainConfig {
+    /// The optimizer `--comm` names: sign-vote Lion, or the sharded optimizer over the combiner
+    /// `comm` builds. Collective over `world`; `node` is `world.splitByNode()`.
+    func makeDataParallelOptimizer(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan,
+                                   pool: ThreadPool, groups: [ParameterGroup]) throws -> DataParallelOptimizer {
+        if signVote {
+            try SignVoteSettings.check(optimizer: optimizer, worldSize: world.size)
+            return SignVoteOptimizer(layout: layout, config: optimizer, clipNorm: clipNorm, comm: world, pool: pool,
+                                     buckets: buckets, groups: groups, rule: vote)
+        }
+        let combiner = try comm.makeCombiner(layout: layout, world: world, node: node, buckets: buckets,
+                                             overlap: overlap, scope: shard)
+        return ShardedOptimizer(layout: layout, config: optimizer, clipNorm: clipNorm, comm: world, pool: pool,
+                                combiner: combiner, groups: groups)
+    }
+}
+
+/// What `--comm sign-vote` accepts, each refusal one line with the fix. The command line checks
+/// it before MPI starts (every rank parses the same argv); the trainer again for library callers.
+public enum SignVoteSettings {
+    public static func check(optimizer: OptimizerConfig, worldSize: Int) throws {
+        guard optimizer.kind == .lion else {
+            throw TrainingError("--comm sign-vote votes with the signs of Lion updates; AdamW's update is not a sign: use --optimizer lion, or --comm reduce-scatter for AdamW")
+        }
+        guard optimizer.stateDType == .fp32 else {
+            throw TrainingError("--comm sign-vote keeps fp32 momentum (its voter kernel reads fp32); drop --state-dtype bf16")
+        }
+        guard worldSize <= SignVoteKernel.maxVoters else {
+            throw TrainingError("--comm sign-vote counts at most \(SignVoteKernel.maxVoters) votes per parameter, this run has \(worldSize) ranks; use fewer ranks or --comm reduce-scatter")
+        }
+    }
+}
+
+extension MemoryBreakdown {
+    /// What `SignVoteOptimizer` holds per rank: a private P and G over the vote layout (padded
+    /// to 64W), the bit buffers (`SignVoteWire`: votes, received votes, this shard's result
+    /// planes, every shard's), and fp32 momentum for EVERY parameter: 4P, where sharded Lion
+    /// holds 4P/W.
+    mutating func planSignVote(parameters: Int, worldSize: Int, rule: VoteRule) {
+        let votes = SignVoteLayout(count: parameters, worldSize: worldSize)
+        let full = votes.paddedCount * 4, planes = rule.resultPlanes(worldSize: worldSize)
+        self.parameters = full
+        gradients = full + ((2 + planes) * votes.totalWords + planes * votes.shardWords) * 8
+        optimizerState = full
+    }
+}
