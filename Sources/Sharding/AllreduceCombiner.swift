@@ -15,7 +15,7 @@ public final class AllreduceCombiner: GradientCombiner {
     private let g: AlignedBuffer<Float>
     private var pending = PendingRequests()
     private var started = 0
-    private var firstStart: Double? = nil
+    private var handoffs = HandoffClock()
 
     public init(layout: ShardLayout, comm: Communicator, buckets: BucketPlan, overlap: Bool) {
         self.layout = layout
@@ -36,12 +36,13 @@ public final class AllreduceCombiner: GradientCombiner {
 
     public func bucketReady(_ index: Int) throws {
         guard overlap else { return }
-        if firstStart == nil { firstStart = MPIRuntime.time() }
         guard index == started else { throw BucketOrder.outOfOrder(index, expected: started, rank: comm.rank) }
-        let r = buckets.ranges[index]
-        try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending)
-        started += 1
-        _ = try pending.test()
+        try handoffs.time {
+            let r = buckets.ranges[index]
+            try comm.iallreduceSum(g.pointer + r.lowerBound, count: r.count, pending: &pending)
+            started += 1
+            _ = try pending.test()
+        }
     }
 
     public func reduceScatterMean(pool: ThreadPool) throws -> Double {
@@ -65,8 +66,5 @@ public final class AllreduceCombiner: GradientCombiner {
     public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4) }
     public func paramsWritten() throws {}
 
-    public func takeFirstBucketStart() -> Double? {
-        defer { firstStart = nil }
-        return firstStart
-    }
+    public func takeHandoffs() -> Handoffs? { handoffs.take() }
 }

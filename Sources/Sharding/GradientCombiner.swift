@@ -58,9 +58,9 @@ public protocol GradientCombiner: AnyObject {
     func reduceScatterMean(pool: ThreadPool) throws -> Double
     /// Every rank has updated `params[layout.range(of: rank)]`; rebuilds the full `params`.
     func allgatherParams(pool: ThreadPool) throws
-    /// When this step's first bucket reduction started (MPIRuntime.time()), nil when none
-    /// started before `reduceScatterMean`; resets for the next step.
-    func takeFirstBucketStart() -> Double?
+    /// This step's combine work inside `bucketReady` (when the first started, how long all
+    /// took), nil when none ran before `reduceScatterMean`; resets for the next step.
+    func takeHandoffs() -> Handoffs?
     /// Every rank has finished writing `params` outside a step (initialization, a checkpoint
     /// load: every rank writes the same values); orders those writes before any read. Collective.
     func paramsWritten() throws

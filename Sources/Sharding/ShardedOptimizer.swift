@@ -46,9 +46,11 @@ public final class ShardedOptimizer {
         // 1. Combine: this rank's shard of the summed gradient, averaged (1/W) and measured
         //    (sum of squares) in the same pass.
         var clock = MPIRuntime.time()
-        let commStart = min(clock, combiner.takeFirstBucketStart() ?? clock)
+        let handoffs = combiner.takeHandoffs()
+        let commStart = min(clock, handoffs?.firstStart ?? clock)
         let localSquares = try combiner.reduceScatterMean(pool: pool)
-        t.combine = lap(&clock)
+        t.handoff = handoffs?.seconds ?? 0
+        t.combine = lap(&clock) + t.handoff
         // One rank communicates nothing: its combine is a local pass, its gather a no-op.
         let span = comm.size > 1 ? clock - commStart : 0
 

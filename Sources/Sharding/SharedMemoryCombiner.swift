@@ -84,7 +84,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private var published = 0
     private var reduced = 0
     private var squares = 0.0
-    private var firstStart: Double? = nil
+    private var handoffs = HandoffClock()
 
     /// Collective over `world`; `node` is `world.splitByNode()`.
     public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool,
@@ -150,13 +150,14 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private func peerGrads(_ localRank: Int) -> UnsafePointer<Float> { UnsafePointer(window.floats(of: localRank, at: 0)) }
 
     public func bucketReady(_ index: Int) throws {
-        if let slots { return try reduceStaged(index, slots) }
+        if let slots { return try handoffs.time { try reduceStaged(index, slots) } }
         guard overlap else { return }
-        if firstStart == nil { firstStart = MPIRuntime.time() }
         guard index == published else { throw BucketOrder.outOfOrder(index, expected: published, rank: world.rank) }
-        published += 1
-        window.publish(stepIndex * UInt64(buckets.ranges.count) + UInt64(published))
-        reduceReadyBuckets(blocking: false)
+        handoffs.time {
+            published += 1
+            window.publish(stepIndex * UInt64(buckets.ranges.count) + UInt64(published))
+            reduceReadyBuckets(blocking: false)
+        }
     }
 
     public func reduceScatterMean(pool: ThreadPool) throws -> Double {
@@ -228,7 +229,6 @@ public final class SharedMemoryCombiner: GradientCombiner {
     /// Sharded gradients: every rank has written bucket `b` into its slot; this rank sums its
     /// part of it out of every node peer's slot (see the type's comment).
     private func reduceStaged(_ b: Int, _ slots: GradientSlots) throws {
-        if firstStart == nil { firstStart = MPIRuntime.time() }
         guard b == published else { throw BucketOrder.outOfOrder(b, expected: published, rank: world.rank) }
         published += 1
         try window.sync()
@@ -330,10 +330,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
         try window.sync()
     }
 
-    public func takeFirstBucketStart() -> Double? {
-        defer { firstStart = nil }
-        return firstStart
-    }
+    public func takeHandoffs() -> Handoffs? { handoffs.take() }
 
     /// Part `i` of [0, count) split into `parts` 16-element aligned pieces.
     static func part(_ i: Int, of parts: Int, count: Int) -> Range<Int> {

@@ -1,7 +1,10 @@
 /// Seconds spent in each phase of one optimizer step on this rank.
 public struct StepTimings: Sendable {
     public var combine: Double = 0   // gradient combine (allreduce or reduce-scatter): its exposed part, after backward
-                                     // and (the trainer adds it) inside backward's bucket hand-offs
+                                     // and inside backward's bucket hand-offs (`handoff`)
+    /// The part of `combine` done inside backward's bucket hand-offs (the trainer takes it out
+    /// of the compute time it measures around backward).
+    public var handoff: Double = 0
     public var update: Double = 0    // norm allreduce + optimizer kernel on the shard
     public var gather: Double = 0    // parameter allgather
     /// Communication in flight: from the first bucket's reduction start (during backward when
@@ -14,6 +17,7 @@ public struct StepTimings: Sendable {
 
     public static func += (lhs: inout StepTimings, rhs: StepTimings) {
         lhs.combine += rhs.combine
+        lhs.handoff += rhs.handoff
         lhs.update += rhs.update
         lhs.gather += rhs.gather
         lhs.commTotal += rhs.commTotal
@@ -24,6 +28,7 @@ public struct StepTimings: Sendable {
     public func scaled(by factor: Double) -> StepTimings {
         var t = self
         t.combine *= factor
+        t.handoff *= factor
         t.update *= factor
         t.gather *= factor
         t.commTotal *= factor

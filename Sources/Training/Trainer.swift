@@ -105,27 +105,21 @@ public final class Trainer {
         // starts reducing it with overlap or sharded gradients).
         let combiner = sharded
         let grads = combiner.gradients, rank = comm.rank
-        var handoff = 0.0       // seconds inside bucketReady: combine work done during backward
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
             guard combiner.buckets.closesBucket.indices.contains(segment) else {
                 throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
             }
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
             if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
-            if let b = combiner.buckets.closesBucket[segment] {
-                let start = MPIRuntime.time()
-                try combiner.bucketReady(b)
-                handoff += MPIRuntime.time() - start
-            }
+            if let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
-        stats.compute += MPIRuntime.time() - clock - handoff
+        stats.compute += MPIRuntime.time() - clock
         pss.atStepPeak(globalStep)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
-        stats.timings.combine += handoff
-        if comm.size > 1 { stats.timings.commExposed += handoff }
+        stats.compute -= outcome.timings.handoff     // combine work done inside backward's hand-offs
         if outcome.applied {
             stats.consecutiveSkips = 0
         } else {
