@@ -34,7 +34,8 @@ public enum ProcessMemory {
 
     static func field(_ key: String, inText text: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
+            // "VmHWM:\t 137012 kB", but "VmHWM:\t10006460 kB" from 8 digits on: split on tabs too.
+            return (line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0) * 1024
         }
         return nil
     }
