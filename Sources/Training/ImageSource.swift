@@ -12,15 +12,15 @@ protocol ImageSource {
     /// Pixels per image (784).
     var features: Int { get }
     /// Writes image `index` normalized into `out` (`features` floats) and returns its label.
-    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8
+    func copy(image index: Int, into out: UnsafeMutableBufferPointer<Float>) -> UInt8
 }
 
 extension ImageSet: ImageSource {
     var features: Int { rows * cols }
 
-    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
-        let row = pixels[index * features..<(index + 1) * features]
-        _ = UnsafeMutableBufferPointer(start: out, count: features).initialize(from: row)
+    func copy(image index: Int, into out: UnsafeMutableBufferPointer<Float>) -> UInt8 {
+        precondition(out.count == features, "an image row holds \(features) floats, got \(out.count)")
+        _ = out.initialize(from: pixels[index * features..<(index + 1) * features])
         return labels[index]
     }
 }
@@ -35,9 +35,9 @@ struct SharedImageSplit: ImageSource {
     /// Keeps the window mapped.
     let owner: SharedImages
 
-    func copy(image index: Int, into out: UnsafeMutablePointer<Float>) -> UInt8 {
+    func copy(image index: Int, into row: UnsafeMutableBufferPointer<Float>) -> UInt8 {
+        precondition(row.count == features, "an image row holds \(features) floats, got \(row.count)")
         let image = UnsafeBufferPointer(rebasing: bytes[index * features..<(index + 1) * features])
-        let row = UnsafeMutableBufferPointer(start: out, count: features)
         for i in 0..<features { row[i] = FashionMNIST.normalized(image[i]) }
         return bytes[count * features + index]
     }

@@ -26,6 +26,11 @@ public final class MLPWorkload: Workload {
     private(set) lazy var workspace = MLPWorkspace(model: model, maxBatch: maxBatch)
     // Training slices and evaluation chunks are gathered here: (maxBatch, 784).
     private lazy var batchX = FlatBuffer(count: maxBatch * model.inputs)
+
+    /// Row `row` of the batch (`model.inputs` floats).
+    private func batchRow(_ row: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(rebasing: batchX.buffer[row * model.inputs..<(row + 1) * model.inputs])
+    }
     private lazy var batchLabels = [UInt8](repeating: 0, count: maxBatch)
     private var order: (epoch: Int, permutation: [Int32])?
 
@@ -103,9 +108,8 @@ public final class MLPWorkload: Workload {
         if order?.epoch != epoch { order = (epoch, sampler.permutation(epoch: epoch)) }
         let indices = sampler.localIndices(order!.permutation, step: step % sampler.stepsPerEpoch)
         // Gather this rank's samples into one contiguous batch: x is (B/W, 784).
-        let x = batchX.pointer, width = model.inputs
         for (row, index) in indices.enumerated() {
-            batchLabels[row] = train.copy(image: Int(index), into: x + row * width)
+            batchLabels[row] = train.copy(image: Int(index), into: batchRow(row))
         }
         let (lossSum, _) = try batchLabels.withUnsafeBufferPointer { labels in
             try model.forwardBackward(params: params, gradients: grads, x: batchX.pointer, labels: labels.baseAddress!,
@@ -116,11 +120,10 @@ public final class MLPWorkload: Workload {
 
     /// Chunks of `workspace.maxBatch` test images, gathered and normalized into the batch buffer.
     public func evaluate(params: UnsafePointer<Float>) -> LossSums {
-        let width = model.inputs
         var lossSum = 0.0, correct = 0
         for lo in stride(from: evalRange.lowerBound, to: evalRange.upperBound, by: workspace.maxBatch) {
             let n = min(workspace.maxBatch, evalRange.upperBound - lo)
-            for row in 0..<n { batchLabels[row] = test.copy(image: lo + row, into: batchX.pointer + row * width) }
+            for row in 0..<n { batchLabels[row] = test.copy(image: lo + row, into: batchRow(row)) }
             let r = batchLabels.withUnsafeBufferPointer {
                 model.evaluate(params: params, x: batchX.pointer, labels: $0.baseAddress!, count: n, workspace: workspace)
             }
