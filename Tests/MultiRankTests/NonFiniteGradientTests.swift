@@ -43,6 +43,15 @@ final class NonFiniteGradientTests: XCTestCase {
         try checkOneBadStepIsSkipped(["--comm", "reduce-scatter", "--bucket-mb", "0.001"], expect: "2 buckets overlapped")
     }
 
+    /// Sharded gradients (a GPT with small buckets): the NaN lands in a staging slot and is
+    /// summed into its owner's reduced shard at that bucket's hand-off.
+    func testBadStepIsSkippedWithShardedGradients() throws {
+        try checkOneBadStepIsSkipped(["--model", "gpt", "--n-layer", "4", "--n-embd", "64", "--n-head", "4", "--block-size", "64",
+                                      "--batch-size", "12", "--steps", "6", "--eval-interval", "6", "--eval-batches", "1",
+                                      "--bucket-mb", "0.1"],
+                                     expect: "gradients sharded (3 staging slots")
+    }
+
     func testPersistentNaNStopsEveryRankWithOneLine() throws {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
