@@ -36,6 +36,18 @@ public final class GradientSlots: GradientSink {
         return elements(buckets: buckets) + full / worldSize < full
     }
 
+    /// Whether a combiner stages its gradient in slots: `--shard gradients-and-params`, its
+    /// parameters shared (not on nodes of unequal size), and `worthIt`. The combiner and the
+    /// planner both ask here.
+    public static func apply(scope: ShardScope, sharedParams: Bool, buckets: BucketPlan, worldSize: Int) -> Bool {
+        sharedParams && scope == .gradientsAndParams && worthIt(buckets: buckets, worldSize: worldSize)
+    }
+
+    /// Bytes a rank holds for sharded gradients: its slots and its reduced shard.
+    public static func bytes(buckets: BucketPlan, shardCount: Int) -> Int {
+        (elements(buckets: buckets) + shardCount) * 4
+    }
+
     public static func elements(buckets: BucketPlan) -> Int {
         slotsPerRank * (buckets.ranges.map(\.count).max() ?? 0)
     }

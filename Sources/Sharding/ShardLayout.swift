@@ -9,11 +9,12 @@ public struct ShardLayout: Sendable, Equatable {
     public let worldSize: Int
     public let shardCount: Int
 
-    public init(count: Int, worldSize: Int) {
-        precondition(count > 0 && worldSize > 0)
+    /// Shards of a whole number of `unit` elements (default `alignment`; sign-vote's vote
+    /// shards use 64, one 64-bit word of votes).
+    public init(count: Int, worldSize: Int, unit: Int = alignment) {
+        precondition(count > 0 && worldSize > 0 && unit > 0)
         self.count = count
         self.worldSize = worldSize
-        let unit = Self.alignment
         let perRank = (count + worldSize - 1) / worldSize
         self.shardCount = (perRank + unit - 1) / unit * unit
     }

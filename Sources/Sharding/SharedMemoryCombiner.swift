@@ -110,7 +110,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
             staging = nil
         }
         if case .leaders = plan { sharesParams = false } else { sharesParams = scope != .stateOnly }
-        let staged = sharesParams && scope == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets, worldSize: layout.worldSize)
+        let staged = GradientSlots.apply(scope: scope, sharedParams: sharesParams, buckets: buckets, worldSize: layout.worldSize)
         paramsOwner = sharesParams ? 0 : node.rank
         // Every segment: G (full, or the staging slots), then (private, or node rank 0 when
         // shared) P, then (leaders, node rank 0) the node-summed G.
@@ -320,7 +320,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
 
     public var heldBytes: (parameters: Int, gradients: Int) {
         let n = layout.paddedCount * 4
-        var grads = (slots == nil ? n : GradientSlots.elements(buckets: buckets) * 4 + layout.shardCount * 4)
+        var grads = (slots == nil ? n : GradientSlots.bytes(buckets: buckets, shardCount: layout.shardCount))
             + (staging?.count ?? 0) * 4
         if case .leaders = plan { grads += n / node.size }
         return (sharesParams ? n / node.size : n, grads)

@@ -28,19 +28,18 @@ public enum VoteRule: String, CaseIterable, Sendable {
 /// words (64 parameters each), so that each owner's bits are whole words. `paddedCount` (a
 /// multiple of 64W) is at least `ShardLayout`'s.
 public struct SignVoteLayout: Sendable, Equatable {
-    public let count: Int
-    public let worldSize: Int
-    public let shardWords: Int
+    /// W shards of whole 64-bit words of votes.
+    public let shards: ShardLayout
 
     public init(count: Int, worldSize: Int) {
-        precondition(count > 0 && worldSize > 0)
-        self.count = count
-        self.worldSize = worldSize
-        shardWords = max(1, SignVoteKernel.words((count + worldSize - 1) / worldSize))
+        shards = ShardLayout(count: count, worldSize: worldSize, unit: 64)
     }
 
-    public var shardCount: Int { shardWords * 64 }
-    public var paddedCount: Int { shardCount * worldSize }
+    public var count: Int { shards.count }
+    public var worldSize: Int { shards.worldSize }
+    public var shardWords: Int { shards.shardCount / 64 }
+    public var shardCount: Int { shards.shardCount }
+    public var paddedCount: Int { shards.paddedCount }
     public var totalWords: Int { shardWords * worldSize }
 
     /// Bytes a rank sends per step for this layout (padding included).

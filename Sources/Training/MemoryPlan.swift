@@ -81,13 +81,13 @@ public struct MemoryPlan: Sendable {
             let leaders = !uniform
             let shared = config.shard != .stateOnly && !leaders
             let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
-            let staged = shared && config.shard == .gradientsAndParams && GradientSlots.worthIt(buckets: buckets, worldSize: w)
+            let staged = GradientSlots.apply(scope: config.shard, sharedParams: shared, buckets: buckets, worldSize: w)
             b.parameters = shared ? full / k : full
             if staged {
                 gradientPlacement = "sharded (\(GradientSlots.slotsPerRank) staging slots of "
                     + Format.bytes(GradientSlots.elements(buckets: buckets) * 4 / GradientSlots.slotsPerRank) + " and the reduced shard)"
             }
-            b.gradients = (staged ? GradientSlots.elements(buckets: buckets) * 4 + layout.shardCount * 4 : full)
+            b.gradients = (staged ? GradientSlots.bytes(buckets: buckets, shardCount: layout.shardCount) : full)
                 + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
             parameterPlacement = shared ? "once per node (shared)" : "private per rank"
         }

@@ -12,9 +12,9 @@ final class SharedTokens {
 
     private init(window: SharedWindow) { self.window = window }
 
-    /// `corpus` with its tokens read from one copy per node. Collective over `world`.
-    static func share(_ corpus: ShakespeareCorpus, world: Communicator) throws -> ShakespeareCorpus {
-        let node = try world.splitByNode()
+    /// `corpus` with its tokens read from one copy per node. Collective over `node`
+    /// (`splitByNode()` of the world).
+    static func share(_ corpus: ShakespeareCorpus, node: Communicator) throws -> ShakespeareCorpus {
         let (train, validation) = (corpus.train.count, corpus.validation.count)
         let window = try SharedWindow(node: node, bytes: node.rank == 0 ? 2 * (train + validation) : 0)
         let base = window.base(of: 0).assumingMemoryBound(to: UInt16.self)

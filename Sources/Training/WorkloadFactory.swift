@@ -20,11 +20,11 @@ public enum WorkloadFactory {
         case .gpt:
             // Every rank loads and checks the file; then the tokens live once per node.
             let loaded = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
-            let corpus = try SharedTokens.share(loaded, world: comm)
+            let node = try comm.splitByNode()
+            let corpus = try SharedTokens.share(loaded, node: node)
             #if canImport(Glibc)
             _ = mallocTrim(0)       // return the dropped private copy to the system
             #endif
-            let node = try comm.splitByNode()
             return try gpt(config: config, corpus: corpus, comm: comm, ranksSharingData: node.size)
         }
     }
