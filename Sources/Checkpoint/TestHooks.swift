@@ -11,6 +11,9 @@ import Glibc
 /// `LION_DIST_TEST_NO_PREALLOCATE=1` skips the space reservation of a save, so that a full disk
 /// is met by the writes themselves (their counts and the read-back verification must catch it).
 /// `LION_DIST_TEST_CORRUPT_SAVE=N`: see `corruptIfAsked`.
+/// `LION_DIST_TEST_PAUSE=N`: every rank stops itself with SIGSTOP after step N and its checkpoint
+/// (if one was due), so a test acts on a run held at a known point, whatever the machine's
+/// speed, and lets it go on with SIGCONT.
 enum TestHooks {
     enum Point: String { case step, save }
 
@@ -36,9 +39,19 @@ enum TestHooks {
         guard parts.count == 3, Int(parts[0]) == rank, parts[1] == point.rawValue, Int(parts[2]) == step else { return }
         kill(getpid(), SIGKILL)
     }
+
+    static func pauseIfAsked(step: Int) {
+        guard ProcessEnv.int("LION_DIST_TEST_PAUSE") == step else { return }
+        kill(getpid(), SIGSTOP)
+    }
 }
 
 /// Called by the trainer after each optimizer step.
 public func checkpointTestHookAfterStep(_ step: Int, rank: Int) {
     TestHooks.killIfAsked(.step, step: step, rank: rank)
+}
+
+/// Called by the trainer after each step's checkpoint (if one was due), before the stop check.
+public func checkpointTestHookAfterSave(_ step: Int) {
+    TestHooks.pauseIfAsked(step: step)
 }

@@ -91,6 +91,7 @@ extension Trainer {
         checkpointTestHookAfterStep(at.step, rank: comm.rank)
         let due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
         if due { try saveCheckpoint(at, stats: stats) }
+        checkpointTestHookAfterSave(at.step)
         guard let sig = try StopSignal.agreed(comm) else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
         guard let dir = config.checkpoint.directory else {

@@ -21,9 +21,10 @@ final class ThreadPoolTests: XCTestCase {
         var sum = 0
         let lock = NSLock()
         pool.parallelFor(4) { i in lock.lock(); sum += i; lock.unlock() }
-        // Workers fall asleep after ~100 us of spinning; wait (up to 5 s) until both do, so the
+        // Workers fall asleep after ~100 us of spinning; wait (up to 60 s: a loaded machine may
+        // leave them unscheduled a while; the wait ends as soon as they sleep) until both do, so the
         // next job must go through the condition-variable wake.
-        let deadline = Date().addingTimeInterval(5)
+        let deadline = Date().addingTimeInterval(60)
         while pool.sleepingWorkers < 2 && Date() < deadline { usleep(1_000) }
         XCTAssertEqual(pool.sleepingWorkers, 2, "idle workers never took the sleep path")
         pool.parallelFor(64) { i in lock.lock(); sum += i; lock.unlock() }

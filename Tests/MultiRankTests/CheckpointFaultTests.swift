@@ -101,13 +101,14 @@ final class CheckpointFaultTests: FaultTestCase {
     // MARK: two runs on one directory, and a killed lock holder
 
     /// Starts `lion-dist` under mpirun in the background; output goes to files in `dir`.
-    func start(ranks: Int, _ arguments: [String], in dir: URL) throws -> Process {
+    func start(ranks: Int, _ arguments: [String], in dir: URL, env extra: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", try Launcher.binary()] + arguments
         var env = Launcher.initialEnvironment   // without what an in-process MPI singleton added
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        env.merge(extra) { $1 }
         p.environment = env
         for name in ["stdout", "stderr"] { _ = Self.fm.createFile(atPath: dir.appendingPathComponent(name).path, contents: nil) }
         p.standardOutput = try FileHandle(forWritingTo: dir.appendingPathComponent("stdout"))
@@ -117,11 +118,23 @@ final class CheckpointFaultTests: FaultTestCase {
         return p
     }
 
-    func wait(for path: String, while p: Process, timeout: TimeInterval = 120) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !Self.fm.fileExists(atPath: path) {
-            guard p.isRunning, Date() < deadline else { throw XCTSkip("the first run ended before writing \(path); the machine is too fast or too slow for this test") }
-            usleep(5_000)
+    /// Starts `long` held at step 50: every rank stops itself with SIGSTOP once the checkpoint of
+    /// step 50 is written (`LION_DIST_TEST_PAUSE`), so what the test does next happens while the
+    /// run is alive, whatever the speed of the machine. Returns mpirun and the stopped ranks.
+    func startHeldAtStep50(ranks: Int, _ flags: [String], in dir: URL) throws -> (Process, [pid_t]) {
+        let p = try start(ranks: ranks, flags, in: dir, env: ["LION_DIST_TEST_PAUSE": "50"])
+        let deadline = Date().addingTimeInterval(300)
+        while true {
+            let pids = RankProcesses.of(p.processIdentifier)
+            if pids.count == ranks && pids.allSatisfy({ RankProcesses.state($0) == "T" }) {
+                cleanup.append { for pid in pids { kill(pid, SIGCONT) } }   // never leave a stopped job behind
+                return (p, pids)
+            }
+            guard p.isRunning, Date() < deadline else {
+                let err = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+                throw TestFailure("the run did not stop itself at step 50 (running: \(p.isRunning), ranks seen: \(pids.count)): \(err)")
+            }
+            usleep(10_000)
         }
     }
 
@@ -130,17 +143,20 @@ final class CheckpointFaultTests: FaultTestCase {
         let dir = try temporaryDirectory()
         let ckpt = dir.appendingPathComponent("ckpt")
         let flags = Self.long + ["--checkpoint", ckpt.path, "--checkpoint-every", "50", "--keep", "10"]
-        let first = try start(ranks: 2, flags, in: dir)
-        try wait(for: ckpt.path + "/ckpt-00000050.lion", while: first)
+        let (first, held) = try startHeldAtStep50(ranks: 2, flags, in: dir)
+        XCTAssertTrue(Self.fm.fileExists(atPath: ckpt.path + "/ckpt-00000050.lion"))
 
+        // The holder is stopped, not gone: its lock must still refuse a second run.
         let second = try Launcher.run(ranks: 2, flags)
         XCTAssertTrue(first.isRunning, "the second run must be refused while the first still runs (else this test proves nothing)")
+        XCTAssertTrue(held.allSatisfy { RankProcesses.state($0) == "T" }, "the first run must still be held at step 50")
         XCTAssertNotEqual(second.status, 0)
         let lines = errorLines(second)
         XCTAssertEqual(lines.count, 1, second.stderr)
         XCTAssertTrue(lines.first?.contains("--checkpoint \(ckpt.path) is in use by another run (pid ") ?? false, "\(lines)")
         XCTAssertFalse(second.stdout.contains("step 1/"), "refused before step 1: \(second.stdout)")
 
+        for pid in held { kill(pid, SIGCONT) }
         first.waitUntilExit()
         let firstErr = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
         XCTAssertEqual(first.terminationStatus, 0, firstErr)
@@ -167,9 +183,16 @@ final class CheckpointFaultTests: FaultTestCase {
         let dir = try temporaryDirectory()
         let ckpt = dir.appendingPathComponent("ckpt")
         let flags = Self.long + ["--checkpoint", ckpt.path, "--checkpoint-every", "50", "--keep", "10"]
-        let run = try start(ranks: 2, flags, in: dir)
-        try wait(for: ckpt.path + "/ckpt-00000050.lion", while: run)
+        // Held at step 50 (its checkpoint written), SIGTERM goes to mpirun, which forwards it to the
+        // ranks; they go on only once it is pending (or mpirun itself woke them), so the signal lands
+        // at step 50 or within a few steps of it, hundreds of steps before the end.
+        let (run, held) = try startHeldAtStep50(ranks: 2, flags, in: dir)
         kill(run.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && !held.allSatisfy({ RankProcesses.state($0) != "T" || RankProcesses.pending($0, SIGTERM) }) {
+            usleep(5_000)
+        }
+        for pid in held { kill(pid, SIGCONT) }
         run.waitUntilExit()
         XCTAssertNotEqual(run.terminationStatus, 0, "a run stopped by a signal must not report success")
         let stderr = (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""

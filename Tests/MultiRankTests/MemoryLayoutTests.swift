@@ -101,17 +101,25 @@ final class MemoryLayoutTests: XCTestCase {
     }
 
     /// A model whose parameters are visible in a rank's memory (784-2048-2048-10: 5.8 M, 23 MiB):
-    /// sharing them over 4 ranks must cut each rank's peak Pss by about 3/4 of 4P bytes, while
-    /// peak RSS (which counts shared pages in full) does not fall by as much.
+    /// sharing them over 4 ranks must cut each rank's Pss by 3/4 of 4P bytes, while peak RSS
+    /// (which counts shared pages in full) does not fall by as much.
+    ///
+    /// Measured at the end of the run (end Pss), not at the peak: the peak is sampled in the first
+    /// steps, when a fast rank may sample before its peers have touched the shared pages (a page
+    /// counts 1/k only once k ranks map it), and it holds transients (data loading) that move with
+    /// the machine. At the end every rank has read every parameter, and the two runs differ in
+    /// nothing but where the parameters live, so the saving is 3P bytes up to allocator pages
+    /// (measured: within 0.1%). The bound, 3% of 3P (0.5 MiB), cannot pass when the sharing breaks:
+    /// private copies in both runs save nothing, and a shared window counted in full saves nothing.
     func testSharedParametersCutPssByThreeQuartersOfP() throws {
         func ranks(_ shard: String) throws -> [[String: Any]] {
             let dir = try Launcher.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }
             let metrics = dir.appendingPathComponent("m.jsonl")
-            let r = try Launcher.run(ranks: 4, ["--hidden", "2048,2048", "--batch-size", "64", "--max-steps", "2",
+            let r = try Launcher.run(ranks: 4, ["--hidden", "2048,2048", "--batch-size", "64", "--max-steps", "6",
                                                 "--threads", "1", "--shard", shard, "--metrics", metrics.path])
             XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertTrue(r.stdout.contains("peak Pss"), r.stdout)
+            XCTAssertTrue(r.stdout.contains("end Pss"), r.stdout)
             let summary = try XCTUnwrap(try Launcher.readMetrics(metrics).last { $0["event"] as? String == "summary" })
             return try XCTUnwrap(summary["ranks"] as? [[String: Any]])
         }
@@ -120,13 +128,17 @@ final class MemoryLayoutTests: XCTestCase {
         func mean(_ rows: [[String: Any]], _ key: String) -> Double {
             Double(rows.map { $0[key] as! Int }.reduce(0, +)) / Double(rows.count)
         }
-        let saved = mean(zero1, "peak_pss_bytes") - mean(shared, "peak_pss_bytes")
+        let saved = mean(zero1, "end_pss_bytes") - mean(shared, "end_pss_bytes")
         let expected = 0.75 * Double(4 * p)
-        XCTAssertEqual(saved, expected, accuracy: 0.15 * expected, "peak Pss saved per rank vs 3/4 of 4P")
+        XCTAssertEqual(saved, expected, accuracy: 0.03 * expected, "end Pss saved per rank vs 3/4 of 4P")
         for row in shared {
             let held = try XCTUnwrap(row["held_bytes"] as? [String: Any])
             XCTAssertEqual(Double(held["parameters"] as! Int), Double(4 * p) / 4, accuracy: 64 * 4)
             XCTAssertGreaterThan(row["peak_rss_bytes"] as! Int, row["peak_pss_bytes"] as! Int)
+        }
+        for row in zero1 {   // each rank's own full copy
+            let held = try XCTUnwrap(row["held_bytes"] as? [String: Any])
+            XCTAssertEqual(Double(held["parameters"] as! Int), Double(4 * p), accuracy: 64 * 4)
         }
     }
 }

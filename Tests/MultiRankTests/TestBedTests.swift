@@ -131,21 +131,25 @@ final class TestBedTests: XCTestCase {
 
     /// A 100 MB TCP transfer node1 -> node2 (scripts/nodes linkrate: bounded python3 sender and
     /// receiver) at 1 Gbit/s, and one of 30 MB at 300 Mbit/s; unlimited, the link does ~4.9 Gbit/s
-    /// here. No transfer may beat the limit by more than 20%; one of at most three must come within
-    /// 20% of it (a starved receiver can only be slower: at load ~70 on 2 cores one measured 0.77).
+    /// here. What holds on any machine: every veth carries the tbf qdisc at the configured rate (read
+    /// back from the kernel), and no transfer beats that rate by more than 20% (a limiter cannot be
+    /// outrun, however fast the CPU). How close a transfer comes to the rate is left unchecked: it
+    /// moves with the load (a starved receiver at load ~70 on 2 cores measured 0.77 of it).
     func testLinkRateIsTheConfiguredRate() throws {
-        for (rate, mbit, megabytes) in [("1gbit", 1000.0, 100), ("300mbit", 300.0, 30)] {
+        for (rate, mbit, megabytes, shown) in [("1gbit", 1000.0, 100, "rate 1Gbit"), ("300mbit", 300.0, 30, "rate 300Mbit")] {
             try TestBed.up(hosts: 2, rate: rate)
-            var measured: [Double] = []
-            while measured.count < 3, !measured.contains(where: { $0 > 0.8 * mbit }) {
-                let r = try TestBed.nodes(["linkrate", "node1", "node2", "\(megabytes)"], timeout: 60)
-                XCTAssertEqual(r.status, 0, r.text)
-                let line = try XCTUnwrap(r.text.split(separator: "\n").last.map(String.init), r.text)
-                let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                measured.append(try XCTUnwrap(json["mbit_per_s"] as? Double, line))
+            for node in ["node1", "node2"] {
+                let q = try TestBed.command("ip", ["netns", "exec", node, "tc", "qdisc", "show", "dev", "eth0"])
+                XCTAssertEqual(q.status, 0, q.text)
+                XCTAssertTrue(q.text.contains("tbf") && q.text.contains(shown), "\(node) \(rate): \(q.text)")
             }
-            XCTAssertTrue(measured.contains { $0 > 0.8 * mbit }, "\(rate): measured \(measured) Mbit/s")
-            XCTAssertTrue(measured.allSatisfy { $0 < 1.2 * mbit }, "\(rate): measured \(measured) Mbit/s")
+            let r = try TestBed.nodes(["linkrate", "node1", "node2", "\(megabytes)"], timeout: 120)
+            XCTAssertEqual(r.status, 0, r.text)
+            let line = try XCTUnwrap(r.text.split(separator: "\n").last.map(String.init), r.text)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let measured = try XCTUnwrap(json["mbit_per_s"] as? Double, line)
+            XCTAssertGreaterThan(measured, 0, line)
+            XCTAssertLessThan(measured, 1.2 * mbit, "\(rate): measured \(measured) Mbit/s")
         }
     }
 }
