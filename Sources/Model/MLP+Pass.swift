@@ -97,11 +97,10 @@ extension MLP {
 /// out is (B, O) = input (B, I) x W^T (I, O) + b (O)
 func denseForward(_ layer: DenseLayout, params: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   out: UnsafeMutablePointer<Float>, batch: Int) {
-    let (I, O) = (Int32(layer.inputs), Int32(layer.outputs))
+    let (I, O) = (layer.inputs, layer.outputs)
     let w = params + layer.weightOffset
     let b = params + layer.biasOffset
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(batch), O, I,
-                1, input, I, w, I, 0, out, O)
+    sgemm(false, true, M: batch, N: O, K: I, input, lda: I, w, ldb: I, out, ldc: O, accumulate: false)
     for r in 0..<batch {
         let row = out + r * layer.outputs
         for j in 0..<layer.outputs { row[j] += b[j] }
@@ -114,18 +113,18 @@ func denseForward(_ layer: DenseLayout, params: UnsafePointer<Float>, input: Uns
 func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: some GradientSink,
                    input: UnsafePointer<Float>, dout: UnsafePointer<Float>,
                    dinput: UnsafeMutablePointer<Float>?, batch: Int) {
-    let (I, O, B) = (Int32(layer.inputs), Int32(layer.outputs), Int32(batch))
+    let (I, O, B) = (layer.inputs, layer.outputs, batch)
     let w = params + layer.weightOffset
     let dw = grads.at(layer.weightOffset)
     let db = grads.at(layer.biasOffset)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, O, I, B, 1, dout, O, input, I, 0, dw, I)
+    sgemm(true, false, M: O, N: I, K: B, dout, lda: O, input, ldb: I, dw, ldc: I, accumulate: false)
     db.update(repeating: 0, count: layer.outputs)
     for r in 0..<batch {
         let row = dout + r * layer.outputs
         for j in 0..<layer.outputs { db[j] += row[j] }
     }
     if let dinput {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, I, O, 1, dout, O, w, I, 0, dinput, I)
+        sgemm(false, false, M: B, N: I, K: O, dout, lda: O, w, ldb: I, dinput, ldc: I, accumulate: false)
     }
 }
 

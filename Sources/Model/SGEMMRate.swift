@@ -1,7 +1,7 @@
-import COpenBLAS
 import Foundation
 
-/// The sgemm rate this process gets now, with OpenBLAS's current threads: the yardstick of the
+/// The sgemm rate this process gets now on `ComputeThreads.count` threads (the models' own
+/// `sgemm`, rows split over the threads): the yardstick of the
 /// model FLOPs utilisation (MFU) the trainer reports.
 ///
 /// Times square single-precision products of side `size` (2 n^3 FLOPs each) for about
@@ -16,8 +16,8 @@ public enum SGEMMRate {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                                    1, pa.baseAddress!, Int32(n), pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
+                        sgemm(false, false, M: n, N: n, K: n, pa.baseAddress!, lda: n, pb.baseAddress!, ldb: n,
+                              pc.baseAddress!, ldc: n, accumulate: false)
                     }
                 }
             }

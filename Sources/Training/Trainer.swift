@@ -48,7 +48,7 @@ public final class Trainer {
         threads = budget.threads
         if comm.rank == 0, let note = budget.note { print(note) }
         if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
-        BLASThreads.set(threads)
+        ComputeThreads.set(threads)
         let pool = ThreadPool(threads: threads)
         sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
 

@@ -5,7 +5,7 @@ import XCTest
 /// finite differences (in Double) of the reference forward, contracted with a random output
 /// gradient: L(inputs) = sum_k dout_k * f(inputs)_k, whose gradient is what the backward computes.
 final class GPTLayerTests: XCTestCase {
-    override func setUp() { BLASThreads.set(1) }
+    override func setUp() { ComputeThreads.set(1) }
 
     func dot(_ a: [Double], _ r: [Float]) -> Double { zip(a, r).reduce(0) { $0 + $1.0 * Double($1.1) } }
     func doubles(_ a: [Float]) -> [Double] { a.map(Double.init) }

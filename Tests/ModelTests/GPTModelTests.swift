@@ -4,7 +4,7 @@ import XCTest
 /// The whole GPT: layout, init, gradient against the Double reference, causality, determinism,
 /// and the segment protocol the trainer's buckets rely on.
 final class GPTModelTests: XCTestCase {
-    override func setUp() { BLASThreads.set(1) }
+    override func setUp() { ComputeThreads.set(1) }
 
     let tiny = GPTConfig(vocabSize: 7, blockSize: 5, nLayer: 2, nHead: 2, nEmbd: 8)
     let baby = GPTConfig(vocabSize: 84, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128)
@@ -174,8 +174,8 @@ final class GPTModelTests: XCTestCase {
         let ws = GPTWorkspace(model: m, maxBatch: 5)
         let g1 = FlatBuffer(count: m.parameterCount), g2 = FlatBuffer(count: m.parameterCount), g3 = FlatBuffer(count: m.parameterCount)
         let l1 = fb(m, p, g1, tokens, 5, ws)
-        BLASThreads.set(2)
-        defer { BLASThreads.set(1) }
+        ComputeThreads.set(2)
+        defer { ComputeThreads.set(1) }
         let l2 = fb(m, p, g2, tokens, 5, ws)
         let l3 = fb(m, p, g3, tokens, 5, ws)
         XCTAssertEqual(l2, l3)

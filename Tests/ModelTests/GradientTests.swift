@@ -2,7 +2,7 @@ import XCTest
 @testable import Model
 
 final class GradientTests: XCTestCase {
-    override func setUp() { BLASThreads.set(1) }
+    override func setUp() { ComputeThreads.set(1) }
 
     /// Every parameter of a 5-4-3-3 MLP against central finite differences of the mean loss.
     func testGradientMatchesFiniteDifferences() {

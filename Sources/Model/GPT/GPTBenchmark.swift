@@ -9,8 +9,7 @@ import DeterministicRandom
 /// the caller's optimizer step) over random tokens, for `lion-dist bench gpt` and the
 /// comparison with PyTorch (scripts/bench-torch-gpt.py measures the same thing there).
 ///
-/// Threads: whatever the caller set (`BLASThreads.set`); the GPT's own loops run on the
-/// calling thread.
+/// Threads: whatever the caller set (`ComputeThreads.set`).
 public struct GPTBenchmark: Sendable {
     public struct Result: Sendable, Equatable {
         /// Tokens per step: batch x blockSize.

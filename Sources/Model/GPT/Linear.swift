@@ -1,24 +1,3 @@
-import COpenBLAS
-
-/// Row-major C (M, N) = alpha op(A) op(B) + C, with C (rows ldc apart) zeroed first unless
-/// `accumulate`. Zeroing with memset and calling sgemm with beta 1 gives the same bits as
-/// beta 0, but OpenBLAS's beta-0 pass (sgemm_beta, ~8% of a baby-GPT step) is much slower than
-/// memset. Callers that zero a whole strided buffer themselves pass accumulate: true.
-@inline(__always)
-func sgemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
-           _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
-           _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    if !accumulate {
-        if ldc == N {
-            c.update(repeating: 0, count: M * N)
-        } else {
-            for r in 0..<M { (c + r * ldc).update(repeating: 0, count: N) }
-        }
-    }
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(M), Int32(N), Int32(K), alpha, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
-}
-
 // A bias-free linear layer through OpenBLAS, row-major. N = rows (B * T), I = inputs, O = outputs.
 // The weight W is (O, I) (PyTorch's nn.Linear layout), so out = x W^T. The tied output layer
 // is this layer with W = wte (V, C).

@@ -1,0 +1,42 @@
+import COpenBLAS
+import Dispatch
+
+/// The threads a rank gives its model compute. Every parallel loop of the models goes through
+/// `parallelRanges`, and every matrix product through `sgemm` (SGEMM.swift), which splits the
+/// product's rows over these threads with OpenBLAS single-threaded in each: one parallel
+/// strategy per layer, no nested thread pools (OpenBLAS's own threads inside our loops ran a
+/// rank of 2 threads at 0.4x two ranks of one). Results are deterministic for a fixed count.
+public enum ComputeThreads {
+    public private(set) static var count = 1
+
+    public static func set(_ n: Int) {
+        precondition(n >= 1, "compute threads must be >= 1")
+        count = n
+        openblas_set_num_threads(1)
+    }
+}
+
+/// True while a `parallelRanges` runs: loops it starts run on the calling worker, serially.
+/// Written only by the thread that starts the outermost loop, before and after it.
+nonisolated(unsafe) private var insideParallel = false
+
+/// Runs `body` over 0..<count split into one contiguous range per thread, on
+/// `ComputeThreads.count` threads. Range boundaries are multiples of `grain`. The items must be
+/// independent (each writes only its own outputs), so results do not depend on the split.
+/// Called from inside another `parallelRanges` (a product inside an attention item), it runs
+/// serially on that thread. Fork-join costs ~0.3 us here (DESIGN.md, Threads).
+func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    let threads = insideParallel ? 1 : min(ComputeThreads.count, (count + grain - 1) / grain)
+    if threads <= 1 {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    let units = (count + grain - 1) / grain
+    insideParallel = true
+    defer { insideParallel = false }
+    DispatchQueue.concurrentPerform(iterations: threads) { i in
+        let lo = min(count, units * i / threads * grain)
+        let hi = min(count, units * (i + 1) / threads * grain)
+        if lo < hi { body(lo..<hi) }
+    }
+}
