@@ -27,9 +27,11 @@ final class BF16BenchmarkTests: XCTestCase {
         for s in shapes {
             for p in BF16MatmulBenchmark.Pattern.allCases {
                 let r = bench.split(s, p)
-                print(String(format: "split %5d %5d %5d %@: 1 call x 2 OMP %.1f GF/s, 2 threads x 1 OMP %.1f GF/s, 1 thread %.1f GF/s, max |diff| %g",
-                             s.M, s.N, s.K, p.rawValue, r.flops / r.oneCallTwoThreads * 1e-9,
-                             r.flops / r.twoCallsOneThreadEach * 1e-9, r.flops / r.oneThread * 1e-9, r.maxDifference))
+                let g = r.flops * 1e-9
+                print(String(format: "split %5d %5d %5d %@: GF/s (GF per CPU-s) 1 call x 2 OMP %.1f (%.1f), 2 threads x 1 OMP %.1f (%.1f), 1 thread %.1f (%.1f), max |diff| %g",
+                             s.M, s.N, s.K, p.rawValue, g / r.oneCallTwoThreads, g / r.oneCallTwoThreadsCPU,
+                             g / r.twoCallsOneThreadEach, g / r.twoCallsOneThreadEachCPU, g / r.oneThread, g / r.oneThreadCPU,
+                             r.maxDifference))
                 // Same products, another split over rows: the sums per element are the same, up to their order.
                 XCTAssertLessThan(r.maxDifference, 1e-3 * Float(s.K).squareRoot())
             }
