@@ -4,7 +4,7 @@ import PackageDescription
 // Layering (arrows point down):
 //   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
 //                                          -> Collectives -> CMPI
-//                               -> Model -> COpenBLAS, DeterministicRandom, Basics
+//                               -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
 //                               -> FashionData -> CZlib
 //                               -> TextData -> DeterministicRandom
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN (bf16 matmul). Debian ships no dnnl.pc: the module map links dnnl and libgomp.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // AVX2 and AVX-512 optimizer kernels in C, chosen at run time by LionEngine (KernelPath).
         .target(name: "CKernels"),
@@ -38,8 +40,8 @@ let package = Package(
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
         .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
         // The MLP: tensor views of a flat parameter buffer (owned by Sharding's combiners),
-        // forward/backward, loss.
-        .target(name: "Model", dependencies: ["COpenBLAS", "DeterministicRandom", "Basics"]),
+        // forward/backward, loss. bf16 products through oneDNN (CDNNL), bf16 narrowing in CKernels.
+        .target(name: "Model", dependencies: ["COpenBLAS", "CDNNL", "CKernels", "DeterministicRandom", "Basics"]),
         // Fashion-MNIST IDX (gzip) reader and the distributed sampler.
         .target(name: "FashionData", dependencies: ["CZlib", "DeterministicRandom"]),
         // The Shakespeare corpus (prepared by launch/setup): characters, splits, window sampler.
@@ -71,7 +73,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),

@@ -200,6 +200,17 @@ CK_AVX512 void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint1
     }
 }
 
+// ---- fp32 -> bf16 narrowing of a buffer (the GPT's bf16 matmul operands) ----
+
+CK_AVX512 void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) store16r(dst + i, round16(_mm512_loadu_ps(src + i)));
+    if (i < n) {
+        __mmask16 t = tail_mask(n - i);
+        store16r_tail(dst + i, round16(_mm512_maskz_loadu_ps(t, src + i)), t);
+    }
+}
+
 #else  // not x86-64: no AVX-512 path; LionEngine never calls the kernels below.
 
 int ck_cpu_has_avx512(void) { return 0; }
@@ -210,5 +221,6 @@ void ck_adamw_fp32_avx512(float *p, const float *g, float *m, float *v, ptrdiff_
 void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint16_t *v, ptrdiff_t n, CKAdamWConstants k) {
     __builtin_trap();
 }
+void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n) { __builtin_trap(); }
 
 #endif

@@ -12,7 +12,7 @@ public enum SGEMMRate {
     public static func measure(size n: Int = 512, seconds: Double = 0.15) -> Double {
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)
-        func product() {
+        return bestRate(flops: 2 * Double(n * n * n), seconds: seconds) {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
@@ -22,6 +22,11 @@ public enum SGEMMRate {
                 }
             }
         }
+    }
+
+    /// FLOP/s of `product` (`flops` each): one warm-up call, then the best of three rounds of
+    /// about seconds / 3 each.
+    static func bestRate(flops: Double, seconds: Double, _ product: () -> Void) -> Double {
         product()
         var best = 0.0
         for _ in 0..<3 {
@@ -32,7 +37,7 @@ public enum SGEMMRate {
                 count += 1
                 elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             } while elapsed < seconds / 3
-            best = max(best, 2 * Double(n * n * n) * Double(count) / elapsed)
+            best = max(best, flops * Double(count) / elapsed)
         }
         return best
     }

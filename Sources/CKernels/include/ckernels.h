@@ -40,6 +40,15 @@ void ck_lion_bf16_avx512(float *p, const float *g, uint16_t *m, ptrdiff_t n, CKL
 void ck_adamw_fp32_avx512(float *p, const float *g, float *m, float *v, ptrdiff_t n, CKAdamWConstants k);
 void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint16_t *v, ptrdiff_t n, CKAdamWConstants k);
 
+// ---- fp32 -> bf16 narrowing of buffers (Model's bf16 matmul operands) ----
+
+/// dst[i] = the bf16 bits of src[i], rounded to nearest even; NaN stays NaN (quieted, sign
+/// kept); subnormals round like any value. n >= 0. Portable C (any CPU).
+void ck_bf16_from_f32(const float *src, uint16_t *dst, ptrdiff_t n);
+/// The same, 16 lanes at a time (requires ck_cpu_has_avx512() == 1); bitwise equal to
+/// ck_bf16_from_f32 (not vcvtneps2bf16, which flushes subnormals to zero).
+void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n);
+
 // ---- Sign-vote Lion (ckernels_signvote.c) ----
 
 /// Per-step constants of the voter's kernel; c1 = 1 - b1, c2 = 1 - b2.
