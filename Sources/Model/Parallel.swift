@@ -26,9 +26,15 @@ nonisolated(unsafe) private var insideParallel = false
 /// Called from inside another `parallelRanges` (a product inside an attention item), it runs
 /// serially on that thread. Fork-join costs ~0.3 us here (DESIGN.md, Threads).
 func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    parallelChunks(count, grain: grain) { _, r in body(r) }
+}
+
+/// The same, also passing the chunk's index (0..<threads): for per-thread state, such as a
+/// oneDNN stream and its cached primitives.
+func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> Void) {
     let threads = insideParallel ? 1 : min(ComputeThreads.count, (count + grain - 1) / grain)
     if threads <= 1 {
-        if count > 0 { body(0..<count) }
+        if count > 0 { body(0, 0..<count) }
         return
     }
     let units = (count + grain - 1) / grain
@@ -37,6 +43,6 @@ func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) 
     DispatchQueue.concurrentPerform(iterations: threads) { i in
         let lo = min(count, units * i / threads * grain)
         let hi = min(count, units * (i + 1) / threads * grain)
-        if lo < hi { body(lo..<hi) }
+        if lo < hi { body(i, lo..<hi) }
     }
 }

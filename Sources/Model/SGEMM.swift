@@ -12,25 +12,29 @@ import COpenBLAS
 func sgemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
            _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
            _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let threads = ComputeThreads.count
-    guard threads > 1, 2 * M * N * K >= serialFLOPs else {
-        sgemmBlock(transA, transB, M: M, N: N, K: K, alpha: alpha, a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
+    splitProduct(transA, transB, M: M, N: N, K: K) { _, m, n in
+        sgemmBlock(transA, transB, M: m.count, N: n.count, K: K, alpha: alpha,
+                   transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
+                   transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
+                   c + m.lowerBound * ldc + n.lowerBound, ldc: ldc, accumulate: accumulate)
+    }
+}
+
+/// Cuts C (M, N) of a product over K into one block per compute thread: rows when M is the
+/// longer side or long enough, else columns; one block on the calling thread for products
+/// under `serialFLOPs`. `block(thread, rows, columns)`; rows m of C read rows m of op(A)
+/// (A + m, transposed, else A + m * lda), columns n read columns n of op(B) (B + n * ldb,
+/// transposed, else B + n). Each element is summed by one call over the whole K.
+func splitProduct(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int,
+                  _ block: (Int, Range<Int>, Range<Int>) -> Void) {
+    guard ComputeThreads.count > 1, 2 * M * N * K >= serialFLOPs else {
+        if M > 0 && N > 0 { block(0, 0..<M, 0..<N) }
         return
     }
-    if M >= N || M >= 16 * threads {
-        // Rows m0..<m1 of C need rows m0..<m1 of op(A): A's rows (or columns, transposed).
-        parallelRanges(M, grain: 16) { r in
-            let aSlice = transA ? a + r.lowerBound : a + r.lowerBound * lda
-            sgemmBlock(transA, transB, M: r.count, N: N, K: K, alpha: alpha, aSlice, lda: lda, b, ldb: ldb,
-                       c + r.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
-        }
+    if M >= N || M >= 16 * ComputeThreads.count {
+        parallelChunks(M, grain: 16) { t, r in block(t, r, 0..<N) }
     } else {
-        // Columns n0..<n1 of C need columns n0..<n1 of op(B).
-        parallelRanges(N, grain: 16) { r in
-            let bSlice = transB ? b + r.lowerBound * ldb : b + r.lowerBound
-            sgemmBlock(transA, transB, M: M, N: r.count, K: K, alpha: alpha, a, lda: lda, bSlice, ldb: ldb,
-                       c + r.lowerBound, ldc: ldc, accumulate: accumulate)
-        }
+        parallelChunks(N, grain: 16) { t, r in block(t, 0..<M, r) }
     }
 }
 

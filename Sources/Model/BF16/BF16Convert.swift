@@ -13,7 +13,7 @@ public enum BF16Convert {
     /// Elements below which one thread converts alone (fork-join would cost more than it saves).
     static let grain = 1 << 15
 
-    /// dst[i] = bf16(src[i]) for i < count, split over `BLASThreads.current` threads when large.
+    /// dst[i] = bf16(src[i]) for i < count, split over `ComputeThreads.count` threads when large.
     public static func narrow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<UInt16>, count: Int) {
         precondition(count >= 0, "count must be >= 0, got \(count)")
         parallelRanges(count, grain: grain) { r in

@@ -98,7 +98,7 @@ public final class BF16GEMM {
         }
     }
 
-    public init(threads: Int = BLASThreads.current) {
+    public init(threads: Int = ComputeThreads.count) {
         precondition(threads >= 1, "oneDNN threads must be >= 1, got \(threads)")
         self.threads = threads
         var e: dnnl_engine_t?

@@ -4,7 +4,7 @@
 /// that also creates the primitive, best of three rounds, FLOP/s). Operands are bf16 already:
 /// the narrowing of activations is not counted.
 public enum BF16GEMMRate {
-    public static func measure(size n: Int = 512, seconds: Double = 0.15, threads: Int = BLASThreads.current) -> Double {
+    public static func measure(size n: Int = 512, seconds: Double = 0.15, threads: Int = ComputeThreads.count) -> Double {
         let gemm = BF16GEMM(threads: threads)
         let a = [UInt16](repeating: 0x3F00, count: n * n), b = [UInt16](repeating: 0x3E80, count: n * n)  // 0.5, 0.25
         var c = [Float](repeating: 0, count: n * n)

@@ -88,8 +88,8 @@ public struct BF16MatmulBenchmark {
     }
 
     public func run() -> [Row] {
-        let saved = BLASThreads.current
-        defer { BLASThreads.set(saved) }
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.set(saved) }
         let operands = shapes.map(Operands.init)
         let gemms = Dictionary(uniqueKeysWithValues: threads.map { ($0, BF16GEMM(threads: $0)) })
         struct Case { var shape: Int, pattern: Pattern, threads: Int }
@@ -100,7 +100,7 @@ public struct BF16MatmulBenchmark {
             for (i, k) in cases.enumerated() {
                 let s = shapes[k.shape], o = operands[k.shape], g = gemms[k.threads]!
                 let (ta, tb, lda, ldb) = Self.layout(k.pattern, s)
-                BLASThreads.set(k.threads)
+                ComputeThreads.set(k.threads)
                 var c = o.c
                 let tb16 = o.a16.withUnsafeBufferPointer { a in o.b16.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { pc in
                     Self.times { g.gemm(ta, tb, M: s.M, N: s.N, K: s.K, a.baseAddress!, lda: lda, b.baseAddress!, ldb: ldb,

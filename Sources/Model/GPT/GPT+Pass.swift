@@ -29,14 +29,14 @@ extension GPT {
         let (B, N, rowStride) = (batch, batch * config.blockSize, config.blockSize + 1)
         forward(params: params, tokens: tokens, stride: rowStride, B: B, T: T, ws: ws)
         let logits = ws.logits.pointer
-        linearForward(out: logits, x: ws.lnf.pointer, w: params + wte, N: N, I: C, O: V)
+        ws.linear.forward(out: logits, x: ws.lnf.pointer, params: params, w: wte, N: N, I: C, O: V, residual: nil)
         let lossSum = crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V,
                                    dscale: 1 / Float(N))
 
         // Head: dwte = dlogits^T lnf (overwritten; the embedding adds to it), dC = dlogits wte.
         let dres = ws.dresidual.pointer
         let dC = ws.dC.pointer
-        linearBackward(dx: dC, dw: grads.at(wte), dout: logits, x: ws.lnf.pointer, w: params + wte,
+        ws.linear.backward(dx: dC, dw: grads.at(wte), dout: logits, x: ws.lnf.pointer, params: params, w: wte,
                        N: N, I: C, O: V, accumulate: false)
         dres.update(repeating: 0, count: N * C)
         layerNormBackward(dx: dres, dw: grads.at(lnf), dout: dC, x: ws.residual[config.nLayer].pointer,
@@ -49,20 +49,20 @@ extension GPT {
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
             geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)         // recomputed
-            linearBackward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, w: params + p.fcProj,
+            ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
                            N: N, I: 4 * C, O: C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 5))
             geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C)
             layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
                              x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
-            linearBackward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, w: params + p.fc,
+            ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
                            N: N, I: C, O: 4 * C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 4))
             layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
                               mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
             try segmentDone(Self.blockSegment(l, 3))
             // Attention: dres is now the gradient of mid and, through the residual, of x.
-            linearBackward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, w: params + p.cProj,
+            ws.linear.backward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, params: params, w: p.cProj,
                            N: N, I: C, O: C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 2))
             attentionBackward(dqkv: ws.dqkv.pointer, scratch: ws.datt.pointer, dout: dC, qkv: a.qkv.pointer,
@@ -70,7 +70,7 @@ extension GPT {
             let x = ws.residual[l].pointer
             layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
                              x: x, w: params + p.ln1, N: N, C: C)
-            linearBackward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, w: params + p.cAttn,
+            ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
                            N: N, I: C, O: 3 * C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 1))
             layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
@@ -90,7 +90,7 @@ extension GPT {
         let (T, C, V) = (config.blockSize, config.nEmbd, config.vocabSize)
         let rowStride = T + 1
         forward(params: params, tokens: tokens, stride: rowStride, B: batch, T: T, ws: ws)
-        linearForward(out: ws.logits.pointer, x: ws.lnf.pointer, w: params + wte, N: batch * T, I: C, O: V)
+        ws.linear.forward(out: ws.logits.pointer, x: ws.lnf.pointer, params: params, w: wte, N: batch * T, I: C, O: V, residual: nil)
         return crossEntropy(logits: ws.logits.pointer, tokens: tokens, stride: rowStride, B: batch, T: T, V: V, dscale: nil)
     }
 
@@ -101,7 +101,7 @@ extension GPT {
         precondition(count >= 1 && count <= config.blockSize, "context of \(count) tokens not in 1...\(config.blockSize)")
         let C = config.nEmbd
         forward(params: params, tokens: context, stride: count, B: 1, T: count, ws: ws)
-        linearForward(out: logits, x: ws.lnf.pointer + (count - 1) * C, w: params + wte, N: 1, I: C, O: config.vocabSize)
+        ws.linear.forward(out: logits, x: ws.lnf.pointer + (count - 1) * C, params: params, w: wte, N: 1, I: C, O: config.vocabSize, residual: nil)
     }
 
     func check(_ ws: GPTWorkspace, batch: Int) {
@@ -114,6 +114,7 @@ extension GPT {
     func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, B: Int, T: Int, ws: GPTWorkspace) {
         let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
         let N = B * T
+        ws.linear.prepare(params: params, count: parameterCount)
         embeddingForward(out: ws.residual[0].pointer, tokens: tokens, stride: stride, wte: params + wte, wpe: params + wpe,
                          B: B, T: T, C: C, V: V)
         for (l, p) in blocks.enumerated() {
@@ -122,13 +123,13 @@ extension GPT {
             let mid = a.residualMid.pointer
             let out = ws.residual[l + 1].pointer
             layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
-            linearForward(out: a.qkv.pointer, x: ws.ln.pointer, w: params + p.cAttn, N: N, I: C, O: 3 * C)
+            ws.linear.forward(out: a.qkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
             attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
-            linearForward(out: mid, x: a.atty.pointer, w: params + p.cProj, N: N, I: C, O: C, residual: x)
+            ws.linear.forward(out: mid, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
             layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
-            linearForward(out: a.fc.pointer, x: ws.ln.pointer, w: params + p.fc, N: N, I: C, O: 4 * C)
+            ws.linear.forward(out: a.fc.pointer, x: ws.ln.pointer, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)
             geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
-            linearForward(out: out, x: ws.gelu.pointer, w: params + p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            ws.linear.forward(out: out, x: ws.gelu.pointer, params: params, w: p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
         }
         layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
                          x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)

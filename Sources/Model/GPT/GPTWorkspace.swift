@@ -37,6 +37,9 @@ final class GPTBlockActivations {
 public final class GPTWorkspace {
     public let model: GPT
     public let maxBatch: Int
+    public let dtype: ComputeDType
+    /// The linear layers' products in `dtype` (bf16: with its own bf16 buffers).
+    let linear: any LinearProducts
     /// residual[0] is the embedding output, residual[l + 1] block l's output; each (B, T, C).
     let residual: [FlatBuffer]
     let blocks: [GPTBlockActivations]
@@ -54,13 +57,20 @@ public final class GPTWorkspace {
     let d4C: FlatBuffer        // (B, T, 4C) gradient of the GELU output, then of its input
     let datt: FlatBuffer       // (B, NH, T, T) gradient of the attention scores
 
-    public init(model: GPT, maxBatch: Int) {
+    public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32) {
         precondition(maxBatch >= 1, "maxBatch must be >= 1")
         self.model = model
         self.maxBatch = maxBatch
+        self.dtype = dtype
         let cfg = model.config
         let (T, C) = (cfg.blockSize, cfg.nEmbd)
         let rows = maxBatch * T
+        switch dtype {
+        case .fp32: linear = FP32Products()
+        case .bf16:
+            let (inputs, outputs) = Self.bf16Operands(model: model, rows: rows)
+            linear = BF16Products(parameters: model.parameterCount, inputs: inputs, outputs: outputs)
+        }
         residual = (0...cfg.nLayer).map { _ in FlatBuffer(count: rows * C) }
         blocks = (0..<cfg.nLayer).map { _ in GPTBlockActivations(rows: rows, C: C, NH: cfg.nHead, B: maxBatch, T: T) }
         lnf = FlatBuffer(count: rows * C)
@@ -78,15 +88,30 @@ public final class GPTWorkspace {
 
     /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
     /// (`lion-dist plan`): the formula above.
-    public static func bytes(model: GPT, maxBatch: Int) -> Int {
+    public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
-        return 4 * (B * T * (L * (10 * C + 4) + 16 * C + c.vocabSize + 2) + (L + 1) * B * c.nHead * T * T)
+        let fp32 = 4 * (B * T * (L * (10 * C + 4) + 16 * C + c.vocabSize + 2) + (L + 1) * B * c.nHead * T * T)
+        guard dtype == .bf16 else { return fp32 }
+        let (inputs, outputs) = bf16Operands(model: model, rows: B * T)
+        return fp32 + 2 * (model.parameterCount + inputs + outputs)
+    }
+
+    /// bf16 operand buffers: a layer's input (widest: 4C) and output gradient (widest: 4C or V).
+    static func bf16Operands(model: GPT, rows: Int) -> (inputs: Int, outputs: Int) {
+        let c = model.config
+        return (rows * 4 * c.nEmbd, rows * max(4 * c.nEmbd, c.vocabSize))
+    }
+
+    /// oneDNN's kernel for the bf16 products ("brg:avx512_core_bf16"), nil in fp32.
+    public var bf16Implementation: String? {
+        (linear as? BF16Products)?.implementation(N: maxBatch * model.config.blockSize, I: model.config.nEmbd,
+                                                  O: 4 * model.config.nEmbd)
     }
 
     /// Bytes of scratch held.
     public var bytes: Int {
         let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, datt] + residual
-        return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } }
+        return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } } + linear.bytes
     }
 }

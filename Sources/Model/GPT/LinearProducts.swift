@@ -1,0 +1,111 @@
+import Basics
+
+/// The precision of the GPT's matrix products. The parameters, the optimizer, the gradients,
+/// LayerNorm, softmax, GELU, the loss and the residual stream are fp32 in both.
+public enum ComputeDType: String, CaseIterable, Sendable {
+    /// OpenBLAS sgemm.
+    case fp32
+    /// bf16 inputs, fp32 accumulation and output, through oneDNN's matmul (native on CPUs with
+    /// AVX512-BF16 or AMX; refused elsewhere).
+    case bf16
+}
+
+/// The products of the GPT's linear layers and its tied head, in one compute dtype: the one
+/// interface both dtypes go through. Weights are named by their offset in the flat fp32
+/// parameters, so an implementation may keep its own copy of them in another format.
+/// Not thread-safe: one per workspace.
+protocol LinearProducts: AnyObject {
+    /// Before a pass over `params` (count elements): the bf16 products take their weights' copy here.
+    func prepare(params: UnsafePointer<Float>, count: Int)
+    /// out (N, O) = x (N, I) W^T (+ residual), W = params[w...] (O, I).
+    func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
+                 N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?)
+    /// dw (O, I) = dout^T x (overwritten); dx (N, I) = dout W (overwritten, or added when `accumulate`).
+    func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                  x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool)
+    /// Bytes of its own buffers.
+    var bytes: Int { get }
+}
+
+/// fp32 through the models' `sgemm` (OpenBLAS): the layer functions of Linear.swift.
+final class FP32Products: LinearProducts {
+    func prepare(params: UnsafePointer<Float>, count: Int) {}
+
+    func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
+                 N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
+        linearForward(out: out, x: x, w: params + w, N: N, I: I, O: O, residual: residual)
+    }
+
+    func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                  x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
+        linearBackward(dx: dx, dw: dw, dout: dout, x: x, w: params + w, N: N, I: I, O: O, accumulate: accumulate)
+    }
+
+    var bytes: Int { 0 }
+}
+
+/// bf16 through oneDNN: a bf16 copy of the parameters (refreshed by `prepare`, once per pass),
+/// the layer's input and output gradient narrowed to bf16 per call (a memory-speed pass), and
+/// the product's rows (or columns) split over the compute threads as `sgemm` splits them, each
+/// block one oneDNN call on one OpenMP thread with that thread's own primitives, so no
+/// OpenMP thread pool spins between products.
+final class BF16Products: LinearProducts {
+    let weights: AlignedBuffer<UInt16>
+    let input: AlignedBuffer<UInt16>    // a layer's x, (N, I)
+    let output: AlignedBuffer<UInt16>   // a layer's dout, (N, O)
+    private var engines: [BF16GEMM] = []
+
+    /// `parameters` elements; rows x widest input / output of any layer.
+    init(parameters: Int, inputs: Int, outputs: Int) {
+        weights = AlignedBuffer(count: parameters)
+        input = AlignedBuffer(count: inputs)
+        output = AlignedBuffer(count: outputs)
+    }
+
+    var bytes: Int { 2 * (weights.count + input.count + output.count) }
+
+    /// One engine per compute thread (oneDNN primitives are cached per engine).
+    private func ensureEngines() {
+        while engines.count < ComputeThreads.count { engines.append(BF16GEMM(threads: 1)) }
+    }
+
+    func prepare(params: UnsafePointer<Float>, count: Int) {
+        precondition(count <= weights.count, "bf16 weights hold \(weights.count), asked for \(count)")
+        BF16Convert.narrow(params, to: weights.pointer, count: count)
+        ensureEngines()
+    }
+
+    /// C (M, N) = alpha op(A) op(B) (+ C), A and B bf16, split as `sgemm` splits.
+    func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, _ a: UnsafePointer<UInt16>, lda: Int,
+              _ b: UnsafePointer<UInt16>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        splitProduct(transA, transB, M: M, N: N, K: K) { t, m, n in
+            engines[t].gemm(transA, transB, M: m.count, N: n.count, K: K,
+                            transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
+                            transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
+                            c + m.lowerBound * ldc + n.lowerBound, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
+                 N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
+        if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
+        BF16Convert.narrow(x, to: input.pointer, count: N * I)
+        gemm(false, true, M: N, N: O, K: I, input.pointer, lda: I, weights.pointer + w, ldb: I, out, ldc: O,
+             accumulate: residual != nil)
+    }
+
+    func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+                  x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
+        BF16Convert.narrow(dout, to: output.pointer, count: N * O)
+        BF16Convert.narrow(x, to: input.pointer, count: N * I)
+        gemm(true, false, M: O, N: I, K: N, output.pointer, lda: O, input.pointer, ldb: I, dw, ldc: I, accumulate: false)
+        gemm(false, false, M: N, N: I, K: O, output.pointer, lda: O, weights.pointer + w, ldb: I, dx, ldc: I,
+             accumulate: accumulate)
+    }
+
+    /// oneDNN's kernel for the widest forward product (e.g. "brg:avx512_core_bf16"), for the banner.
+    func implementation(N: Int, I: Int, O: Int) -> String {
+        ensureEngines()
+        return engines[0].implementation(false, true, M: N, N: O, K: I, lda: I, ldb: I, ldc: O, accumulate: false)
+    }
+}
