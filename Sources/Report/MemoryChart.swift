@@ -50,9 +50,10 @@ enum MemoryChart {
                          title: "Memory per rank: " + optimizers.map(Palette.name).joined(separator: " vs "), body: body)
     }
 
-    /// What rank 0 holds besides its optimizer state, from the runs (median over them): its share
-    /// of the node's parameters, its gradient staging, its share of the node's data set; rows
-    /// before `held_bytes` give the full buffers they mapped.
+    /// What rank 0 holds besides its optimizer state, from the runs' `held_bytes` (median over
+    /// them): its share of the parameters (the node's ranks share one buffer), its gradient
+    /// staging, its bytes of the data set (a share where the node's ranks share it), its
+    /// activations; rows before `held_bytes` give the full buffers they mapped.
     static func footnote(_ study: Study) -> [String] {
         guard let first = study.records.first, let rank0 = first.ranks.first(where: { $0.rank == 0 }) else { return [] }
         let perNode = first.ranks.filter { $0.host == rank0.host }.count
@@ -60,12 +61,15 @@ enum MemoryChart {
         let held = study.records.compactMap { r in r.ranks.first { $0.rank == 0 }?.heldBytes }.filter { !$0.isEmpty }
         guard !held.isEmpty else {
             return ["each rank maps the full parameter buffer \(Label.mib(Double(rank0.paramBytes))) MiB and gradients \(Label.mib(Double(rank0.gradBytes))) MiB (\(shape));",
-                    "these runs predate held_bytes, so the data set's share and the staging are not broken out; the peak RSS holds them"]
+                    "these runs predate held_bytes, so the data set and the staging are not broken out; the peak RSS includes them"]
         }
-        func mib(_ key: String) -> String { Label.mib(median(held.compactMap { $0[key].map(Double.init) })) }
-        let share = perNode > 1 ? "its 1/\(perNode) share of the node's copy" : "its own copy"
-        return ["rank 0 holds (median over the runs): parameters \(mib("parameters")) MiB (\(share)), gradient staging \(mib("gradients")) MiB,",
-                "data set \(mib("dataset")) MiB (\(share)), activations \(mib("activations")) MiB, the rest of its Pss \(mib("runtime")) MiB (\(shape))"]
+        func bytes(_ key: String) -> Double { median(held.compactMap { $0[key].map(Double.init) }) }
+        func mib(_ key: String) -> String { Label.mib(bytes(key)) }
+        // The node's ranks share one parameter buffer when each holds a fraction of it.
+        let parts = Double(rank0.paramBytes) / bytes("parameters")
+        let share = parts.isFinite && parts >= 1.5 ? " (1/\(Int(parts.rounded())) of the \(Label.mib(Double(rank0.paramBytes))) MiB buffer)" : ""
+        return ["rank 0 holds (median over the runs): parameters \(mib("parameters")) MiB\(share), gradient staging \(mib("gradients")) MiB,",
+                "data set \(mib("dataset")) MiB, activations \(mib("activations")) MiB, the rest of its Pss \(mib("runtime")) MiB (\(shape))"]
     }
 
     /// Bars per rank and optimizer; `top` (in `unit`) shares one scale between panels; a panel

@@ -5,11 +5,11 @@ import XCTest
 /// Fixture rows in the sweep's JSONL format, built the way `lion-dist sweep` writes them
 /// (`current: false`: as it wrote them before Pss, `held_bytes` and the workload's description keys).
 enum Fixture {
-    /// Ranks on one node sharing parameters and data: each maps P (`paramBytes`) and holds 470,336 B of it and a share of the data.
+    /// Two ranks on one node sharing the parameters: each maps P (`paramBytes`) and holds half of it.
     static func ranks(state: Int, count: Int, rss: Int, current: Bool, paramBytes: Int = 940_672) -> String {
         (0..<count).map { r in
-            let measured = current ? ",\"peak_pss_bytes\":\(90_000_000 + r),\"end_pss_bytes\":\(80_000_000 + r),\"held_bytes\":{\"parameters\":470336,"
-                + "\"gradients\":940672,\"optimizer_state\":\(state),\"activations\":9437184,\"dataset\":27480000,\"runtime\":50000000,\"total\":90000000}" : ""
+            let measured = current ? ",\"peak_pss_bytes\":\(90_000_000 + r),\"end_pss_bytes\":\(80_000_000 + r),\"held_bytes\":{\"parameters\":\(paramBytes / 2),"
+                + "\"gradients\":\(paramBytes),\"optimizer_state\":\(state),\"activations\":9437184,\"dataset\":27480000,\"runtime\":50000000,\"total\":90000000}" : ""
             return "{\"rank\":\(r),\"host\":\"vm\",\"param_bytes\":\(paramBytes),\"grad_bytes\":\(paramBytes),\"optimizer_state_bytes\":\(state),\"peak_rss_bytes\":\(rss + r)\(measured)}"
         }.joined(separator: ",")
     }

@@ -85,9 +85,8 @@ final class ReportWordsTests: XCTestCase {
         XCTAssertTrue(svg.contains("Lion rank 0 peak RSS: 99.0 MiB"), svg)
         XCTAssertTrue(svg.contains("Lion rank 0 optimizer state: 1.5 MiB"), svg)
         XCTAssertTrue(svg.contains("AdamW / Lion optimizer state per rank: 2.00x"), svg)
-        // 470,336 B = 0.45 MiB; 940,672 B = 0.90 MiB; 27,480,000 B = 26.2 MiB; 9 MiB; 50,000,000 B = 47.7 MiB.
-        XCTAssertTrue(svg.contains("parameters 0.45 MiB (its 1/2 share of the node&apos;s copy), gradient staging 0.90 MiB")
-                      || svg.contains("parameters 0.45 MiB (its 1/2 share of the node's copy), gradient staging 0.90 MiB"), svg)
+        // 1,613,056 B = 1.54 MiB of the 3,226,112 B = 3.08 MiB buffer; 27,480,000 B = 26.2 MiB; 9 MiB; 50,000,000 B = 47.7 MiB.
+        XCTAssertTrue(svg.contains("parameters 1.54 MiB (1/2 of the 3.08 MiB buffer), gradient staging 3.08 MiB,"), svg)
         XCTAssertTrue(svg.contains("data set 26.2 MiB"), svg)
         XCTAssertTrue(svg.contains("activations 9.00 MiB, the rest of its Pss 47.7 MiB (806,528 parameters, 2 ranks, 2 per node)"), svg)
         XCTAssertFalse(svg.contains("no data"), svg)
