@@ -43,6 +43,6 @@ enum AccuracyChart {
         body += Axes.legend(study.optimizers.map { ("\(Palette.name($0)) (best of its lr x wd grid)", Palette.color($0), nil) },
                             x: frame.left, y: 46)
         return SVG.chart(name: "accuracy-vs-batch", width: width, height: height,
-                         title: "\(m.title) vs global batch (\(study.records.first.map { m.higherIsBetter ? "\($0.epochs) epochs" : "\($0.steps) steps" } ?? "") each)", body: body)
+                         title: "\(m.title) vs global batch (\(study.subject.budget(study.records)) each)", body: body)
     }
 }

@@ -15,24 +15,16 @@ public struct HTMLReport {
         self.heatmapBatch = heatmapBatch
     }
 
+    /// The page: one part per model shape and data set in the file (a results file of one
+    /// model, the usual case, is one part), each with its own header and charts.
     public func html() -> String {
-        let study = Study(records)
-        let heatBatch = study.heatmapBatch(preferred: heatmapBatch)
-        var sections: [String] = []
-        let m = study.metric
-        sections.append(section("Best \(m.title.lowercased()) vs global batch",
-            "Each point is the best run of that optimizer's lr x wd grid at that global batch, by \(m.axis) (every run has the same budget, so a larger batch takes fewer steps with the MLP).",
-            AccuracyChart.svg(study) + bestTable(study)))
-        sections.append(section("Learning rate x weight decay",
-            "\(m.title) at the end of each run for every grid cell at one global batch. Both panels share one colour scale; the spread (best minus worst cell) measures how forgiving the optimizer is to its hyperparameters on this grid.",
-            HeatmapChart.svg(study, batch: heatBatch)))
-        sections.append(section("Loss curves", "Train loss (mean over each epoch's steps) and test loss after each epoch.",
-            LossChart.svg(study)))
-        sections.append(section("Memory per rank",
-            "Optimizer state as accounted by the engine (Lion keeps momentum only; AdamW keeps m and v; each rank holds its 1/W shard) and the measured peak resident set size (VmHWM, reset before each run).",
-            MemoryChart.svg(study)))
-        sections.append(section("Step time", "Mean seconds per step in each phase, as shares of the step.",
-            StepTimeChart.svg(study)))
+        let parts = Study.parts(records)
+        var body: [String] = []
+        if parts.count > 1 {
+            body.append("<p class=\"caption\">These \(records.count) runs train \(parts.count) different models; each has its own part below: "
+                        + parts.map { SVG.escape($0.subject.title) }.joined(separator: "; ") + ".</p>")
+        }
+        body += parts.isEmpty ? ["<p>No runs.</p>"] : parts.map { part($0, named: parts.count > 1) }
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
@@ -40,6 +32,7 @@ public struct HTMLReport {
         <style>
         body { font-family: Helvetica, Arial, sans-serif; color: #222; margin: 24px auto; max-width: 960px; line-height: 1.4; }
         h1 { font-size: 24px; margin-bottom: 4px; } h2 { font-size: 18px; margin: 28px 0 4px; border-bottom: 1px solid #ddd; }
+        h2.model { font-size: 21px; margin-top: 40px; border-bottom: 2px solid #888; } h3 { font-size: 17px; margin: 24px 0 4px; border-bottom: 1px solid #ddd; }
         p.caption { color: #555; font-size: 13px; margin: 4px 0 8px; }
         table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
         th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } th { background: #f6f6f6; }
@@ -48,38 +41,62 @@ public struct HTMLReport {
         svg { display: block; margin: 4px 0; }
         </style></head><body>
         <h1>\(SVG.escape(title))</h1>
-        \(header(study))
-        \(sections.joined(separator: "\n"))
+        \(body.joined(separator: "\n"))
         </body></html>
         """
     }
 
-    func section(_ heading: String, _ caption: String, _ content: String) -> String {
-        "<section>\n<h2>\(SVG.escape(heading))</h2>\n<p class=\"caption\">\(SVG.escape(caption))</p>\n\(content)\n</section>"
+    /// One model's header and charts; `named` puts its model and data set above it.
+    func part(_ study: Study, named: Bool) -> String {
+        let m = study.metric, s = study.subject, level = named ? "h3" : "h2"
+        func section(_ heading: String, _ caption: String, _ content: String) -> String {
+            "<section>\n<\(level)>\(SVG.escape(heading))</\(level)>\n<p class=\"caption\">\(SVG.escape(caption))</p>\n\(content)\n</section>"
+        }
+        let optimizers = study.optimizers.map(Palette.name).joined(separator: ", ")
+        var out = named ? ["<h2 class=\"model\">\(SVG.escape(s.title))</h2>"] : []
+        out.append(header(study))
+        out.append(section("Best \(m.title.lowercased()) vs global batch",
+            "Each marker is the best run of that optimizer's lr x wd grid at that global batch, by \(m.axis). Every run has the same budget (\(s.budget(study.records))), \(s.budgetEffect).",
+            AccuracyChart.svg(study) + bestTable(study)))
+        out.append(section("Learning rate x weight decay",
+            "\(m.title) at the end of each run for every grid cell at one global batch. The panels share one colour scale; the spread (best minus worst cell, in \(m.unit)) measures how forgiving the optimizer is to its hyperparameters on this grid.",
+            HeatmapChart.svg(study, batch: study.heatmapBatch(preferred: heatmapBatch))))
+        out.append(section("Loss curves",
+            "Train loss (\(s.trainLossMeaning)) and \(s.evalSplit) loss, in \(s.lossUnit), evaluated on \(s.evaluation(study.records)).",
+            LossChart.svg(study)))
+        out.append(section("Memory per rank",
+            "Optimizer state as the engine accounts it (each rank holds its shard; the optimizers here: \(optimizers)), and the measured peak Pss (pages a node's ranks share count 1/k per rank) beside the peak RSS (VmHWM: shared pages in full), per rank, median over each optimizer's runs.",
+            MemoryChart.svg(study)))
+        out.append(section("Step time", "Mean seconds per step in each phase, as shares of the step; throughput in \(s.throughputUnit).",
+            StepTimeChart.svg(study)))
+        return out.joined(separator: "\n")
     }
 
     func header(_ study: Study) -> String {
+        let records = study.records, s = study.subject
         guard let first = records.first else { return "<p>No runs.</p>" }
         let hosts = Set(records.flatMap { $0.ranks.map(\.host) }).sorted().joined(separator: ", ")
         let worlds = Set(records.map(\.worldSize)).sorted().map(String.init).joined(separator: ", ")
+        let schedules = Set(records.map(\.schedule)).sorted().joined(separator: ", ")
+        let seeds = Set(records.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         let commands = Set(records.map(\.command)).sorted()
         let hours = records.map(\.seconds).filter(\.isFinite).reduce(0, +) / 3600
         return """
-        <p class="caption">\(records.count) runs: MLP 784-\(SVG.escape(first.hidden.replacingOccurrences(of: ",", with: "-")))-10 \
-        (\(first.params) parameters) on Fashion-MNIST (60,000 train / 10,000 test images), \(first.epochs) epochs each, \
-        \(SVG.escape(first.schedule)) schedule, seed \(first.seed); \(worlds) MPI rank(s) on \(SVG.escape(hosts)) \
-        (\(first.cpus) CPUs, \(first.threadsPerRank) thread(s) per rank); \(String(format: "%.2f", hours)) hours of training in all. \
-        Global batches \(study.batches.map(Label.batch).joined(separator: ", ")).</p>
+        <p class="caption">\(records.count) runs: \(SVG.escape(s.shape)) (\(Label.count(first.params)) parameters) on \(SVG.escape(s.data)), \
+        \(s.budget(records)) each, evaluated on \(SVG.escape(s.evaluation(records))); \(SVG.escape(schedules)) schedule, seed \(seeds); \
+        \(worlds) MPI rank(s) on \(SVG.escape(hosts)) (\(first.cpus) CPUs, \(first.threadsPerRank) thread(s) per rank); \
+        \(String(format: "%.2f", hours)) hours of training in all. Global batches \(study.batches.map(Label.batch).joined(separator: ", ")).</p>
         <p class="caption">Command: \(commands.map { "<code>\(SVG.escape($0))</code>" }.joined(separator: " "))</p>
         """
     }
 
-    /// Batch | per optimizer: best accuracy (lr, wd) | difference of the first two optimizers.
+    /// Batch | per optimizer: best metric (lr, wd) | difference of the first two optimizers, in the metric's unit.
     func bestTable(_ study: Study) -> String {
         let opts = study.optimizers
+        let m = study.metric
         var head = "<tr><th>global batch</th><th>steps</th>"
-        for o in opts { head += "<th class=\"\(o)\">\(Palette.name(o)) best</th><th class=\"\(o)\">lr, wd</th>" }
-        if opts.count >= 2 { head += "<th>\(Palette.name(opts[0])) - \(Palette.name(opts[1])) (points)</th>" }
+        for o in opts { head += "<th class=\"\(o)\">\(Palette.name(o)) best \(m.title.lowercased())</th><th class=\"\(o)\">lr, wd</th>" }
+        if opts.count >= 2 { head += "<th>\(Palette.name(opts[0])) - \(Palette.name(opts[1])) (\(m.unit), + is better)</th>" }
         var rows: [String] = []
         for b in study.batches {
             let bests = opts.map { study.best($0, batch: b) }

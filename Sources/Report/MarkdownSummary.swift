@@ -3,13 +3,18 @@ import Foundation
 /// The best-run table and the heatmap spreads as Markdown (`lion-dist report --markdown FILE`),
 /// for pasting into docs: the same numbers the HTML page shows.
 public enum MarkdownSummary {
+    /// One pair of tables per model shape and data set (titled when the file holds several).
     public static func text(_ records: [SweepRecord]) -> String {
-        let study = Study(records)
+        let parts = Study.parts(records)
+        return parts.map { (parts.count > 1 ? "### \($0.subject.title)\n\n" : "") + text($0) }.joined(separator: "\n")
+    }
+
+    static func text(_ study: Study) -> String {
         let opts = study.optimizers
         var lines: [String] = []
         var head = "| global batch | steps |"
         var rule = "| ---: | ---: |"
-        for o in opts { head += " \(Palette.name(o)) best | lr, wd |"; rule += " ---: | :--- |" }
+        for o in opts { head += " \(Palette.name(o)) best \(study.metric.title.lowercased()) | lr, wd |"; rule += " ---: | :--- |" }
         if opts.count >= 2 { head += " \(Palette.name(opts[0])) - \(Palette.name(opts[1])) (\(study.metric.unit), + is better) |"; rule += " ---: |" }
         lines += [head, rule]
         for b in study.batches {

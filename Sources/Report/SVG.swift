@@ -198,6 +198,17 @@ enum Label {
         return "\(ms)e\(e)"
     }
 
+    /// "4,551,478".
+    static func count(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     static func percent(_ x: Double, digits: Int = 1) -> String {
         x.isFinite ? String(format: "%.\(digits)f%%", x * 100) : "-"
     }

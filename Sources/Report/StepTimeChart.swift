@@ -4,7 +4,7 @@ import Foundation
 /// Where a step's time goes, per batch size and optimizer: compute (forward/backward),
 /// combine (gradient allreduce), update (the optimizer kernel on the shard), gather (parameter
 /// allgather). Bars are shares of the step (100% stacked); the label gives ms per step and
-/// samples/s. Medians over the grid's runs.
+/// the throughput (images/s, characters/s: the runs' own unit). Medians over the grid's runs.
 enum StepTimeChart {
     static let phases: [(name: String, color: String, value: (SweepRecord.StepSeconds) -> Double)] = [
         ("compute", "#8d99ae", { $0.compute }), ("combine", "#7b68ee", { $0.combine }),
@@ -12,13 +12,13 @@ enum StepTimeChart {
     ]
 
     static func svg(_ study: Study) -> String {
-        var rows: [(label: String, optimizer: String, parts: [Double], samplesPerSecond: Double)] = []
+        var rows: [(label: String, optimizer: String, parts: [Double], throughput: Double)] = []
         for b in study.batches {
             for o in study.optimizers {
                 let runs = study.runs(o, batch: b).filter { $0.stepSeconds != nil }
                 guard !runs.isEmpty else { continue }
                 let parts = phases.map { phase in median(runs.map { phase.value($0.stepSeconds!) }) }
-                rows.append(("batch \(Label.batch(b))  \(Palette.name(o))", o, parts, median(runs.map(\.samplesPerSecond))))
+                rows.append(("batch \(Label.batch(b))  \(Palette.name(o))", o, parts, median(runs.map(study.subject.throughput))))
             }
         }
         let width = 900.0, rowH = 24.0
@@ -45,7 +45,7 @@ enum StepTimeChart {
                                      tip: "\(row.label) \(phases[k].name): \(String(format: "%.3f", part * 1e3)) ms (\(String(format: "%.0f", share))%)"))
                 left += share
             }
-            body.append(SVG.text(String(format: "%.2f ms/step, %.0f samples/s", total * 1e3, row.samplesPerSecond),
+            body.append(SVG.text(String(format: "%.2f ms/step, %.0f ", total * 1e3, row.throughput) + study.subject.throughputUnit,
                                  x: frame.right + 10, y: top + 13, anchor: "start", size: 11))
         }
         body += Axes.legend(phases.map { ($0.name, $0.color, nil) }, x: frame.left, y: 50)

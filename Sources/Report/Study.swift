@@ -5,11 +5,26 @@ import Foundation
 /// the best epoch, so no optimizer gets to pick its epoch on the evaluation set.
 struct Study {
     let records: [SweepRecord]
+    /// What the runs train (one model shape on one data set: `parts` splits a mixed file).
+    let subject: Subject
     let metric: Metric
 
     init(_ records: [SweepRecord]) {
         self.records = records
-        metric = Metric.of(records)
+        subject = Subject(records.first)
+        metric = subject.metric
+    }
+
+    /// One study per model shape and data set, in the order their first runs appear.
+    static func parts(_ records: [SweepRecord]) -> [Study] {
+        var order: [String] = []
+        var groups: [String: [SweepRecord]] = [:]
+        for r in records {
+            let key = Subject(r).key
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(r)
+        }
+        return order.map { Study(groups[$0]!) }
     }
 
     var optimizers: [String] { Palette.order(Set(records.map(\.optimizer))) }
@@ -26,9 +41,10 @@ struct Study {
 
     func score(_ r: SweepRecord) -> Double { metric.score(r) }
 
-    /// The heatmap's batch: the given one, else the batch with the most runs (the middle one on a tie).
+    /// The heatmap's batch: the given one where these runs have it, else the batch with the most
+    /// runs (the middle one on a tie).
     func heatmapBatch(preferred: Int?) -> Int? {
-        if let preferred { return preferred }
+        if let preferred, batches.contains(preferred) { return preferred }
         let counts = Dictionary(grouping: records, by: \.globalBatch).mapValues(\.count)
         guard let most = counts.values.max() else { return nil }
         let tied = counts.filter { $0.value == most }.keys.sorted()

@@ -46,6 +46,19 @@ public enum Summary {
     public static let bitsPerChar = SummaryKey<Double>("bits_per_char")
     public static let tokensPerSecond = SummaryKey<Double>("tokens_per_s")
 
+    /// What the run trained, on what (the report's words; rows before these keys have none):
+    /// the banner's model line ("MLP 784-256-128-10"), the data set ("Fashion-MNIST",
+    /// "Shakespeare"), the sizes of its training and evaluation splits in `size_unit` ("images",
+    /// "characters"), the evaluation split's name ("test", "validation"), and the steps between
+    /// evaluations (an epoch's steps for the MLP).
+    public static let modelShape = SummaryKey<String>("model_shape")
+    public static let dataset = SummaryKey<String>("dataset")
+    public static let trainSize = SummaryKey<Int>("train_size")
+    public static let evalSize = SummaryKey<Int>("eval_size")
+    public static let sizeUnit = SummaryKey<String>("size_unit")
+    public static let evalSplit = SummaryKey<String>("eval_split")
+    public static let evalInterval = SummaryKey<Int>("eval_interval")
+
     /// One object of `ranks`.
     public enum Rank {
         public static let rank = SummaryKey<Int>("rank")

@@ -84,6 +84,17 @@ public struct SweepRecord: Sendable {
     public var sgemmGFLOPS: Double = .nan
     /// NaN when the workload did not count FLOPs.
     public var mfu: Double = .nan
+    /// What the run trained, on what: the banner's model line, the data set, its training and
+    /// evaluation splits (sizes in `sizeUnit`), the evaluation split's name, the steps between
+    /// evaluations. Rows written before these keys get what the built-in workloads were then
+    /// (`Legacy`), so an old results file still renders in its own words.
+    public var modelShape: String = ""
+    public var dataset: String = ""
+    public var trainSize: Int = 0
+    public var evalSize: Int = 0
+    public var sizeUnit: String = ""
+    public var evalSplit: String = ""
+    public var evalInterval: Int = 0
 
     /// The highest test accuracy over the run's epochs (the final one if none recorded).
     public var bestTestAccuracy: Double {
@@ -156,6 +167,45 @@ extension SweepRecord {
             beta2: o[C.beta2], testLoss: o[S.testLoss], bitsPerChar: o[S.bitsPerChar],
             tokensPerSecond: o[S.tokensPerSecond], gpt: o[C.gpt], gptSteps: o[C.gptSteps], clipNorm: o[C.clipNorm],
             sgemmGFLOPS: o[S.sgemmGFLOPS], mfu: o[S.mfu])
+        if o.holds(S.modelShape) {
+            (modelShape, evalInterval) = (o[S.modelShape], o[S.evalInterval])
+        } else {
+            (modelShape, evalInterval) = (Legacy.shape(self), Legacy.evalInterval(self))
+        }
+        if o.holds(S.dataset) {
+            (dataset, trainSize, evalSize) = (o[S.dataset], o[S.trainSize], o[S.evalSize])
+            (sizeUnit, evalSplit) = (o[S.sizeUnit], o[S.evalSplit])
+        } else if let data = Legacy.data[model] {
+            (dataset, trainSize, evalSize, sizeUnit, evalSplit) = data
+        }
+    }
+
+    /// What rows written before `model_shape` and `dataset` ran: the MLP on Fashion-MNIST
+    /// (28x28 images, 10 classes) and the GPT on the prepared Shakespeare corpus (5,057,198
+    /// characters, the first 90% for training), the only built-in workloads then.
+    enum Legacy {
+        static let data: [String: (String, Int, Int, String, String)] = [
+            "mlp": ("Fashion-MNIST", 60_000, 10_000, "images", "test"),
+            "gpt": ("Shakespeare", 4_551_478, 505_720, "characters", "validation"),
+        ]
+
+        /// "MLP 784-256-128-10"; "GPT 4 layers, 4 heads, 128 wide, context 64" from the cell's `gpt`.
+        static func shape(_ r: SweepRecord) -> String {
+            switch r.model {
+            case "mlp": return "MLP 784-\(r.hidden.replacingOccurrences(of: ",", with: "-"))-10"
+            case "gpt":
+                let d = r.gpt.split(separator: "x")
+                guard d.count == 4 else { return "GPT" }
+                return "GPT \(d[0]) layers, \(d[1]) heads, \(d[2]) wide, context \(d[3])"
+            default: return r.model
+            }
+        }
+
+        /// The GPT's first evaluation step; the MLP's steps per epoch.
+        static func evalInterval(_ r: SweepRecord) -> Int {
+            if r.model == "gpt" { return r.perEpoch.first?.step ?? r.steps }
+            return r.epochs > 0 ? r.steps / r.epochs : r.steps
+        }
     }
 }
 

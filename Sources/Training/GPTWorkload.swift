@@ -124,5 +124,7 @@ public final class GPTWorkload: Workload {
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
         [Summary.valLoss(final.loss), Summary.bitsPerChar(final.loss / log(2)),
          Summary.tokensPerSecond(samplesPerSecond * Double(blockSize))]
+            + datasetFields("Shakespeare", train: corpus.train.count, eval: corpus.validation.count, unit: "characters",
+                            split: "validation")
     }
 }

@@ -154,5 +154,6 @@ public final class MLPWorkload: Workload {
 
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
         [Summary.testAccuracy(final.accuracy ?? .nan), Summary.testLoss(final.loss)]
+            + datasetFields("Fashion-MNIST", train: train.count, eval: test.count, unit: "images", split: "test")
     }
 }

@@ -1,6 +1,7 @@
 import Checkpoint
 import Foundation
 import Model
+import Report
 
 /// What a library user's model need not say: every requirement of `Workload` below has a
 /// default, so a model of one's own implements only `name`, `parameterCount`, `tensors`,
@@ -53,8 +54,16 @@ extension Workload {
         String(format: "eval loss %.4f", final.loss) + (final.accuracy.map { String(format: ", eval accuracy %.2f%%", $0 * 100) } ?? "")
     }
 
-    /// `eval_loss` (and `eval_accuracy` when counted).
+    /// `eval_loss` (and `eval_accuracy` when counted), then `model_shape` and `eval_interval`.
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
         [("eval_loss", .number(final.loss))] + (final.accuracy.map { [("eval_accuracy", JSON.number($0))] } ?? [])
+            + [Summary.modelShape(description), Summary.evalInterval(stepsPerPeriod)]
+    }
+
+    /// The summary's keys that say what the run trained and on what (`model_shape`, `dataset`,
+    /// `train_size`, `eval_size`, `size_unit`, `eval_split`, `eval_interval`), for the report.
+    func datasetFields(_ dataset: String, train: Int, eval: Int, unit: String, split: String) -> [(String, JSON)] {
+        [Summary.modelShape(description), Summary.dataset(dataset), Summary.trainSize(train), Summary.evalSize(eval),
+         Summary.sizeUnit(unit), Summary.evalSplit(split), Summary.evalInterval(stepsPerPeriod)]
     }
 }

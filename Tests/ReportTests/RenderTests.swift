@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 @testable import Report
 
-/// Renders the fixture report in headless Chromium (Debian `chromium`): the browser must parse
-/// all five charts with their data marks, and the screenshot must be written. Skipped when
-/// chromium is not installed (scripts/render-report installs it on demand; launch/setup does not).
+/// Renders the fixture reports (the MLP's and the GPT's) in headless Chromium (Debian
+/// `chromium`, installed by launch/setup): the browser must parse all five charts with their
+/// data marks and the page's own words, and the screenshot must be written. Without chromium the
+/// test fails, naming the fix: a report nobody has seen rendered is not tested.
 final class RenderTests: XCTestCase {
     var chromium: String? {
         let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
@@ -31,27 +32,31 @@ final class RenderTests: XCTestCase {
     }
 
     func testChromiumRendersEveryChartWithData() throws {
-        guard let chromium else { throw XCTSkip("chromium is not installed (apt-get install chromium, or run scripts/render-report once)") }
+        let chromium = try XCTUnwrap(chromium, "chromium is not installed: run launch/setup (or apt-get install chromium)")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-render-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let html = dir.appendingPathComponent("report.html"), png = dir.appendingPathComponent("report.png")
-        try HTMLReport(records: Fixture.study, title: "render test").html().write(to: html, atomically: true, encoding: .utf8)
+        for (name, records, words) in [("mlp", Fixture.study, ["MLP 784-256-128-10", "Fashion-MNIST", "3 epochs each"]),
+                                       ("gpt", Fixture.gpt(), ["GPT 4 layers", "Shakespeare", "2000 steps each", "nats/char"])] {
+            let html = dir.appendingPathComponent("\(name).html"), png = dir.appendingPathComponent("\(name).png")
+            try HTMLReport(records: records, title: "render test").html().write(to: html, atomically: true, encoding: .utf8)
 
-        // The DOM as the browser parsed it: every chart present, each with marks.
-        let dom = dir.appendingPathComponent("dom.html")
-        XCTAssertEqual(try run(chromium, ["--dump-dom", html.absoluteString], stdout: dom), 0)
-        let parsed = try String(contentsOf: dom, encoding: .utf8)
-        for name in HTMLReport.chartNames {
-            let svg = try XCTUnwrap(parsed.components(separatedBy: "data-chart=\"\(name)\"").dropFirst().first, "browser lost \(name)")
-                .components(separatedBy: "</svg>")[0]
-            XCTAssertTrue(svg.contains("class=\"mark\""), "\(name) has no data marks in the browser's DOM")
+            // The DOM as the browser parsed it: every chart present, each with marks, and the page's words.
+            let dom = dir.appendingPathComponent("\(name)-dom.html")
+            XCTAssertEqual(try run(chromium, ["--dump-dom", html.absoluteString], stdout: dom), 0)
+            let parsed = try String(contentsOf: dom, encoding: .utf8)
+            for chart in HTMLReport.chartNames {
+                let svg = try XCTUnwrap(parsed.components(separatedBy: "data-chart=\"\(chart)\"").dropFirst().first, "browser lost \(chart)")
+                    .components(separatedBy: "</svg>")[0]
+                XCTAssertTrue(svg.contains("class=\"mark\""), "\(name): \(chart) has no data marks in the browser's DOM")
+            }
+            for w in words { XCTAssertTrue(parsed.contains(w), "\(name): the browser's DOM does not say '\(w)'") }
+
+            XCTAssertEqual(try run(chromium, ["--hide-scrollbars", "--screenshot=\(png.path)", "--window-size=1000,3000", html.absoluteString],
+                                   stdout: dir.appendingPathComponent("out")), 0)
+            let bytes = try Data(contentsOf: png)
+            XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "\(name): not a PNG")
+            XCTAssertGreaterThan(bytes.count, 20_000, "\(name): a 1000x3000 screenshot of five charts is not this small")
         }
-
-        XCTAssertEqual(try run(chromium, ["--hide-scrollbars", "--screenshot=\(png.path)", "--window-size=1000,3000", html.absoluteString],
-                               stdout: dir.appendingPathComponent("out")), 0)
-        let bytes = try Data(contentsOf: png)
-        XCTAssertEqual(Array(bytes.prefix(4)), [0x89, 0x50, 0x4E, 0x47], "not a PNG")
-        XCTAssertGreaterThan(bytes.count, 20_000, "a 1000x3000 screenshot of five charts is not this small")
     }
 }

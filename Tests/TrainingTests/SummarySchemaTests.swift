@@ -110,6 +110,8 @@ final class SummarySchemaTests: XCTestCase {
         let r = try readBack(s, config: config)
         assertSummaryFields(r, s)
         XCTAssertEqual(r.hidden, "4")
+        XCTAssertEqual([r.modelShape, r.dataset, r.sizeUnit, r.evalSplit], ["MLP 784-4-10", "Fashion-MNIST", "images", "test"])
+        XCTAssertEqual([r.trainSize, r.evalSize, r.evalInterval], [4, 4, 2])
         XCTAssertEqual(r.testAccuracy, final.accuracy)
         XCTAssertEqual(r.testLoss, final.loss)
         XCTAssertTrue(r.valLoss.isNaN && r.bitsPerChar.isNaN && r.tokensPerSecond.isNaN)
@@ -138,6 +140,10 @@ final class SummarySchemaTests: XCTestCase {
         let r = try readBack(s, config: config)
         assertSummaryFields(r, s)
         XCTAssertEqual(r.gpt, "1x1x8x8")
+        XCTAssertEqual([r.modelShape, r.dataset, r.sizeUnit, r.evalSplit],
+                       [workload.description, "Shakespeare", "characters", "validation"])
+        XCTAssertTrue(r.modelShape.hasPrefix("GPT 1 layers, 1 heads, 8 wide, context 8"), r.modelShape)
+        XCTAssertEqual([r.trainSize, r.evalSize, r.evalInterval], [corpus.train.count, corpus.validation.count, 250])
         XCTAssertEqual(r.gptSteps, 500)
         XCTAssertEqual(r.clipNorm, 1)
         XCTAssertEqual(r.valLoss, final.loss)
@@ -161,13 +167,14 @@ final class SummarySchemaTests: XCTestCase {
         let workload = MLPWorkload(data: FashionMNIST(train: images, test: images), hidden: [4], globalBatch: 2, epochs: 1,
                                    seed: 1, rank: 0, worldSize: 1)
         let s = summary(of: workload, model: "mlp", final: LossSums(lossSum: 1, count: 2, correct: 1), mfu: 0.5)
-        XCTAssertEqual(s.json.map(\.0), ["world_size", "optimizer", "params", "test_accuracy", "test_loss", "seconds", "samples_per_s",
+        XCTAssertEqual(s.json.map(\.0), ["world_size", "optimizer", "params", "test_accuracy", "test_loss", "model_shape", "dataset",
+                                         "train_size", "eval_size", "size_unit", "eval_split", "eval_interval", "seconds", "samples_per_s",
                                          "ranks", "state_dtype", "global_batch", "steps", "skipped_steps", "final_train_loss",
                                          "step_seconds", "threads_per_rank", "per_epoch", "model", "sgemm_gflops", "mfu"])
-        guard case .array(let rows) = s.json[7].1, case .object(let row) = rows[0] else { return XCTFail("ranks is not an array of objects") }
+        guard case .array(let rows) = s.json[14].1, case .object(let row) = rows[0] else { return XCTFail("ranks is not an array of objects") }
         XCTAssertEqual(row.map(\.0), ["rank", "host", "param_bytes", "grad_bytes", "optimizer_state_bytes", "peak_rss_bytes",
                                       "peak_pss_bytes", "end_pss_bytes", "held_bytes"])
-        guard case .object(let phases) = s.json[13].1 else { return XCTFail("step_seconds is not an object") }
+        guard case .object(let phases) = s.json[20].1 else { return XCTFail("step_seconds is not an object") }
         XCTAssertEqual(phases.map(\.0), ["compute", "combine", "update", "gather", "comm_total", "comm_exposed"])
     }
 }
