@@ -26,7 +26,8 @@ public final class GPTWorkload: Workload {
     let ranksSharingData: Int
 
     public init(corpus: ShakespeareCorpus, config: GPTConfig, globalBatch: Int, steps: Int, evalInterval: Int,
-                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int, ranksSharingData: Int = 1) {
+                evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int, ranksSharingData: Int = 1,
+                computeDType: ComputeDType = .fp32) {
         self.ranksSharingData = ranksSharingData
         self.corpus = corpus
         model = GPT(config: config)
@@ -38,14 +39,16 @@ public final class GPTWorkload: Workload {
         evalWindows = evalBatches * globalBatch
         evalShare = (rank * evalWindows / worldSize)..<((rank + 1) * evalWindows / worldSize)
         // Evaluation runs in chunks of the training slice, so it needs no larger workspace.
-        workspace = GPTWorkspace(model: model, maxBatch: localBatch)
+        workspace = GPTWorkspace(model: model, maxBatch: localBatch, dtype: computeDType)
         tokens = [UInt16](repeating: 0, count: localBatch * (config.blockSize + 1))
     }
 
     var blockSize: Int { model.config.blockSize }
 
     public var name: String { "gpt" }
-    public var description: String { model.shapeDescription }
+    public var description: String {
+        model.shapeDescription + (workspace.bf16Implementation.map { ", bf16 products (oneDNN \($0))" } ?? "")
+    }
     public var parameterCount: Int { model.parameterCount }
     public var signature: ModelSignature {
         let c = model.config
@@ -60,6 +63,9 @@ public final class GPTWorkload: Workload {
     public var itemsPerSample: Int { blockSize }
     public var throughputUnit: String { "tokens" }
     public var trainingFLOPsPerSample: Double? { model.flopsPerToken * Double(blockSize) }
+    public func matmulRate() -> MatmulRate {
+        workspace.dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
+    }
 
     public var heldBytes: WorkloadBytes {
         WorkloadBytes(activations: workspace.bytes + tokens.count * 2,
@@ -68,11 +74,12 @@ public final class GPTWorkload: Workload {
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
     /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
-    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedWorkload {
+    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int,
+                             computeDType: ComputeDType) -> PlannedWorkload {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
         return PlannedWorkload(parameters: model.parameterCount, segments: model.segments,
-                               held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local) + 2 * local * (config.blockSize + 1),
+                               held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
                                                    dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
     }
 

@@ -65,7 +65,7 @@ public struct MemoryPlan: Sendable {
             model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w, ranksPerNode: k)
         case .gpt:
             model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
-                                             worldSize: w, ranksPerNode: k)
+                                             worldSize: w, ranksPerNode: k, computeDType: config.computeDType)
         }
         parameterCount = model.parameters
         layout = ShardLayout(count: model.parameters, worldSize: w)

@@ -36,6 +36,8 @@ public struct TrainConfig: Sendable {
     public var steps: Int = 2000
     public var evalInterval: Int = 250
     public var evalBatches: Int = 20
+    /// GPT: the precision of the matrix products (fp32, or bf16 through oneDNN).
+    public var computeDType: ComputeDType = .fp32
     /// The global batch: split evenly over the ranks.
     public var globalBatch: Int = 256
     public var optimizer: OptimizerConfig = .defaults(for: .lion)

@@ -115,7 +115,7 @@ extension Trainer {
         return """
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
-        \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s sgemm rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9) } ?? "")
+        \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s %@ rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9, matmulName) } ?? "")
         memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); \(sharded.state.perRank ? "with sign-vote each rank holds all of it, its own momentum" : "each rank holds 1/\(s.worldSize) of it"); Pss counts shared pages 1/k per rank, RSS in full):
         \(MemoryReport.table(s.ranks))
         \(MemoryReport.planTable(plan(), s.ranks[0]))

@@ -21,7 +21,9 @@ public final class Trainer {
     /// Pss at the step's peak (after backward, before the update), for the memory table.
     var pss = PssSampler()
     /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
+    /// The matrix-product rate measured at start (mean over ranks) and its name: MFU's yardstick.
     let sgemmFLOPS: Double
+    let matmulName: String
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
@@ -50,7 +52,9 @@ public final class Trainer {
         if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
         ComputeThreads.set(threads)
         let pool = ThreadPool(threads: threads)
-        sgemmFLOPS = try comm.allreduceSum(SGEMMRate.measure()) / Double(comm.size)
+        let rate = workload.matmulRate()
+        sgemmFLOPS = try comm.allreduceSum(rate.flops) / Double(comm.size)
+        matmulName = rate.name
 
         layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
         let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,

@@ -23,6 +23,8 @@ extension Workload {
     public var throughputUnit: String { "samples" }
     /// Not counted (no MFU line).
     public var trainingFLOPsPerSample: Double? { nil }
+    /// OpenBLAS sgemm's rate.
+    public func matmulRate() -> MatmulRate { .sgemm() }
     /// Not known: the memory table shows 0 for activations and data (Pss still measures them).
     public var heldBytes: WorkloadBytes { WorkloadBytes(activations: 0, dataset: 0) }
 

@@ -37,6 +37,8 @@ public protocol Workload: AnyObject {
     var throughputUnit: String { get }
     /// Forward-and-backward FLOPs per sample, nil when not worth counting (for MFU).
     var trainingFLOPsPerSample: Double? { get }
+    /// The matrix-product rate this rank gets now in the workload's compute dtype: MFU's yardstick.
+    func matmulRate() -> MatmulRate
 
     /// Bytes this rank holds for activations and workspace (scratch, the batch) and for its
     /// copy of the data set (for the memory table).
@@ -120,4 +122,17 @@ public struct PeriodRecord: Sendable {
 public struct RunShape: Sendable {
     public let periods: Int
     public let totalSteps: Int
+}
+
+/// A measured matrix-product rate and what it measured ("sgemm", "bf16 oneDNN").
+public struct MatmulRate: Sendable {
+    public var flops: Double
+    public var name: String
+    public init(flops: Double, name: String) {
+        self.flops = flops
+        self.name = name
+    }
+
+    /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
+    public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: "sgemm") }
 }

@@ -41,7 +41,8 @@ public enum WorkloadFactory {
         return GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
                            globalBatch: config.globalBatch, steps: config.steps,
                            evalInterval: config.evalInterval, evalBatches: config.evalBatches, seed: config.seed,
-                           rank: comm.rank, worldSize: comm.size, ranksSharingData: ranksSharingData)
+                           rank: comm.rank, worldSize: comm.size, ranksSharingData: ranksSharingData,
+                           computeDType: config.computeDType)
     }
 
     /// The MLP on Fashion-MNIST data already loaded (a sweep loads it once for many runs).

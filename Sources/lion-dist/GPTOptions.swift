@@ -1,5 +1,8 @@
 import ArgumentParser
+import Model
 import Training
+
+extension ComputeDType: ExpressibleByArgument {}
 
 /// The GPT's shape, budget and evaluation (`--model gpt`); nanoGPT's CPU "baby GPT" by default.
 struct GPTOptions: ParsableArguments {
@@ -24,6 +27,11 @@ struct GPTOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
     var evalBatches: Int = 20
 
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Precision of the matrix products: fp32 (OpenBLAS) or bf16 (oneDNN, bf16 inputs with fp32 accumulation; needs a CPU with AVX512-BF16 or AMX).",
+        discussion: "Parameters, optimizer state, gradients, norms, softmax, GELU, the loss and checkpoints stay fp32 either way, so a run resumes in either dtype."))
+    var computeDtype: ComputeDType = .fp32
+
     var shape: GPTShape {
         var s = GPTShape()
         s.nLayer = nLayer
@@ -37,5 +45,6 @@ struct GPTOptions: ParsableArguments {
         if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
         if evalInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evalInterval)") }
         if evalBatches < 1 { throw ValidationError("--eval-batches must be at least 1, got \(evalBatches)") }
+        if computeDtype == .bf16, let reason = BF16Support.refusalReason() { throw ValidationError(reason) }
     }
 }

@@ -143,6 +143,9 @@ struct TrainCommand: ParsableCommand {
             do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as TrainingError { throw ValidationError(e.message) }
         }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
+        if model != .gpt && gpt.computeDtype != .fp32 {
+            throw ValidationError("--compute-dtype \(gpt.computeDtype.rawValue) is the GPT's (--model gpt); the MLP runs fp32")
+        }
     }
 
     func hiddenWidths() throws -> [Int] { try TrainCommand.parseWidths(hidden) }
@@ -173,6 +176,7 @@ struct TrainCommand: ParsableCommand {
         c.steps = gpt.steps
         c.evalInterval = gpt.evalInterval
         c.evalBatches = gpt.evalBatches
+        c.computeDType = gpt.computeDtype
         c.globalBatch = batchSize ?? TunedDefaults.globalBatch(model)
         c.optimizer = optimizerConfig()
         c.schedule = schedule

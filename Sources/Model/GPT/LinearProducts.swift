@@ -46,14 +46,12 @@ final class FP32Products: LinearProducts {
 
 /// bf16 through oneDNN: a bf16 copy of the parameters (refreshed by `prepare`, once per pass),
 /// the layer's input and output gradient narrowed to bf16 per call (a memory-speed pass), and
-/// the product's rows (or columns) split over the compute threads as `sgemm` splits them, each
-/// block one oneDNN call on one OpenMP thread with that thread's own primitives, so no
-/// OpenMP thread pool spins between products.
+/// the products split over the compute threads (`BF16SplitGEMM`).
 final class BF16Products: LinearProducts {
     let weights: AlignedBuffer<UInt16>
     let input: AlignedBuffer<UInt16>    // a layer's x, (N, I)
     let output: AlignedBuffer<UInt16>   // a layer's dout, (N, O)
-    private var engines: [BF16GEMM] = []
+    private let products = BF16SplitGEMM()
 
     /// `parameters` elements; rows x widest input / output of any layer.
     init(parameters: Int, inputs: Int, outputs: Int) {
@@ -64,26 +62,14 @@ final class BF16Products: LinearProducts {
 
     var bytes: Int { 2 * (weights.count + input.count + output.count) }
 
-    /// One engine per compute thread (oneDNN primitives are cached per engine).
-    private func ensureEngines() {
-        while engines.count < ComputeThreads.count { engines.append(BF16GEMM(threads: 1)) }
-    }
-
     func prepare(params: UnsafePointer<Float>, count: Int) {
         precondition(count <= weights.count, "bf16 weights hold \(weights.count), asked for \(count)")
         BF16Convert.narrow(params, to: weights.pointer, count: count)
-        ensureEngines()
     }
 
-    /// C (M, N) = alpha op(A) op(B) (+ C), A and B bf16, split as `sgemm` splits.
     func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, _ a: UnsafePointer<UInt16>, lda: Int,
               _ b: UnsafePointer<UInt16>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        splitProduct(transA, transB, M: M, N: N, K: K) { t, m, n in
-            engines[t].gemm(transA, transB, M: m.count, N: n.count, K: K,
-                            transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
-                            transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
-                            c + m.lowerBound * ldc + n.lowerBound, ldc: ldc, accumulate: accumulate)
-        }
+        products.gemm(transA, transB, M: M, N: N, K: K, a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
     }
 
     func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
@@ -105,7 +91,6 @@ final class BF16Products: LinearProducts {
 
     /// oneDNN's kernel for the widest forward product (e.g. "brg:avx512_core_bf16"), for the banner.
     func implementation(N: Int, I: Int, O: Int) -> String {
-        ensureEngines()
-        return engines[0].implementation(false, true, M: N, N: O, K: I, lda: I, ldb: I, ldc: O, accumulate: false)
+        products.implementation(false, true, M: N, N: O, K: I, lda: I, ldb: I, ldc: O)
     }
 }
