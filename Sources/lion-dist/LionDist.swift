@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collectives
+import Model
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,7 @@ struct LionDist: ParsableCommand {
     )
 
     static func main() {
+        OpenBLASCore.reexecWithFasterKernelsIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()
