@@ -12,6 +12,7 @@ extension Trainer {
         defer { held.end() }
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
+        log.step = start.step
         var at = start
         let total = totalSteps, perPeriod = workload.stepsPerPeriod
         var progress = Progress(totalSteps: total, globalBatch: config.globalBatch, interval: config.logInterval,
@@ -31,6 +32,7 @@ extension Trainer {
                 if globalStep >= total { break }
                 let loss = try step(globalStep, stats: &stats)
                 globalStep += 1
+                log.step = globalStep
                 steps += 1
                 lossSum += loss
                 at = LoopPoint(step: globalStep, epoch: period, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
@@ -83,8 +85,9 @@ extension Trainer {
             try comm.agree { if isRoot { try saveParams(to: path) } }
         }
         if isRoot {
-            print(report(summary))
             log.write("summary", summary.json)
+            print(report(summary))
+            if let line = log.stoppedLine { print(line) }
         }
         return summary
     }
