@@ -57,6 +57,7 @@ public struct Sweep {
         try comm.agree {
             try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size,
                                    datasetSize: model == .mlp ? FashionMNIST.trainCount : Int.max)
+            for c in cells { try c.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         }
         let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
         // The data is loaded once; each cell builds a fresh workload on it.

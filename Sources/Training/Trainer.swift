@@ -27,6 +27,7 @@ public final class Trainer {
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
     /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
+        try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
         try MemoryCheck.check(config: config, comm: comm)
         try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))

@@ -198,8 +198,11 @@ struct TrainCommand: ParsableCommand {
         let parsed = try trainConfig()
         try withMPI { comm in
             var config = parsed
-            config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
-                              scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
+            // The same on every rank, so every rank throws the same line.
+            do {
+                try config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
+                                      scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
+            } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
             _ = try Trainer(config: config, comm: comm).run()
         }
     }
