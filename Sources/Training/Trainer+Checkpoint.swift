@@ -89,7 +89,13 @@ extension Trainer {
     /// it just did) and stops here together, with one line.
     func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
         checkpointTestHookAfterStep(at.step, rank: comm.rank)
-        let due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        var due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        if due && stats.unsafeToSave {
+            due = false
+            if isRoot && config.checkpoint.directory != nil {
+                print("checkpoint of step \(at.step) not saved: the loss is far above the first step's or the gradient is not finite; the newest checkpoint stays the one from before")
+            }
+        }
         if due { try saveCheckpoint(at, stats: stats) }
         guard let sig = try StopSignal.agreed(comm) else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
@@ -104,7 +110,7 @@ extension Trainer {
     /// At the end of the run, unless the last step was just saved or nothing ran.
     func finalCheckpoint(_ at: LoopPoint, start: LoopPoint, stats: RunStats) throws {
         let savedAlready = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
-        if at.step > start.step && !savedAlready { try saveCheckpoint(at, stats: stats) }
+        if at.step > start.step && !savedAlready && !stats.unsafeToSave { try saveCheckpoint(at, stats: stats) }
     }
 
     func saveCheckpoint(_ at: LoopPoint, stats: RunStats) throws {

@@ -31,6 +31,7 @@ extension Trainer {
             for s in start.firstStep(period)..<perPeriod {
                 if globalStep >= total { break }
                 let loss = try step(globalStep, stats: &stats)
+                if let why = stats.divergence.train(loss, step: globalStep + 1) { throw diverged(why, step: globalStep + 1) }
                 globalStep += 1
                 log.step = globalStep
                 steps += 1
@@ -51,6 +52,7 @@ extension Trainer {
             trainSeconds += MPIRuntime.time() - periodStart
             lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
             final = try evaluate()
+            if let why = stats.divergence.evaluation(final.loss, step: globalStep) { throw diverged(why, step: globalStep) }
             let record = PeriodRecord(period: period + 1, step: globalStep, trainLoss: lastTrainLoss, evaluation: final,
                                       seconds: MPIRuntime.time() - periodStart)
             let event = workload.periodEvent(record)

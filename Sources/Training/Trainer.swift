@@ -1,3 +1,4 @@
+import Checkpoint
 import Collectives
 import Foundation
 import LionEngine
@@ -129,7 +130,7 @@ public final class Trainer {
             if isRoot { print("step \(globalStep + 1): non-finite gradient (norm \(outcome.gradNorm)); skipped on every rank") }
             // Every rank sees the same global norm, so every rank stops here together.
             if stats.consecutiveSkips >= RunStats.maxConsecutiveSkips {
-                throw CollectiveFailure(failingRank: 0, message: "training diverged: \(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients (last at step \(globalStep + 1)); lower --lr or set --clip-norm")
+                throw diverged("\(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients", step: globalStep + 1)
             }
         }
         return riders[0] / riders[1]
@@ -151,4 +152,31 @@ struct RunStats {
     var skipped = 0
     var consecutiveSkips = 0
     static let maxConsecutiveSkips = 10
+    var divergence = DivergenceGuard()
+
+    /// A checkpoint now would hold parameters that are diverging (or stuck on NaN gradients).
+    var unsafeToSave: Bool { divergence.suspect || consecutiveSkips > 0 }
+}
+
+extension Trainer {
+    /// The line of a run that diverged, the same on every rank but for the checkpoint rank 0
+    /// names: why, what to change (naming what this run set), and the checkpoint kept from before.
+    func diverged(_ reason: String, step: Int) -> CollectiveFailure {
+        var kept = ""
+        if isRoot, let dir = config.checkpoint.directory {
+            kept = CheckpointDirectory(path: dir).checkpoints().first
+                .map { "; the last checkpoint before it, \($0.path), is kept (pass --resume-from \($0.path) with the change)" }
+                ?? "; no checkpoint was saved before it"
+        }
+        return CollectiveFailure(failingRank: 0, message: "training diverged at step \(step): \(reason); \(divergenceAdvice)\(kept)")
+    }
+
+    /// What to change, naming what is set now.
+    var divergenceAdvice: String {
+        var fixes = ["lower --lr (\(config.optimizer.lr) now)"]
+        fixes.append(config.clipNorm > 0 ? "a lower --clip-norm (clipping is already on at \(config.clipNorm))"
+                                         : "set --clip-norm (it is off; e.g. 1)")
+        if schedule.warmupSteps == 0 { fixes.append("warm up with --warmup-steps (none now)") }
+        return fixes.joined(separator: ", ") + " and run again"
+    }
 }
