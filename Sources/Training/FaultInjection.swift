@@ -29,3 +29,23 @@ enum FaultInjection {
         grads.at(0)[0] = .nan
     }
 }
+
+extension FaultInjection {
+    /// Test hook: `LION_DIST_FAULT_THROW=RANK:step:N` makes RANK's backward throw in (0-based)
+    /// step N, after its last segment (so with overlap every other bucket is already handed
+    /// off and the other ranks wait in the combine); `RANK:eval:0` makes its evaluation throw.
+    static let throwSpec: (rank: Int, phase: String, step: Int)? = {
+        guard let parts = ProcessEnv.string("LION_DIST_FAULT_THROW")?.split(separator: ":"), parts.count == 3,
+              let rank = Int(parts[0]), let step = Int(parts[2]) else { return nil }
+        return (rank, String(parts[1]), step)
+    }()
+
+    struct Injected: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func throwIfAsked(at phase: String, _ step: Int, rank: Int) throws {
+        guard let s = throwSpec, s.rank == rank, s.phase == phase, s.step == step else { return }
+        throw Injected(description: "injected failure in \(phase) \(step) (LION_DIST_FAULT_THROW)")
+    }
+}

@@ -6,7 +6,20 @@ import Sharding
 extension Trainer {
     /// Runs every epoch (or `maxSteps`), printing progress and test accuracy on rank 0, and
     /// returns the summary (the same on every rank). Collective.
+    ///
+    /// Failures every rank agreed on (a bad checkpoint, a full disk, a signal, a divergence:
+    /// `CollectiveFailure`) are thrown on every rank. An error on one rank only (the workload's
+    /// forward/backward, its data or its evaluation threw, an MPI call failed) cannot be: the
+    /// other ranks already wait in the step's collectives. That rank writes its error as one line
+    /// and ends the job (`MPI_Abort`), so every rank stops within seconds and none is left in a
+    /// collective or freeing a shared window (MPI_Win_free is collective too).
     public func run() throws -> RunSummary {
+        do { return try runSteps() } catch let agreed as CollectiveFailure { throw agreed } catch {
+            comm.abort(error)
+        }
+    }
+
+    private func runSteps() throws -> RunSummary {
         if isRoot { print(banner()) }
         let held = try preflight()
         defer { held.end() }

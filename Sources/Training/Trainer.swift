@@ -112,7 +112,10 @@ public final class Trainer {
                 throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
             }
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
-            if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
+            if segment == 0 {
+                FaultInjection.poisonGradient(grads, step: globalStep, rank: rank)
+                try FaultInjection.throwIfAsked(at: "step", globalStep, rank: rank)
+            }
             if let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
@@ -138,7 +141,8 @@ public final class Trainer {
 
     /// Each rank evaluates its share of the evaluation set; one allreduce sums.
     func evaluate() throws -> LossSums {
-        let mine = workload.evaluate(params: params)
+        try FaultInjection.throwIfAsked(at: "eval", 0, rank: comm.rank)
+        let mine = try workload.evaluate(params: params)
         var sums = [mine.lossSum, mine.count, mine.correct ?? 0]
         try comm.allreduceSum(&sums)
         return LossSums(lossSum: sums[0], count: sums[1], correct: mine.correct == nil ? nil : sums[2])
