@@ -70,7 +70,7 @@ extension TrainConfig {
                 try S.mul(evalBatches, globalBatch, T + 1)
             }
             try S.figure("the run's token count", flags: "--steps \(steps) \(batch) --block-size \(T)") {
-                try S.add(steps, evalInterval)
+                _ = try S.add(steps, evalInterval)
                 return try S.mul(steps, globalBatch, T)
             }
         }

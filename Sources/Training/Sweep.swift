@@ -77,7 +77,7 @@ public struct Sweep {
         var doneMask: [UInt8] = try comm.agree {
             guard isRoot else { return [UInt8](repeating: 0, count: planned.count) }
             try prepareDirectory()
-            records = try SweepRecord.load(path: resultsPath)
+            records = try ResultsFile.load(path: resultsPath)
             let done = Set(records.map(\.cell))
             return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         }
