@@ -97,6 +97,7 @@ extension Trainer {
             }
         }
         if due { try saveCheckpoint(at, stats: stats) }
+        watchdog?.enter(step: at.step, .agreement)
         guard let sig = try StopSignal.agreed(comm) else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
         guard let dir = config.checkpoint.directory else {
@@ -115,6 +116,7 @@ extension Trainer {
 
     func saveCheckpoint(_ at: LoopPoint, stats: RunStats) throws {
         guard let dir = config.checkpoint.directory else { return }
+        watchdog?.enter(step: at.step, .save)
         let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
                                           optimizerStep: sharded.state.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)

@@ -14,7 +14,11 @@ extension Trainer {
     /// and ends the job (`MPI_Abort`), so every rank stops within seconds and none is left in a
     /// collective or freeing a shared window (MPI_Win_free is collective too).
     public func run() throws -> RunSummary {
-        do { return try runSteps() } catch let agreed as CollectiveFailure { throw agreed } catch {
+        do { return try runSteps() } catch let agreed as CollectiveFailure {
+            watchdog?.stop()
+            watchdog = nil
+            throw agreed
+        } catch {
             comm.abort(error)
         }
     }
@@ -25,6 +29,10 @@ extension Trainer {
         defer { held.end() }
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
+        // From the first step to the final save (a resume's read and the end's report are not watched).
+        // Not released while unwinding from an error on this rank only: freeing its window is
+        // collective (run() ends the job instead).
+        if config.stallTimeout > 0 { watchdog = try StallWatchdog(timeout: config.stallTimeout, comm: comm) }
         log.step = start.step
         var at = start
         let total = totalSteps, perPeriod = workload.stepsPerPeriod
@@ -64,6 +72,7 @@ extension Trainer {
             }
             trainSeconds += MPIRuntime.time() - periodStart
             lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
+            watchdog?.enter(step: globalStep, .evaluation)
             final = try evaluate()
             if let why = stats.divergence.evaluation(final.loss, step: globalStep) { throw diverged(why, step: globalStep) }
             let record = PeriodRecord(period: period + 1, step: globalStep, trainLoss: lastTrainLoss, evaluation: final,
@@ -78,6 +87,8 @@ extension Trainer {
         }
 
         try finalCheckpoint(at, start: start, stats: stats)
+        watchdog?.stop()
+        watchdog = nil
         let seconds = MPIRuntime.time() - started
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")

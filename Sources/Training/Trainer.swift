@@ -23,6 +23,8 @@ public final class Trainer {
     var pss = PssSampler()
     /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
     let sgemmFLOPS: Double
+    /// `--stall-timeout`: from the first step to the end of `run()`.
+    var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
@@ -105,6 +107,8 @@ public final class Trainer {
         // Forward/backward: the mean gradient over the local slice, written where the combiner
         // says. Each bucket goes to the combiner as backward finishes its last segment (it
         // starts reducing it with overlap or sharded gradients).
+        watchdog?.enter(step: globalStep + 1, .compute)
+        FaultInjection.stopIfAsked(step: globalStep, rank: comm.rank)
         let combiner = sharded
         let grads = combiner.gradients, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
@@ -122,6 +126,7 @@ public final class Trainer {
         pss.atStepPeak(globalStep)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
+        watchdog?.enter(step: globalStep + 1, .exchange)
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
         stats.compute -= outcome.timings.handoff     // combine work done inside backward's hand-offs
