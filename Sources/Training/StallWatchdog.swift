@@ -43,6 +43,8 @@ final class StallWatchdog {
     private let peers: [Int]
     private let nodeRank: Int
     private let host = Communicator.processorName()
+    /// "node2 (ranks 2, 3)" for every other host, for the line when this whole node waits.
+    private let otherHosts: [String]
     private let lastProgress = Atomic<UInt64>(0)
     private let longest = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(true)
@@ -58,6 +60,13 @@ final class StallWatchdog {
         let node = try comm.splitByNode()
         nodeRank = node.rank
         peers = try node.allgather([Int64(comm.rank)]).map { Int($0[0]) }
+        let hosts = try comm.allgather(host, capacity: 256)
+        var order: [String] = [], ranks: [String: [Int]] = [:]
+        for (r, h) in hosts.enumerated() where h != host {
+            if ranks[h] == nil { order.append(h) }
+            ranks[h, default: []].append(r)
+        }
+        otherHosts = order.map { "\($0) (rank\(ranks[$0]!.count > 1 ? "s" : "") \(ranks[$0]!.map(String.init).joined(separator: ", ")))" }
         board = try SharedWindow(node: node, bytes: 0)
         lastProgress.store(Self.now(), ordering: .relaxed)
         Thread.detachNewThread { [self] in watch() }
@@ -118,8 +127,9 @@ final class StallWatchdog {
                 : String(format: "rank %d on %@ (no sign of life for %.0f s: stopped or hung; last in %@)",
                          peers[p], host, silentFor[p], describe(position[p]))
         }
+        let shown = otherHosts.prefix(8).joined(separator: ", ") + (otherHosts.count > 8 ? " and \(otherHosts.count - 8) more hosts" : "")
         let who = behind.isEmpty
-            ? "every rank on \(host) is waiting: the rank(s) that did not arrive are on other hosts (or a link to them is down)"
+            ? "every rank on \(host) is waiting: the rank(s) that did not arrive are on \(otherHosts.isEmpty ? "this host" : "another host: " + shown) (stopped, hung, or the link to it is down)"
             : "not arrived: " + behind.joined(separator: ", ")
         let line = String(format: "error: stall: rank %d on %@ made no progress for %.0f s at %@ (limit %.0f s: --stall-timeout %g or 20x the longest phase so far); %@; ending the job (MPI_Abort from the stall watchdog)\n",
                           comm.rank, host, idle, describe(mine), limit, timeout, who)
