@@ -23,7 +23,7 @@ public final class Trainer {
     var pss = PssSampler()
     /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
     let sgemmFLOPS: Double
-    /// `--stall-timeout`: from the first step to the end of `run()`.
+    /// `--stall-timeout`: from the first step to the final save (`run()`).
     var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
 
