@@ -84,6 +84,15 @@ public final class Communicator {
         MPI_Abort(handle, code)
         exit(code)
     }
+
+    /// Writes `error` as one line naming this rank and its host to stderr, then kills every
+    /// rank of the job (MPI_Abort; mpirun ends the others within a second or two): for an error
+    /// on one rank that its peers, waiting in a collective, cannot learn of.
+    public func abort(_ error: Error, code: Int32 = 1) -> Never {
+        let text = "error (rank \(rank) of \(size) on \(Communicator.processorName())): \(error); ending every rank (MPI_Abort)\n"
+        fputs(text, stderr)
+        abort(code: code)
+    }
 }
 
 /// Reads the process environment (rank hints, overrides).

@@ -95,19 +95,21 @@ public final class SharedWindow {
         try check(MPI_Win_sync(window), "MPI_Win_sync")
     }
 
-    /// Publishes this rank's progress counter (release: stores before it are visible to a
-    /// peer that reads the new value with `published(by:)`). Not collective.
-    public func publish(_ value: UInt64) {
-        CMPI_store_release_u64(counter(node.rank), value)
+    /// Publishes this rank's progress counter `slot` (0..<8 words of the control block;
+    /// release: stores before it are visible to a peer that reads the new value with
+    /// `published(by:slot:)`). Not collective, and no MPI call: any thread may use it.
+    public func publish(_ value: UInt64, slot: Int = 0) {
+        CMPI_store_release_u64(counter(node.rank, slot), value)
     }
 
-    /// `peer`'s last published counter (acquire).
-    public func published(by peer: Int) -> UInt64 {
-        CMPI_load_acquire_u64(counter(peer))
+    /// `peer`'s last published counter `slot` (acquire).
+    public func published(by peer: Int, slot: Int = 0) -> UInt64 {
+        CMPI_load_acquire_u64(counter(peer, slot))
     }
 
-    private func counter(_ peer: Int) -> UnsafeMutablePointer<UInt64> {
-        segments[peer].assumingMemoryBound(to: UInt64.self)
+    private func counter(_ peer: Int, _ slot: Int) -> UnsafeMutablePointer<UInt64> {
+        precondition(slot >= 0 && slot < Self.controlBytes / 8, "control slot \(slot)")
+        return segments[peer].assumingMemoryBound(to: UInt64.self) + slot
     }
 }
 

@@ -59,6 +59,15 @@ public final class World {
         try LionDistError.wrap { try comm.agree(body) }
     }
 
+    /// Ends the job from this rank: writes `error` as one line naming the rank and its host,
+    /// then MPI_Abort, so every rank stops within seconds. For an error on one rank only in a
+    /// loop of your own: its peers wait in the next collective and cannot learn of it, and
+    /// unwinding would leave this rank in a collective teardown (MPI_Win_free of a shared
+    /// window, MPI_Finalize) forever. `Trainer.run()` does this for a `Workload` that throws.
+    public func abort(_ error: Error) -> Never {
+        comm.abort(error)
+    }
+
     /// Stops MPI (MPI_Finalize). Call it last, on every rank; collective methods fail after it.
     public func finish() {
         MPIRuntime.finalize()

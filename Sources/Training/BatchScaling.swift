@@ -19,8 +19,12 @@ extension TrainConfig {
     /// Sets the global batch (per-rank batch times the world size when `batchPerRank` is given)
     /// and scales the peak and floor learning rates by `scaling` against `baseBatch`. Called once
     /// the world size is known; the same on every rank.
-    public mutating func applyBatch(batchPerRank: Int?, worldSize: Int, scaling: LRScaling, baseBatch: Int) {
-        if let batchPerRank { globalBatch = batchPerRank * worldSize }
+    public mutating func applyBatch(batchPerRank: Int?, worldSize: Int, scaling: LRScaling, baseBatch: Int) throws {
+        if let batchPerRank {
+            let (b, overflow) = batchPerRank.multipliedReportingOverflow(by: worldSize)
+            if overflow { throw TrainingError("--batch-per-rank \(batchPerRank) x \(worldSize) ranks does not fit in 64-bit arithmetic; use a smaller --batch-per-rank") }
+            globalBatch = b
+        }
         let f = scaling.factor(batch: globalBatch, base: baseBatch)
         optimizer.lr = Float(Double(optimizer.lr) * f)
         minLR = Float(Double(minLR) * f)

@@ -1,5 +1,8 @@
 import Collectives
 import Basics
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Test hook: `LION_DIST_FAULT_NAN=STEP:RANK` writes a NaN into RANK's gradient of (0-based)
 /// global step STEP; `STEP+:RANK` does so at every step from STEP on. The trainer calls it when
@@ -27,5 +30,41 @@ enum FaultInjection {
     static func poisonGradient(_ grads: any GradientSink, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
         grads.at(0)[0] = .nan
+    }
+}
+
+extension FaultInjection {
+    /// Test hook: `LION_DIST_FAULT_THROW=RANK:step:N` makes RANK's backward throw in (0-based)
+    /// step N, after its last segment (so with overlap every other bucket is already handed
+    /// off and the other ranks wait in the combine); `RANK:eval:0` makes its evaluation throw.
+    static let throwSpec: (rank: Int, phase: String, step: Int)? = {
+        guard let parts = ProcessEnv.string("LION_DIST_FAULT_THROW")?.split(separator: ":"), parts.count == 3,
+              let rank = Int(parts[0]), let step = Int(parts[2]) else { return nil }
+        return (rank, String(parts[1]), step)
+    }()
+
+    struct Injected: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func throwIfAsked(at phase: String, _ step: Int, rank: Int) throws {
+        guard let s = throwSpec, s.rank == rank, s.phase == phase, s.step == step else { return }
+        throw Injected(description: "injected failure in \(phase) \(step) (LION_DIST_FAULT_THROW)")
+    }
+}
+
+extension FaultInjection {
+    /// Test hook: `LION_DIST_FAULT_STOP=RANK:N` makes RANK stop itself (SIGSTOP) at the start of
+    /// (0-based) step N, before its forward: a known point, so a test of the stall watchdog
+    /// does not race with the run.
+    static let stopSpec: (rank: Int, step: Int)? = {
+        guard let parts = ProcessEnv.string("LION_DIST_FAULT_STOP")?.split(separator: ":"), parts.count == 2,
+              let rank = Int(parts[0]), let step = Int(parts[1]) else { return nil }
+        return (rank, step)
+    }()
+
+    static func stopIfAsked(step: Int, rank: Int) {
+        guard let s = stopSpec, s.rank == rank, s.step == step else { return }
+        raise(SIGSTOP)
     }
 }

@@ -57,6 +57,7 @@ public struct Sweep {
         try comm.agree {
             try Sweep.checkBatches(Array(Set(cells.map(\.globalBatch))).sorted(), worldSize: comm.size,
                                    datasetSize: model == .mlp ? FashionMNIST.trainCount : Int.max)
+            for c in cells { try c.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         }
         let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
         // The data is loaded once; each cell builds a fresh workload on it.
@@ -76,7 +77,7 @@ public struct Sweep {
         var doneMask: [UInt8] = try comm.agree {
             guard isRoot else { return [UInt8](repeating: 0, count: planned.count) }
             try prepareDirectory()
-            records = try SweepRecord.load(path: resultsPath)
+            records = try ResultsFile.load(path: resultsPath)
             let done = Set(records.map(\.cell))
             return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         }

@@ -17,9 +17,11 @@ public struct TextGenerator {
         workspace = GPTWorkspace(model: model, maxBatch: 1)
     }
 
-    /// `count` new tokens after `prompt` (which must hold at least one token).
+    /// `count` new tokens after `prompt` (which must hold at least one token), each also
+    /// handed to `emit` as soon as it is drawn (`lion-dist sample` prints it then).
     /// `temperature` > 0; `topK` nil or 0 keeps every token.
-    public func generate(prompt: [UInt16], count: Int, temperature: Float, topK: Int?, seed: UInt64) -> [UInt16] {
+    public func generate(prompt: [UInt16], count: Int, temperature: Float, topK: Int?, seed: UInt64,
+                         emit: (UInt16) -> Void = { _ in }) -> [UInt16] {
         precondition(!prompt.isEmpty && temperature > 0)
         var rng = SplitMix64(seed: seed)
         var tokens = prompt
@@ -31,6 +33,7 @@ public struct TextGenerator {
             // context, writes vocabSize logits).
             model.nextTokenLogits(params: params, context: context, count: context.count, workspace: workspace, into: &logits)
             tokens.append(UInt16(Self.sample(logits, temperature: temperature, topK: topK, rng: &rng)))
+            emit(tokens.last!)
         }
         return Array(tokens.dropFirst(prompt.count))
     }

@@ -76,6 +76,9 @@ public struct TrainConfig: Sendable {
     public var signVote = false
     /// `--vote`: what sign-vote's owners make of the votes.
     public var vote: VoteRule = .majority
+    /// `--stall-timeout`: seconds without progress in any phase of a step before the job is
+    /// ended (`StallWatchdog`); 0 turns the watchdog off.
+    public var stallTimeout: Double = 300
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

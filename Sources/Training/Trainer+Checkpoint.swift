@@ -89,9 +89,16 @@ extension Trainer {
     /// it just did) and stops here together, with one line.
     func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
         checkpointTestHookAfterStep(at.step, rank: comm.rank)
-        let due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        var due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
+        if due && stats.unsafeToSave {
+            due = false
+            if isRoot && config.checkpoint.directory != nil {
+                print("checkpoint of step \(at.step) not saved: the loss is far above the first step's or the gradient is not finite; the newest checkpoint stays the one from before")
+            }
+        }
         if due { try saveCheckpoint(at, stats: stats) }
         checkpointTestHookAfterSave(at.step)
+        watchdog?.enter(step: at.step, .agreement)
         guard let sig = try StopSignal.agreed(comm) else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
         guard let dir = config.checkpoint.directory else {
@@ -105,11 +112,12 @@ extension Trainer {
     /// At the end of the run, unless the last step was just saved or nothing ran.
     func finalCheckpoint(_ at: LoopPoint, start: LoopPoint, stats: RunStats) throws {
         let savedAlready = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
-        if at.step > start.step && !savedAlready { try saveCheckpoint(at, stats: stats) }
+        if at.step > start.step && !savedAlready && !stats.unsafeToSave { try saveCheckpoint(at, stats: stats) }
     }
 
     func saveCheckpoint(_ at: LoopPoint, stats: RunStats) throws {
         guard let dir = config.checkpoint.directory else { return }
+        watchdog?.enter(step: at.step, .save)
         let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
                                           optimizerStep: sharded.state.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)

@@ -6,12 +6,34 @@ import Sharding
 extension Trainer {
     /// Runs every epoch (or `maxSteps`), printing progress and test accuracy on rank 0, and
     /// returns the summary (the same on every rank). Collective.
+    ///
+    /// Failures every rank agreed on (a bad checkpoint, a full disk, a signal, a divergence:
+    /// `CollectiveFailure`) are thrown on every rank. An error on one rank only (the workload's
+    /// forward/backward, its data or its evaluation threw, an MPI call failed) cannot be: the
+    /// other ranks already wait in the step's collectives. That rank writes its error as one line
+    /// and ends the job (`MPI_Abort`), so every rank stops within seconds and none is left in a
+    /// collective or freeing a shared window (MPI_Win_free is collective too).
     public func run() throws -> RunSummary {
+        do { return try runSteps() } catch let agreed as CollectiveFailure {
+            watchdog?.stop()
+            watchdog = nil
+            throw agreed
+        } catch {
+            comm.abort(error)
+        }
+    }
+
+    private func runSteps() throws -> RunSummary {
         if isRoot { print(banner()) }
         let held = try preflight()
         defer { held.end() }
         var stats = RunStats()
         let start = try resumePoint(stats: &stats)
+        // From the first step to the final save (a resume's read and the end's report are not watched).
+        // Not released while unwinding from an error on this rank only: freeing its window is
+        // collective (run() ends the job instead).
+        if config.stallTimeout > 0 { watchdog = try StallWatchdog(timeout: config.stallTimeout, comm: comm) }
+        log.step = start.step
         var at = start
         let total = totalSteps, perPeriod = workload.stepsPerPeriod
         var progress = Progress(totalSteps: total, globalBatch: config.globalBatch, interval: config.logInterval,
@@ -30,7 +52,9 @@ extension Trainer {
             for s in start.firstStep(period)..<perPeriod {
                 if globalStep >= total { break }
                 let loss = try step(globalStep, stats: &stats)
+                if let why = stats.divergence.train(loss, step: globalStep + 1) { throw diverged(why, step: globalStep + 1) }
                 globalStep += 1
+                log.step = globalStep
                 steps += 1
                 lossSum += loss
                 at = LoopPoint(step: globalStep, epoch: period, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
@@ -48,7 +72,9 @@ extension Trainer {
             }
             trainSeconds += MPIRuntime.time() - periodStart
             lastTrainLoss = steps > 0 ? lossSum / Double(steps) : .nan
+            watchdog?.enter(step: globalStep, .evaluation)
             final = try evaluate()
+            if let why = stats.divergence.evaluation(final.loss, step: globalStep) { throw diverged(why, step: globalStep) }
             let record = PeriodRecord(period: period + 1, step: globalStep, trainLoss: lastTrainLoss, evaluation: final,
                                       seconds: MPIRuntime.time() - periodStart)
             let event = workload.periodEvent(record)
@@ -61,6 +87,8 @@ extension Trainer {
         }
 
         try finalCheckpoint(at, start: start, stats: stats)
+        watchdog?.stop()
+        watchdog = nil
         let seconds = MPIRuntime.time() - started
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
@@ -83,8 +111,9 @@ extension Trainer {
             try comm.agree { if isRoot { try saveParams(to: path) } }
         }
         if isRoot {
-            print(report(summary))
             log.write("summary", summary.json)
+            print(report(summary))
+            if let line = log.stoppedLine { print(line) }
         }
         return summary
     }

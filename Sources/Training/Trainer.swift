@@ -1,3 +1,4 @@
+import Checkpoint
 import Collectives
 import Foundation
 import LionEngine
@@ -20,15 +21,17 @@ public final class Trainer {
     let log: MetricsLog
     /// Pss at the step's peak (after backward, before the update), for the memory table.
     var pss = PssSampler()
-    /// The sgemm rate each rank got at start, averaged over the ranks (FLOP/s), for the MFU.
-    /// The matrix-product rate measured at start (mean over ranks) and its name: MFU's yardstick.
+    /// The matrix-product rate measured at start (mean over ranks, FLOP/s) and its name: MFU's yardstick.
     let sgemmFLOPS: Double
     let matmulName: String
+    /// `--stall-timeout`: from the first step to the final save (`run()`).
+    var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
     /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
     public convenience init(config: TrainConfig, comm: Communicator) throws {
+        try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
         try MemoryCheck.check(config: config, comm: comm)
         try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))
@@ -107,6 +110,8 @@ public final class Trainer {
         // Forward/backward: the mean gradient over the local slice, written where the combiner
         // says. Each bucket goes to the combiner as backward finishes its last segment (it
         // starts reducing it with overlap or sharded gradients).
+        watchdog?.enter(step: globalStep + 1, .compute)
+        FaultInjection.stopIfAsked(step: globalStep, rank: comm.rank)
         let combiner = sharded
         let grads = combiner.gradients, rank = comm.rank
         let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
@@ -114,13 +119,17 @@ public final class Trainer {
                 throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
             }
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
-            if segment == 0 { FaultInjection.poisonGradient(grads, step: globalStep, rank: rank) }
+            if segment == 0 {
+                FaultInjection.poisonGradient(grads, step: globalStep, rank: rank)
+                try FaultInjection.throwIfAsked(at: "step", globalStep, rank: rank)
+            }
             if let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
         }
         stats.compute += MPIRuntime.time() - clock
         pss.atStepPeak(globalStep)
         // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
         var riders = [local.lossSum, local.count]
+        watchdog?.enter(step: globalStep + 1, .exchange)
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
         stats.compute -= outcome.timings.handoff     // combine work done inside backward's hand-offs
@@ -132,7 +141,7 @@ public final class Trainer {
             if isRoot { print("step \(globalStep + 1): non-finite gradient (norm \(outcome.gradNorm)); skipped on every rank") }
             // Every rank sees the same global norm, so every rank stops here together.
             if stats.consecutiveSkips >= RunStats.maxConsecutiveSkips {
-                throw CollectiveFailure(failingRank: 0, message: "training diverged: \(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients (last at step \(globalStep + 1)); lower --lr or set --clip-norm")
+                throw diverged("\(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients", step: globalStep + 1)
             }
         }
         return riders[0] / riders[1]
@@ -140,7 +149,8 @@ public final class Trainer {
 
     /// Each rank evaluates its share of the evaluation set; one allreduce sums.
     func evaluate() throws -> LossSums {
-        let mine = workload.evaluate(params: params)
+        try FaultInjection.throwIfAsked(at: "eval", 0, rank: comm.rank)
+        let mine = try workload.evaluate(params: params)
         var sums = [mine.lossSum, mine.count, mine.correct ?? 0]
         try comm.allreduceSum(&sums)
         return LossSums(lossSum: sums[0], count: sums[1], correct: mine.correct == nil ? nil : sums[2])
@@ -154,4 +164,31 @@ struct RunStats {
     var skipped = 0
     var consecutiveSkips = 0
     static let maxConsecutiveSkips = 10
+    var divergence = DivergenceGuard()
+
+    /// A checkpoint now would hold parameters that are diverging (or stuck on NaN gradients).
+    var unsafeToSave: Bool { divergence.suspect || consecutiveSkips > 0 }
+}
+
+extension Trainer {
+    /// The line of a run that diverged, the same on every rank but for the checkpoint rank 0
+    /// names: why, what to change (naming what this run set), and the checkpoint kept from before.
+    func diverged(_ reason: String, step: Int) -> CollectiveFailure {
+        var kept = ""
+        if isRoot, let dir = config.checkpoint.directory {
+            kept = CheckpointDirectory(path: dir).checkpoints().first
+                .map { "; the last checkpoint before it, \($0.path), is kept (pass --resume-from \($0.path) with the change)" }
+                ?? "; no checkpoint was saved before it"
+        }
+        return CollectiveFailure(failingRank: 0, message: "training diverged at step \(step): \(reason); \(divergenceAdvice)\(kept)")
+    }
+
+    /// What to change, naming what is set now.
+    var divergenceAdvice: String {
+        var fixes = ["lower --lr (\(config.optimizer.lr) now)"]
+        fixes.append(config.clipNorm > 0 ? "a lower --clip-norm (clipping is already on at \(config.clipNorm))"
+                                         : "set --clip-norm (it is off; e.g. 1)")
+        if schedule.warmupSteps == 0 { fixes.append("warm up with --warmup-steps (none now)") }
+        return fixes.joined(separator: ", ") + " and run again"
+    }
 }

@@ -54,7 +54,8 @@ public protocol Workload: AnyObject {
     func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums
     /// This rank's share of the evaluation set (sums; the trainer adds them over the ranks).
-    func evaluate(params: UnsafePointer<Float>) -> LossSums
+    /// An error thrown here or in `forwardBackward` on one rank ends the job (see `Trainer.run()`).
+    func evaluate(params: UnsafePointer<Float>) throws -> LossSums
     /// Where a progress line says the run stands after `step` (1-based) steps, e.g.
     /// "epoch 1/10  step 12/234" or "step 12/2000".
     func progressPosition(step: Int, totalSteps: Int) -> String

@@ -29,9 +29,12 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         var config = try train.trainConfig()
-        config.applyBatch(batchPerRank: train.batching.batchPerRank, worldSize: ranks,
-                          scaling: train.batching.scaling.lrScaling, baseBatch: train.batching.scaling.baseBatch)
-        do { try TrainConfig.checkBatch(config.globalBatch, worldSize: ranks) } catch {
+        do {
+            try config.applyBatch(batchPerRank: train.batching.batchPerRank, worldSize: ranks,
+                                  scaling: train.batching.scaling.lrScaling, baseBatch: train.batching.scaling.baseBatch)
+            try TrainConfig.checkBatch(config.globalBatch, worldSize: ranks)
+            try config.checkSizes(worldSize: ranks, ranksPerNode: ranksPerNode ?? ranks)
+        } catch {
             throw ValidationError(String(describing: error))
         }
         let plan = MemoryPlan(config: config, worldSize: ranks, ranksPerNode: ranksPerNode ?? ranks)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Report
+import Training
 
 /// `lion-dist report DIR -o report.html`: one self-contained HTML page (inline SVG, no
 /// network, no JavaScript) from a sweep's results. Needs no MPI.
@@ -29,7 +30,7 @@ struct ReportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ValidationError("\(path) does not exist; pass the --out directory of a `lion-dist sweep`")
         }
-        let records = try SweepRecord.load(path: path)
+        let records = try ResultsFile.load(path: path)
         if records.isEmpty { throw ValidationError("\(path) holds no finished runs yet; let the sweep finish a cell first") }
         if let heatmapBatch, !records.contains(where: { $0.globalBatch == heatmapBatch }) {
             let sizes = Set(records.map(\.globalBatch)).sorted().map(String.init).joined(separator: ", ")

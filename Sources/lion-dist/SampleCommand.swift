@@ -34,7 +34,8 @@ struct SampleCommand: ParsableCommand {
 
     func validate() throws {
         if tokens < 0 { throw ValidationError("--tokens must be >= 0, got \(tokens)") }
-        if !(temperature > 0) || !temperature.isFinite { throw ValidationError("--temperature must be > 0, got \(temperature)") }
+        if !temperature.isFinite { throw ValidationError("--temperature must be a finite number > 0, got \(temperature)") }
+        if !(temperature > 0) { throw ValidationError("--temperature must be > 0, got \(temperature)") }
         if topK < 0 { throw ValidationError("--top-k must be >= 0 (0 keeps all), got \(topK)") }
         if prompt.isEmpty { throw ValidationError("--prompt must hold at least one character") }
     }
@@ -59,8 +60,14 @@ struct SampleCommand: ParsableCommand {
         let context: [UInt16]
         do { context = try corpus.encode(prompt) } catch { throw ValidationError("--prompt: \(error)") }
         let generator = TextGenerator(model: model, params: params)
-        let out = generator.generate(prompt: context, count: tokens, temperature: temperature, topK: topK, seed: seed)
-        print(prompt + corpus.decode(out))
+        // Streamed: each character is written as it is drawn.
+        print(prompt, terminator: "")
+        fflush(stdout)
+        _ = generator.generate(prompt: context, count: tokens, temperature: temperature, topK: topK, seed: seed) { token in
+            print(corpus.decode([token]), terminator: "")
+            fflush(stdout)
+        }
+        print()
     }
 
     /// A file as is; a directory: its newest checkpoint that passes every check.

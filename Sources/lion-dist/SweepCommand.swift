@@ -170,7 +170,7 @@ struct SweepCommand: ParsableCommand {
                         c.threads = threads
                         c.maxSteps = maxSteps
                         c.logInterval = logInterval
-                        c.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
+                        try c.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
                         out.append(c)
                     }
                 }

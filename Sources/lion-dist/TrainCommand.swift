@@ -111,7 +111,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "What is sharded besides the optimizer state: gradients-and-params (ZeRO-2: no full-size gradient per rank, only bucket-sized staging slots; parameters once per node in shared memory), params (parameters once per node, a full gradient per rank) or state-only (a private parameter and gradient copy per rank, ZeRO-1). The first two need --comm reduce-scatter. Default: gradients-and-params with reduce-scatter, state-only with allreduce.")
     var shard: ShardScope?
 
+    @Option(parsing: .unconditional, help: "End the job when a step's phase (forward/backward, the gradient exchange, an evaluation, a save) makes no progress for this many seconds, or 20x the longest phase so far if larger, naming the step, the phase and the ranks that did not arrive; 0 is off.")
+    var stallTimeout: Double = 300
+
     func validate() throws {
+        if !(stallTimeout >= 0) || !stallTimeout.isFinite { throw ValidationError("--stall-timeout must be a finite number of seconds >= 0 (0 is off), got \(stallTimeout)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if batchSize != nil && batching.batchPerRank != nil {
             throw ValidationError("--batch-size and --batch-per-rank both set the batch; pass one of them")
@@ -195,6 +199,7 @@ struct TrainCommand: ParsableCommand {
         c.bucketMB = bucketMb
         c.overlap = overlap
         c.memoryCheck = memoryCheck
+        c.stallTimeout = stallTimeout
         return c
     }
 
@@ -202,8 +207,11 @@ struct TrainCommand: ParsableCommand {
         let parsed = try trainConfig()
         try withMPI { comm in
             var config = parsed
-            config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
-                              scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
+            // The same on every rank, so every rank throws the same line.
+            do {
+                try config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
+                                      scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
+            } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
             _ = try Trainer(config: config, comm: comm).run()
         }
     }

@@ -18,8 +18,7 @@ func withMPI(_ body: (Communicator) throws -> Void) throws {
         MPIRuntime.finalize()
         exit(1)
     } catch {
-        StandardError.write("error (rank \(comm.rank)): \(error)")
-        comm.abort(code: 1)
+        comm.abort(error)
     }
     MPIRuntime.finalize()
 }

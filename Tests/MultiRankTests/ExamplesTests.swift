@@ -96,4 +96,19 @@ final class ExamplesTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ckpt").path)
         XCTAssertTrue(files.contains { $0.hasSuffix(".lion") }, "no checkpoint written: \(files)")
     }
+
+    /// A `Workload` of the user's own that throws on rank 1 only: every rank ends, with rank 1's
+    /// message, instead of rank 0 waiting in the combine and rank 1 in MPI_Win_free (the
+    /// timeout, 60 s against ~3 s for the run, catches a hang).
+    func testWorkloadThrowingOnOneRankEndsEveryRankWithItsMessage() throws {
+        let exe = try build("CustomWorkload")
+        let r = try Launcher.run(ranks: 2, ["--epochs", "4", "--fail-on-rank", "1"], executable: exe, timeout: 60)
+        XCTAssertNotEqual(r.status, 0)
+        let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error") }
+        XCTAssertEqual(lines.count, 1, r.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("error (rank 1 of 2 on ") ?? false, "\(lines)")
+        XCTAssertTrue(lines.first?.contains("rank 1 cannot read its shard of the data (--fail-on-rank); ending every rank (MPI_Abort)") ?? false,
+                      "\(lines)")
+        XCTAssertFalse(r.stdout.contains("final eval accuracy"), r.stdout)
+    }
 }

@@ -3,6 +3,7 @@
 // `--metrics` JSON Lines and checkpoints.
 //
 //   mpirun -n 2 .build/release/CustomWorkload [--epochs 5] [--metrics run.jsonl] [--checkpoint DIR]
+//                                             [--fail-on-rank R]   (rank R throws in step 3: the job ends)
 import Foundation
 import LionDist
 
@@ -20,8 +21,15 @@ func point(set: Int, _ i: Int) -> (x: (Float, Float), label: Int) {
     return ((1.5 * cos(angle) + noise(set, i, 0), 1.5 * sin(angle) + noise(set, i, 1)), label)
 }
 
+/// What `--fail-on-rank` makes one rank throw: the trainer ends the job with its message.
+struct BrokenShard: Error, CustomStringConvertible {
+    let rank: Int
+    var description: String { "rank \(rank) cannot read its shard of the data (--fail-on-rank)" }
+}
+
 final class Clusters: Workload {
     let rank: Int, ranks: Int, globalBatch: Int, epochs: Int
+    var failOnRank: Int?
     let trainSize = 3000, evalSize = 600
     let tensors: [ParameterTensor]
     let parameterCount: Int
@@ -63,6 +71,7 @@ final class Clusters: Workload {
     /// Gradients go tensor by tensor where `grads` says (`grads.at(tensor.offset)`).
     func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums {
+        if rank == failOnRank && step == 3 { throw BrokenShard(rank: rank) }
         // This rank's rows of global step `step`'s batch.
         let local = globalBatch / ranks, first = (step % stepsPerPeriod) * globalBatch + rank * local
         let g = (weight: grads.at(tensors[0].offset), bias: grads.at(tensors[1].offset))
@@ -97,6 +106,7 @@ func main() throws {
     let world = try World.start()
     defer { world.finish() }
     let model = try Clusters(world: world, globalBatch: 60, epochs: Int(option("--epochs") ?? "5") ?? 5)
+    model.failOnRank = option("--fail-on-rank").flatMap { Int($0) }
     var config = TrainConfig(globalBatch: 60, optimizer: .lion(lr: 1e-2, weightDecay: 0.1),
                              schedule: Schedule(kind: .cosine, warmupSteps: 10))
     config.metricsPath = option("--metrics")
