@@ -11,4 +11,16 @@ final class WorkspaceBytesTests: XCTestCase {
             XCTAssertEqual(GPTWorkspace.bytes(model: model, maxBatch: b), real, "L\(l) H\(h) C\(c) T\(t) B\(b)")
         }
     }
+
+    /// The attention keeps no (T, T) matrix: past the per-thread tiles, a workspace is linear in T
+    /// (at the --block-size 1024 shape; the formula, since it equals the allocation).
+    func testGPTWorkspaceIsLinearInT() {
+        func bytes(_ t: Int) -> Int {
+            GPTWorkspace.bytes(model: GPT(config: GPTConfig(vocabSize: 65, blockSize: t, nLayer: 6, nHead: 6, nEmbd: 384)),
+                               maxBatch: 12, threads: 2)
+        }
+        let tiles = 2 * 4 * attentionScratchFloats()
+        XCTAssertEqual(bytes(2048) - tiles, 2 * (bytes(1024) - tiles))
+        XCTAssertEqual(bytes(1024) - tiles, 1024 * (bytes(1) - tiles))
+    }
 }

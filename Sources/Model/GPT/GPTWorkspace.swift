@@ -34,9 +34,10 @@ final class GPTBlockActivations {
 ///
 /// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads (2 t^2 + 2 t)), B = maxBatch,
 /// t = attentionTile (64): O(T) in the attention, whose (T, T) probabilities are never stored
-/// (the baby GPT at batch 12 and 2 threads: 23.3 MB; at T = 1024 with 6 layers, 6 heads and
-/// 384 wide the attention keeps 6 x 288 KiB of row statistics where (T, T) probabilities
-/// took 7 x 288 MiB).
+/// (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the probabilities). At
+/// T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of row statistics
+/// per sequence (and 33 KiB of tiles per thread) where the probabilities and their gradient
+/// scratch took 7 x 24 MiB: 1.75 MiB against 2016 MiB at batch 12.
 public final class GPTWorkspace {
     public let model: GPT
     public let maxBatch: Int
