@@ -17,21 +17,25 @@ final class GPTAttentionBenchmarkTests: XCTestCase {
             let qkv = r.floats(B * T * 3 * C, -1, 1), dout = r.floats(B * T * C, -0.01, 0.01)
             let out = FlatBuffer(count: B * T * C), dqkv = FlatBuffer(count: B * T * 3 * C)
             let att = FlatBuffer(count: B * NH * T * T), datt = FlatBuffer(count: B * NH * T * T)
-            let lse = FlatBuffer(count: B * NH * T), tiles = FlatBuffer(count: attentionScratchFloats(tile: 128))
+            let lse = FlatBuffer(count: B * NH * T), tiles = FlatBuffer(count: attentionScratchFloats(T: T, tile: 128))
             let variants: [(String, () -> Void)] = [
-                ("plain", {
+                ("plain forward", {
                     plainAttentionForward(out: out.pointer, att: att.pointer, qkv: qkv, B: B, T: T, C: C, NH: NH)
+                }),
+                ("plain backward", {
                     plainAttentionBackward(dqkv: dqkv.pointer, scratch: datt.pointer, dout: dout, qkv: qkv, att: att.pointer,
                                            B: B, T: T, C: C, NH: NH)
                 }),
-            ] + [32, 64, 128].map { tile in
-                ("fused, tile \(tile)", {
+            ] + [32, 64, 128].flatMap { tile in [
+                ("fused forward, tile \(tile)", {
                     attentionForward(out: out.pointer, lse: lse.pointer, qkv: qkv, scratch: tiles.pointer, slots: 1,
                                      B: B, T: T, C: C, NH: NH, tile: tile)
+                }),
+                ("fused backward, tile \(tile)", {
                     attentionBackward(dqkv: dqkv.pointer, dout: dout, qkv: qkv, out: out.pointer, lse: lse.pointer,
                                       scratch: tiles.pointer, slots: 1, B: B, T: T, C: C, NH: NH, tile: tile)
-                })
-            }
+                }),
+            ] }
             var times = [[Double]](repeating: [], count: variants.count)
             let clock = ContinuousClock()
             for round in 0..<(rounds + 2) {

@@ -8,21 +8,27 @@ import Darwin
 // kernel (FlashAttention, Dao et al. 2022; the backward of FlashAttention-2).
 // B = batch, T = positions, C = width, NH = heads, hs = C / NH (head size).
 // qkv is (B, T, 3C): q, k, v side by side, each (B, T, NH, hs), so head h of batch b is a
-// (T, hs) matrix with row stride 3C. Per (b, h) item, query rows go in tiles of `tile` rows
-// and meet key tiles of the same size; query tile i needs key tiles 0...i only (causality:
-// at T = 256 and tiles of 64, 10 of the 16 tiles). The (T, T) probabilities are never
-// stored: the forward keeps a running row maximum and sum (online softmax) and saves one
-// logsumexp per row; the backward recomputes each probability tile from q, k and it.
-// The tile products are single-threaded sgemm calls with those strides; the items are
-// split over the threads, one thread per item, each in a fixed order, so the results do not
-// depend on the thread count.
+// (T, hs) matrix with row stride 3C. Per (b, h) item, the keys go in tiles of `tile` rows;
+// key tile [c0, c0 + tile) meets the query rows c0..<T only (causality: the rows before c0 are
+// skipped, at T = 256 and tiles of 64, 10 of the 16 (64, 64) blocks are computed), all of them
+// in one product, so each tile is a few (T - c0, tile) sgemm calls. The (T, T) probabilities
+// are never stored: the forward keeps each row's running maximum and sum over the key tiles
+// (online softmax), rescales the partial output, and saves one logsumexp per row; the
+// backward recomputes each tile's probabilities from q, k and it.
+// The tile products are single-threaded sgemm calls with those strides: 3.4-4.2x faster than
+// SIMD8 loops of our own for a (64, 64) tile's two forward products at hs = 32 and 64 (Swift's
+// SIMD8 builds for SSE here; OpenBLAS runs AVX-512). The items are split over the threads, one
+// thread per item in a fixed order, so the results do not depend on the thread count.
+// Cost against storing the probabilities: the backward recomputes the scores (one product
+// and one exp per entry more): 1.1-1.2x the plain kernels' time at the nanoGPT shape, ~1.6x at
+// the baby GPT's (hs = 32, where the exps weigh as much as the products).
 
-/// Query and key rows per tile: at 64 (against 32 and 128) a GPT step at T = 256 and at T = 64
-/// was fastest (GPTAttentionBenchmarkTests).
+/// Key rows per tile: at T = 256 (nanoGPT shape) the fastest of 32, 64 and 128 (forward +
+/// backward 93 against 100 and 110 ms, GPTAttentionBenchmarkTests); at T = 64 within 5% of each other.
 let attentionTile = 64
 
-/// Floats of one thread's scratch: two (tile, tile) tiles and two per-row vectors.
-func attentionScratchFloats(tile: Int = attentionTile) -> Int { 2 * tile * tile + 2 * tile }
+/// Floats of one thread's scratch at T positions: two (T, tile) tiles and two per-row vectors.
+func attentionScratchFloats(T: Int, tile: Int = attentionTile) -> Int { 2 * T * min(tile, T) + 2 * T }
 
 /// Splits `count` items into one contiguous range per slot, at most `slots` slots (a slot is
 /// one thread's scratch), and runs `body(slot, items)` on the threads.
@@ -34,72 +40,72 @@ func forEachSlot(_ count: Int, slots: Int, _ body: (Int, Range<Int>) -> Void) {
 }
 
 /// out (B, T, C) = causal softmax(q k^T / sqrt(hs)) v, heads side by side
-/// lse (B, NH, T) = per query row, log sum_j<=i exp(q_i . k_j / sqrt(hs)) (what the backward needs)
-/// `scratch` holds `slots` x attentionScratchFloats(tile:) floats.
+/// lse (B, NH, T) = per query row i, log sum_{j<=i} exp(q_i . k_j / sqrt(hs)) (what the backward needs)
+/// `scratch` holds `slots` x attentionScratchFloats(T:tile:) floats.
 func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
-                      tile Bt: Int = attentionTile) {
+                      tile: Int = attentionTile) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
+    let Bt = min(tile, T)
     forEachSlot(B * NH, slots: slots) { slot, items in
-        let s = scratch + slot * attentionScratchFloats(tile: Bt)   // (Bt, Bt) scores, then probabilities
-        let m = s + 2 * Bt * Bt                                      // running row maxima
-        let l = m + Bt                                               // running row sums
+        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) scores, then probabilities
+        let m = s + 2 * T * Bt                                               // (T) running row maxima
+        let l = m + T                                                        // (T) running row sums
         for item in items {
             let (b, h) = (item / NH, item % NH)
             let q = qkv + b * T * 3 * C + h * hs
             let k = q + C
             let v = q + 2 * C
             let o = out + b * T * C + h * hs
-            for r0 in stride(from: 0, to: T, by: Bt) {
-                let R = min(Bt, T - r0)
-                for c0 in stride(from: 0, through: r0, by: Bt) {
-                    let N = min(Bt, T - c0)
-                    // s (R, N) = scale q[r0..<r0+R] k[c0..<c0+N]^T
-                    sgemm(false, true, M: R, N: N, K: hs, alpha: scale, q + r0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
-                          s, ldc: Bt, accumulate: false)
-                    for i in 0..<R {
-                        let row = s + i * Bt
-                        let n = min(N, r0 + i - c0 + 1)          // keys j <= query r0 + i
-                        let mNew = c0 == 0 ? rowMax(row, n) : max(m[i], rowMax(row, n))
-                        let sum = expRow(row, n, minus: mNew, width: N)
-                        if c0 == 0 {
-                            l[i] = sum
-                        } else {
-                            // Rescale what the earlier key tiles gave: their exponents were taken at m[i].
-                            let alpha = mNew > m[i] ? expf(m[i] - mNew) : 1
-                            l[i] = l[i] * alpha + sum
-                            if alpha != 1 { scaleRow(o + (r0 + i) * C, hs, by: alpha) }
-                        }
-                        m[i] = mNew
+            for c0 in stride(from: 0, to: T, by: Bt) {
+                let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
+                // s (M, N) = scale q[c0..<T] k[c0..<c0+N]^T
+                sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
+                      s, ldc: Bt, accumulate: false)
+                for i in 0..<M {
+                    let r = c0 + i
+                    let row = s + i * Bt
+                    let n = min(N, i + 1)                  // keys j <= r
+                    let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
+                    let sum = expRow(row, n, minus: mNew, width: N)
+                    if c0 == 0 {
+                        l[r] = sum
+                    } else {
+                        // Rescale what the earlier key tiles gave: their exponents were taken at m[r].
+                        let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
+                        l[r] = l[r] * alpha + sum
+                        if alpha != 1 { scaleRow(o + r * C, hs, by: alpha) }
                     }
-                    // o[r0..<r0+R] (R, hs) += s (R, N) v[c0..<c0+N] (N, hs); the first key tile overwrites
-                    sgemm(false, false, M: R, N: hs, K: N, s, lda: Bt, v + c0 * 3 * C, ldb: 3 * C,
-                          o + r0 * C, ldc: C, accumulate: c0 != 0)
+                    m[r] = mNew
                 }
-                for i in 0..<R {
-                    scaleRow(o + (r0 + i) * C, hs, by: 1 / l[i])
-                    lse[item * T + r0 + i] = m[i] + logf(l[i])
-                }
+                // o[c0..<T] (M, hs) += s (M, N) v[c0..<c0+N] (N, hs); key tile 0 overwrites
+                sgemm(false, false, M: M, N: hs, K: N, s, lda: Bt, v + c0 * 3 * C, ldb: 3 * C,
+                      o + c0 * C, ldc: C, accumulate: c0 != 0)
+            }
+            for r in 0..<T {
+                scaleRow(o + r * C, hs, by: 1 / l[r])
+                lse[item * T + r] = m[r] + logf(l[r])
             }
         }
     }
 }
 
-/// Given dout (B, T, C), the forward's out and lse, per (b, h) and per tile (query rows i, keys j):
-///   p = exp(scale q k^T - lse_i) (0 above the diagonal);  dv_j += p^T dout_i
+/// Given dout (B, T, C), the forward's out and lse, per (b, h) and key tile j (query rows i >= its first):
+///   p = exp(scale q_i k_j^T - lse_i) (0 above the diagonal);  dv_j = p^T dout_i
 ///   dp = dout_i v_j^T;  ds = p * (dp - D_i), D_i = rowsum(dout_i * out_i)   (softmax backward)
-///   dq_i += scale ds k_j;  dk_j += scale ds^T q_i
+///   dq_i += scale ds k_j;  dk_j = scale ds^T q_i
 /// dqkv (B, T, 3C) is overwritten; `scratch` as in the forward.
 func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
                        out: UnsafePointer<Float>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                       slots: Int, B: Int, T: Int, C: Int, NH: Int, tile Bt: Int = attentionTile) {
+                       slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
+    let Bt = min(tile, T)
     forEachSlot(B * NH, slots: slots) { slot, items in
-        let p = scratch + slot * attentionScratchFloats(tile: Bt)   // (Bt, Bt) probabilities
-        let ds = p + Bt * Bt                                         // (Bt, Bt) dp, then ds
-        let D = ds + Bt * Bt                                         // (Bt) D_i
+        let p = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) probabilities
+        let ds = p + T * Bt                                                  // (T, Bt) dp, then ds
+        let D = ds + T * Bt                                                  // (T) D_i
         for item in items {
             let (b, h) = (item / NH, item % NH)
             let q = qkv + b * T * 3 * C + h * hs
@@ -111,32 +117,25 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Fl
             let o = out + b * T * C + h * hs
             let dy = dout + b * T * C + h * hs
             let rowLSE = lse + item * T
-            for r0 in stride(from: 0, to: T, by: Bt) {
-                let R = min(Bt, T - r0)
-                for i in 0..<R { D[i] = dotRow(dy + (r0 + i) * C, o + (r0 + i) * C, hs) }
-                for c0 in stride(from: 0, through: r0, by: Bt) {
-                    let N = min(Bt, T - c0)
-                    // Key tile c0 is first met by query tile r0 = c0 (the diagonal; r0 ascends), query
-                    // tile r0 first by key tile 0: those products overwrite, the rest add.
-                    sgemm(false, true, M: R, N: N, K: hs, alpha: scale, q + r0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
-                          p, ldc: Bt, accumulate: false)
-                    for i in 0..<R {
-                        _ = expRow(p + i * Bt, min(N, r0 + i - c0 + 1), minus: rowLSE[r0 + i], width: N)
-                    }
-                    // dv[c0..<c0+N] (N, hs) += p^T (N, R) dy[r0..<r0+R] (R, hs)
-                    sgemm(true, false, M: N, N: hs, K: R, p, lda: Bt, dy + r0 * C, ldb: C,
-                          dv + c0 * 3 * C, ldc: 3 * C, accumulate: c0 != r0)
-                    // ds (R, N) = dy[r0..<r0+R] (R, hs) v[c0..<c0+N]^T (hs, N), then p * (ds - D)
-                    sgemm(false, true, M: R, N: N, K: hs, dy + r0 * C, lda: C, v + c0 * 3 * C, ldb: 3 * C,
-                          ds, ldc: Bt, accumulate: false)
-                    for i in 0..<R { softmaxBackwardRow(ds + i * Bt, p: p + i * Bt, D[i], N) }
-                    // dq[r0..<r0+R] (R, hs) += scale ds (R, N) k[c0..<c0+N] (N, hs)
-                    sgemm(false, false, M: R, N: hs, K: N, alpha: scale, ds, lda: Bt, k + c0 * 3 * C, ldb: 3 * C,
-                          dq + r0 * 3 * C, ldc: 3 * C, accumulate: c0 != 0)
-                    // dk[c0..<c0+N] (N, hs) += scale ds^T (N, R) q[r0..<r0+R] (R, hs)
-                    sgemm(true, false, M: N, N: hs, K: R, alpha: scale, ds, lda: Bt, q + r0 * 3 * C, ldb: 3 * C,
-                          dk + c0 * 3 * C, ldc: 3 * C, accumulate: c0 != r0)
-                }
+            for r in 0..<T { D[r] = dotRow(dy + r * C, o + r * C, hs) }
+            for c0 in stride(from: 0, to: T, by: Bt) {
+                let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
+                sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
+                      p, ldc: Bt, accumulate: false)
+                for i in 0..<M { _ = expRow(p + i * Bt, min(N, i + 1), minus: rowLSE[c0 + i], width: N) }
+                // dv[c0..<c0+N] (N, hs) = p^T (N, M) dy[c0..<T] (M, hs)
+                sgemm(true, false, M: N, N: hs, K: M, p, lda: Bt, dy + c0 * C, ldb: C,
+                      dv + c0 * 3 * C, ldc: 3 * C, accumulate: false)
+                // ds (M, N) = dy[c0..<T] (M, hs) v[c0..<c0+N]^T (hs, N), then p * (ds - D)
+                sgemm(false, true, M: M, N: N, K: hs, dy + c0 * C, lda: C, v + c0 * 3 * C, ldb: 3 * C,
+                      ds, ldc: Bt, accumulate: false)
+                for i in 0..<M { softmaxBackwardRow(ds + i * Bt, p: p + i * Bt, D[c0 + i], N) }
+                // dq[c0..<T] (M, hs) += scale ds (M, N) k[c0..<c0+N] (N, hs); key tile 0 (all rows) overwrites
+                sgemm(false, false, M: M, N: hs, K: N, alpha: scale, ds, lda: Bt, k + c0 * 3 * C, ldb: 3 * C,
+                      dq + c0 * 3 * C, ldc: 3 * C, accumulate: c0 != 0)
+                // dk[c0..<c0+N] (N, hs) = scale ds^T (N, M) q[c0..<T] (M, hs)
+                sgemm(true, false, M: N, N: hs, K: M, alpha: scale, ds, lda: Bt, q + c0 * 3 * C, ldb: 3 * C,
+                      dk + c0 * 3 * C, ldc: 3 * C, accumulate: false)
             }
         }
     }

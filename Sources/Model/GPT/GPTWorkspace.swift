@@ -32,12 +32,13 @@ final class GPTBlockActivations {
 /// Activation and gradient scratch for one GPT at batches up to `maxBatch` sequences of
 /// `blockSize` tokens, allocated once.
 ///
-/// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads (2 t^2 + 2 t)), B = maxBatch,
-/// t = attentionTile (64): O(T) in the attention, whose (T, T) probabilities are never stored
-/// (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the probabilities). At
-/// T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of row statistics
-/// per sequence (and 33 KiB of tiles per thread) where the probabilities and their gradient
-/// scratch took 7 x 24 MiB: 1.75 MiB against 2016 MiB at batch 12.
+/// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads T (2 min(t, T) + 2)),
+/// B = maxBatch, t = attentionTile (64): O(T) in the attention, whose (T, T) probabilities are
+/// never stored (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the
+/// probabilities). At T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of
+/// row statistics per sequence and 520 KiB of tiles per thread, where the probabilities and
+/// their gradient scratch took 7 x 24 MiB per sequence: 2.7 MiB against 2016 MiB at batch 12
+/// and 2 threads.
 public final class GPTWorkspace {
     public let model: GPT
     public let maxBatch: Int
@@ -83,14 +84,14 @@ public final class GPTWorkspace {
         dqkv = FlatBuffer(count: rows * 3 * C)
         d4C = FlatBuffer(count: rows * 4 * C)
         attentionSlots = max(1, threads)
-        attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats())
+        attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
     }
 
     /// The attention tiles for a pass on BLASThreads.current threads: (pointer, slots).
     func attentionTiles() -> (UnsafeMutablePointer<Float>, Int) {
         if BLASThreads.current > attentionSlots {
             attentionSlots = BLASThreads.current
-            attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats())
+            attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
         }
         return (attentionScratch.pointer, attentionSlots)
     }
@@ -100,7 +101,7 @@ public final class GPTWorkspace {
     public static func bytes(model: GPT, maxBatch: Int, threads: Int = BLASThreads.current) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
-        return 4 * (B * T * (L * (10 * C + 4 + c.nHead) + 16 * C + c.vocabSize + 2) + max(1, threads) * attentionScratchFloats())
+        return 4 * (B * T * (L * (10 * C + 4 + c.nHead) + 16 * C + c.vocabSize + 2) + max(1, threads) * attentionScratchFloats(T: T))
     }
 
     /// Bytes of scratch held.
