@@ -102,39 +102,28 @@ final class GPTLayerTests: XCTestCase {
         _ = assertGradient("gelu", at: x, analytic: dx, atol: 1e-6) { dot(Ref.gelu($0), dout) }
     }
 
-    /// Forward against the reference, the mask, and dqkv against finite differences (at `only`).
-    func checkAttention(B: Int, T: Int, C: Int, NH: Int, seed: UInt64, only: [Int]? = nil) {
+    /// The fused attention: forward against the Double reference and dqkv against finite
+    /// differences (at `only`), with query and key tiles of `tile` rows.
+    func checkAttention(B: Int, T: Int, C: Int, NH: Int, seed: UInt64, tile: Int = attentionTile, only: [Int]? = nil) {
         var r = TestRandom(seed: seed)
         let qkv = r.floats(B * T * 3 * C, -2, 2), dout = r.floats(B * T * C)
-        var out = [Float](repeating: .nan, count: B * T * C)
-        var att = [Float](repeating: .nan, count: B * NH * T * T)
-        attentionForward(out: &out, att: &att, qkv: qkv, B: B, T: T, C: C, NH: NH)
+        let (out, lse) = fusedAttention(qkv, B: B, T: T, C: C, NH: NH, tile: tile)
         assertClose(out, Ref.attention(doubles(qkv), B: B, T: T, C: C, NH: NH), atol: 2e-6, "attention")
-        for bh in 0..<(B * NH) {
-            for i in 0..<T {
-                let row = att[((bh * T + i) * T)..<((bh * T + i + 1) * T)]
-                XCTAssertEqual(row.dropFirst(i + 1).filter { $0 != 0 }.count, 0, "row \(i) attends to the future")
-                XCTAssertEqual(Double(row.reduce(0, +)), 1, accuracy: 1e-6)
-            }
-        }
-        var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
-        var scratch = [Float](repeating: .nan, count: B * NH * T * T)
-        attentionBackward(dqkv: &dqkv, scratch: &scratch, dout: dout, qkv: qkv, att: att, B: B, T: T, C: C, NH: NH)
+        let dqkv = fusedAttentionBackward(dout, qkv: qkv, out: out, lse: lse, B: B, T: T, C: C, NH: NH, tile: tile)
         _ = assertGradient("dqkv", at: qkv, analytic: dqkv, atol: 2e-6, only: only) {
             dot(Ref.attention($0, B: B, T: T, C: C, NH: NH), dout)
         }
     }
 
+    /// T = 5 in one tile and in tiles of 2 (three query tiles, the last ragged; six tile pairs of nine).
     func testAttentionWithCausalMask() {
         checkAttention(B: 2, T: 5, C: 8, NH: 2, seed: 5)
+        checkAttention(B: 2, T: 5, C: 8, NH: 2, seed: 5, tile: 2)
     }
 
-    /// T = 70: three causal row blocks (32, 32, 6), the last one ragged. Every 7th input is
-    /// checked (rows in every block; q, k and v): the Double reference is slow in debug builds.
-    func testAttentionAcrossCausalBlocks() {
-        XCTAssertEqual(causalBlocks(70), [0..<32, 32..<64, 64..<70])
-        XCTAssertEqual(causalBlocks(64), [0..<32, 32..<64])
-        XCTAssertEqual(causalBlocks(256), [0..<64, 64..<128, 128..<192, 192..<256])
+    /// T = 70: two tiles of 64 rows, the second ragged (6). Every 7th input is checked (rows in
+    /// both tiles; q, k and v): the Double reference is slow in debug builds.
+    func testAttentionAcrossTiles() {
         checkAttention(B: 1, T: 70, C: 2, NH: 1, seed: 8, only: Array(stride(from: 0, to: 70 * 6, by: 7)))
     }
 

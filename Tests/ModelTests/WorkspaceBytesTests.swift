@@ -11,4 +11,15 @@ final class WorkspaceBytesTests: XCTestCase {
             XCTAssertEqual(GPTWorkspace.bytes(model: model, maxBatch: b), real, "L\(l) H\(h) C\(c) T\(t) B\(b)")
         }
     }
+
+    /// The attention keeps no (T, T) matrix: at T >= its tile, a workspace is linear in T (at the
+    /// --block-size 1024 shape; the formula, since it equals the allocation).
+    func testGPTWorkspaceIsLinearInT() {
+        func bytes(_ t: Int) -> Int {
+            GPTWorkspace.bytes(model: GPT(config: GPTConfig(vocabSize: 65, blockSize: t, nLayer: 6, nHead: 6, nEmbd: 384)),
+                               maxBatch: 12, threads: 2)
+        }
+        XCTAssertEqual(bytes(2048), 2 * bytes(1024))
+        XCTAssertEqual(bytes(1024), 16 * bytes(64))
+    }
 }

@@ -65,8 +65,9 @@ extension GPT {
             ws.linear.backward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, params: params, w: p.cProj,
                            N: N, I: C, O: C, accumulate: false)
             try segmentDone(Self.blockSegment(l, 2))
-            attentionBackward(dqkv: ws.dqkv.pointer, scratch: ws.datt.pointer, dout: dC, qkv: a.qkv.pointer,
-                              att: a.att.pointer, B: B, T: T, C: C, NH: NH)
+            let (tiles, slots) = ws.attentionTiles()
+            attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
+                              scratch: tiles, slots: slots, B: B, T: T, C: C, NH: NH)
             let x = ws.residual[l].pointer
             layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
                              x: x, w: params + p.ln1, N: N, C: C)
@@ -124,7 +125,9 @@ extension GPT {
             let out = ws.residual[l + 1].pointer
             layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
             ws.linear.forward(out: a.qkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
-            attentionForward(out: a.atty.pointer, att: a.att.pointer, qkv: a.qkv.pointer, B: B, T: T, C: C, NH: NH)
+            let (tiles, slots) = ws.attentionTiles()
+            attentionForward(out: a.atty.pointer, lse: a.lse.pointer, qkv: a.qkv.pointer, scratch: tiles, slots: slots,
+                             B: B, T: T, C: C, NH: NH)
             ws.linear.forward(out: mid, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
             layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
             ws.linear.forward(out: a.fc.pointer, x: ws.ln.pointer, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)

@@ -7,7 +7,7 @@ final class GPTBlockActivations {
     let ln1Mean: FlatBuffer    // (B, T)
     let ln1Rstd: FlatBuffer    // (B, T)
     let qkv: FlatBuffer        // (B, T, 3C)  c_attn output
-    let att: FlatBuffer        // (B, NH, T, T) attention probabilities
+    let lse: FlatBuffer        // (B, NH, T)  attention row statistics: logsumexp of each query row's scores
     let atty: FlatBuffer       // (B, T, C)   attention output before c_proj
     let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x))
     let ln2Mean: FlatBuffer    // (B, T)
@@ -18,7 +18,7 @@ final class GPTBlockActivations {
         ln1Mean = FlatBuffer(count: rows)
         ln1Rstd = FlatBuffer(count: rows)
         qkv = FlatBuffer(count: rows * 3 * C)
-        att = FlatBuffer(count: B * NH * T * T)
+        lse = FlatBuffer(count: B * NH * T)
         atty = FlatBuffer(count: rows * C)
         residualMid = FlatBuffer(count: rows * C)
         ln2Mean = FlatBuffer(count: rows)
@@ -26,14 +26,19 @@ final class GPTBlockActivations {
         fc = FlatBuffer(count: rows * 4 * C)
     }
 
-    var buffers: [FlatBuffer] { [ln1Mean, ln1Rstd, qkv, att, atty, residualMid, ln2Mean, ln2Rstd, fc] }
+    var buffers: [FlatBuffer] { [ln1Mean, ln1Rstd, qkv, lse, atty, residualMid, ln2Mean, ln2Rstd, fc] }
 }
 
 /// Activation and gradient scratch for one GPT at batches up to `maxBatch` sequences of
 /// `blockSize` tokens, allocated once.
 ///
-/// Memory: 4 bytes x (B T (L (10 C + 4) + 16 C + V + 2) + (L + 1) B NH T^2), B = maxBatch
-/// (the baby GPT at batch 12: 26.3 MB, 3.1 MB of it attention probabilities).
+/// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads T (2 min(t, T) + 2)),
+/// B = maxBatch, t = attentionTile (64): O(T) in the attention, whose (T, T) probabilities are
+/// never stored (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the
+/// probabilities). At T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of
+/// row statistics per sequence and 520 KiB of tiles per thread, where the probabilities and
+/// their gradient scratch took 7 x 24 MiB per sequence: 2.7 MiB against 2016 MiB at batch 12
+/// and 2 threads.
 public final class GPTWorkspace {
     public let model: GPT
     public let maxBatch: Int
@@ -55,9 +60,14 @@ public final class GPTWorkspace {
     let dC: FlatBuffer         // (B, T, C) gradient of a LayerNorm output or of atty
     let dqkv: FlatBuffer       // (B, T, 3C)
     let d4C: FlatBuffer        // (B, T, 4C) gradient of the GELU output, then of its input
-    let datt: FlatBuffer       // (B, NH, T, T) gradient of the attention scores
+    /// Per-thread attention tiles (attentionScratchFloats each), for `attentionSlots` threads;
+    /// grown when a pass runs on more threads than that.
+    private(set) var attentionScratch: FlatBuffer
+    private(set) var attentionSlots: Int
 
-    public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32) {
+    /// `threads`: how many threads' attention tiles to allocate up front (more are added when
+    /// a pass runs on more).
+    public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count) {
         precondition(maxBatch >= 1, "maxBatch must be >= 1")
         self.model = model
         self.maxBatch = maxBatch
@@ -83,15 +93,25 @@ public final class GPTWorkspace {
         dC = FlatBuffer(count: rows * C)
         dqkv = FlatBuffer(count: rows * 3 * C)
         d4C = FlatBuffer(count: rows * 4 * C)
-        datt = FlatBuffer(count: maxBatch * cfg.nHead * T * T)
+        attentionSlots = max(1, threads)
+        attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
+    }
+
+    /// The attention tiles for a pass on ComputeThreads.count threads: (pointer, slots).
+    func attentionTiles() -> (UnsafeMutablePointer<Float>, Int) {
+        if ComputeThreads.count > attentionSlots {
+            attentionSlots = ComputeThreads.count
+            attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
+        }
+        return (attentionScratch.pointer, attentionSlots)
     }
 
     /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
-    /// (`lion-dist plan`): the formula above.
-    public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32) -> Int {
+    /// (`lion-dist plan`) with tiles for `threads`: the formula above, and in bf16 its own buffers.
+    public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
-        let fp32 = 4 * (B * T * (L * (10 * C + 4) + 16 * C + c.vocabSize + 2) + (L + 1) * B * c.nHead * T * T)
+        let fp32 = 4 * (B * T * (L * (10 * C + 4 + c.nHead) + 16 * C + c.vocabSize + 2) + max(1, threads) * attentionScratchFloats(T: T))
         guard dtype == .bf16 else { return fp32 }
         let (inputs, outputs) = bf16Operands(model: model, rows: B * T)
         return fp32 + 2 * (model.parameterCount + inputs + outputs)
@@ -111,7 +131,7 @@ public final class GPTWorkspace {
 
     /// Bytes of scratch held.
     public var bytes: Int {
-        let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, datt] + residual
+        let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, attentionScratch] + residual
         return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } } + linear.bytes
     }
 }
