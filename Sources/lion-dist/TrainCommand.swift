@@ -56,6 +56,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
     var eps: Float?
 
+    @Option(parsing: .unconditional, help: "Cautious Lion (lion-pytorch's cautious_factor, arXiv 2411.16085): update elements whose sign disagrees with the gradient's are scaled by F, then each tensor's scales are divided by their mean. 0 <= F <= 1; 1 (the default) is plain Lion, 0 the paper's. Lion only, not with --comm sign-vote.")
+    var cautiousFactor: Float = 1
+
     @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
     var stateDtype: StateDType = .fp32
 
@@ -160,6 +163,7 @@ struct TrainCommand: ParsableCommand {
         if let beta1 { o.beta1 = beta1 }
         if let beta2 { o.beta2 = beta2 }
         if let eps { o.eps = eps }
+        o.cautiousFactor = cautiousFactor
         o.stateDType = stateDtype
         return o
     }
