@@ -112,7 +112,7 @@ public struct OptimizerConfig: Sendable, Equatable {
         }
         guard kind == .lion || cautiousFactor == 1 else {
             throw OptimizerConfigError(field: .cautiousFactor, value: cautiousFactor,
-                                       requirement: "must be 1 (unset) with AdamW: the cautious mask is Lion's; use --optimizer lion or drop it")
+                                       requirement: "must be 1 with AdamW (the cautious mask is Lion's)")
         }
     }
 }

@@ -139,6 +139,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
+        if optimizer == .adamw && cautiousFactor != 1 {
+            throw ValidationError("--cautious-factor is cautious Lion's (it masks the sign update); AdamW has none: use --optimizer lion, or drop --cautious-factor")
+        }
         let o = optimizerConfig()
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
