@@ -13,6 +13,8 @@
 // read-modify-write, so two threads must not write pieces that share a word (the engine's
 // chunks are multiples of 64 elements). Portable versions (plain C, branch-free; compilers
 // vectorize them) and AVX-512 versions, bitwise equal (contraction off, the same operations).
+// The AVX-512 loops store with masks only in a piece's tail: a masked store on every vector made
+// both passes ~4.5x slower than plain Lion on an AMD EPYC (Zen 4 microcodes masked stores).
 #pragma STDC FP_CONTRACT OFF
 #if defined(__clang__)
 #pragma clang fp contract(off)
@@ -148,8 +150,12 @@ CK_AVX512 int64_t ck_cautious_sign_fp32_avx512(const float *g, float *m, CKCauti
             ptrdiff_t i = lo + q * 16;
             __mmask16 live = len - q * 16 >= 16 ? (__mmask16)0xFFFF : tail_mask(len - q * 16);
             __mmask16 p, mv, a;
-            __m512 mn = sign16(_mm512_maskz_loadu_ps(live, g + i), _mm512_maskz_loadu_ps(live, m + i), &c, live, &p, &mv, &a);
-            _mm512_mask_storeu_ps(m + i, live, mn);
+            if (live == 0xFFFF) {
+                _mm512_storeu_ps(m + i, sign16(_mm512_loadu_ps(g + i), _mm512_loadu_ps(m + i), &c, live, &p, &mv, &a));
+            } else {
+                __m512 mn = sign16(_mm512_maskz_loadu_ps(live, g + i), _mm512_maskz_loadu_ps(live, m + i), &c, live, &p, &mv, &a);
+                _mm512_mask_storeu_ps(m + i, live, mn);
+            }
             wp |= (uint64_t)p << (16 * q);
             wm |= (uint64_t)mv << (16 * q);
             wa |= (uint64_t)a << (16 * q);
@@ -177,7 +183,8 @@ CK_AVX512 int64_t ck_cautious_sign_bf16_avx512(const float *g, uint16_t *m, CKCa
             __mmask16 live = rem >= 16 ? (__mmask16)0xFFFF : tail_mask(rem);
             __m512 mf = widen16(rem >= 16 ? load16(m + i) : load16_tail(m + i, live));
             __mmask16 p, mv, a;
-            __m512i mn = round16(sign16(_mm512_maskz_loadu_ps(live, g + i), mf, &c, live, &p, &mv, &a));
+            __m512 gv = rem >= 16 ? _mm512_loadu_ps(g + i) : _mm512_maskz_loadu_ps(live, g + i);
+            __m512i mn = round16(sign16(gv, mf, &c, live, &p, &mv, &a));
             if (rem >= 16) store16r(m + i, mn); else store16r_tail(m + i, mn, live);
             wp |= (uint64_t)p << (16 * q);
             wm |= (uint64_t)mv << (16 * q);
@@ -213,8 +220,12 @@ CK_AVX512 void ck_cautious_apply_avx512(float *p, CKCautiousReadBits b, ptrdiff_
         __mmask16 a = (__mmask16)bits16(b.aligned, first + i, rem);
         __m512 plus = _mm512_mask_blend_ps(a, lrO, lrA), minus = _mm512_mask_blend_ps(a, minusO, minusA);
         __m512 d = _mm512_maskz_mov_ps(z, _mm512_mask_blend_ps(s, minus, plus));
-        __m512 pv = _mm512_maskz_loadu_ps(live, p + i);
-        _mm512_mask_storeu_ps(p + i, live, _mm512_sub_ps(_mm512_mul_ps(pv, dv), d));
+        if (rem >= 16) {
+            _mm512_storeu_ps(p + i, _mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(p + i), dv), d));
+        } else {
+            __m512 pv = _mm512_maskz_loadu_ps(live, p + i);
+            _mm512_mask_storeu_ps(p + i, live, _mm512_sub_ps(_mm512_mul_ps(pv, dv), d));
+        }
     }
 }
 

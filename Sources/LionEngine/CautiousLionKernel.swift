@@ -19,7 +19,10 @@ public final class CautiousBits {
     deinit { storage.deallocate() }
 
     /// 3 * words * 8: 3 bits per element, rounded up to words.
-    public var bytes: Int { 3 * words * 8 }
+    public var bytes: Int { Self.bytes(count: count) }
+
+    /// What `CautiousBits(count:)` allocates.
+    public static func bytes(count: Int) -> Int { 3 * max(1, (count + 63) / 64) * 8 }
 
     var planes: CKCautiousBits { CKCautiousBits(positive: storage, moving: storage + words, aligned: storage + 2 * words) }
     var readPlanes: CKCautiousReadBits {

@@ -37,8 +37,8 @@ public final class ShardedOptimizer {
                                         tensors: TensorPieces(tensors: tensors ?? [0..<layout.count], window: own))
     }
 
-    /// Bytes of optimizer state this rank holds.
-    public var stateBytes: Int { optimizer.stateBytes }
+    /// Bytes of optimizer state this rank holds (with cautious Lion's 3 bits per element).
+    public var stateBytes: Int { optimizer.stateBytes + optimizer.scratchBytes }
 
     /// One step, after backward has written this rank's local mean gradient into the
     /// combiner's `gradients` (the combiner may already have reduced some of its buckets); the
