@@ -14,7 +14,7 @@
 // chunks are multiples of 64 elements). Portable versions (plain C, branch-free; compilers
 // vectorize them) and AVX-512 versions, bitwise equal (contraction off, the same operations).
 // The AVX-512 loops store with masks only in a piece's tail: a masked store on every vector made
-// both passes ~4.5x slower than plain Lion on an AMD EPYC (Zen 4 microcodes masked stores).
+// both passes ~4.5x slower than plain Lion on the dev machine's AMD EPYC (slow masked stores).
 #pragma STDC FP_CONTRACT OFF
 #if defined(__clang__)
 #pragma clang fp contract(off)
