@@ -8,24 +8,8 @@
 #endif
 
 #include "ckernels.h"
+#include "ck_shared.h"
 #include <math.h>
-#include <string.h>
-
-// ---- scalar helpers (tails), identical to BFloat16.toFloat/fromFloat and Reference.sign ----
-
-static inline float bf16_to_f32(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline uint16_t f32_to_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, 4);
-    if (x != x) return (uint16_t)((u >> 16) | 0x0040);
-    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
-}
 
 // Portable narrowing (the reference of ck_bf16_from_f32_avx512 and its fallback off AVX-512).
 void ck_bf16_from_f32(const float *src, uint16_t *dst, ptrdiff_t n) {
@@ -49,8 +33,6 @@ int ck_cpu_has_avx2(void) {
     __cpuid_count(7, 0, a, b, c, d);
     return (b & bit_AVX2) != 0;
 }
-
-static inline float sign1(float c) { return c > 0 ? 1.0f : (c < 0 ? -1.0f : 0.0f); }
 
 // ---- 8-lane helpers ----
 

@@ -16,12 +16,11 @@
 #endif
 
 #include "ckernels.h"
+#include "ck_shared.h"
 
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
-
-#define CK_AVX512 __attribute__((target("avx512f,avx512bw")))
 
 int ck_cpu_has_avx512(void) {
     unsigned a, b, c, d;
@@ -48,37 +47,6 @@ static inline CK_AVX512 __m512 lr_sign16(__m512 c, __m512 lr) {
     return _mm512_castsi512_ps(_mm512_maskz_mov_epi32(keep, s));
 }
 
-// Exact widening of 16 bf16 values.
-static inline CK_AVX512 __m512 widen16(__m256i h) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-static inline CK_AVX512 __m256i load16(const uint16_t *src) { return _mm256_loadu_si256((const __m256i *)src); }
-
-// The first `rem` (< 16) bf16 values, zeros after (AVX512BW: 16-bit masked load).
-static inline CK_AVX512 __m256i load16_tail(const uint16_t *src, __mmask16 rem) {
-    return _mm512_castsi512_si256(_mm512_maskz_loadu_epi16((__mmask32)rem, src));
-}
-
-// Round to nearest even; the bf16 bits end up in the low half of each 32-bit lane.
-static inline CK_AVX512 __m512i round16(__m512 x) {
-    __m512i u = _mm512_castps_si512(x);
-    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7FFF)), lsb);
-    __m512i q = _mm512_or_si512(u, _mm512_set1_epi32(0x00400000));
-    __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
-    return _mm512_srli_epi32(_mm512_mask_mov_epi32(r, nan, q), 16);
-}
-
-// Stores 16 rounded lanes as 16 bf16 values (vpmovdw; the lanes are already < 0x10000).
-static inline CK_AVX512 void store16r(uint16_t *dst, __m512i r) {
-    _mm256_storeu_si256((__m256i *)dst, _mm512_cvtepi32_epi16(r));
-}
-
-static inline CK_AVX512 void store16r_tail(uint16_t *dst, __m512i r, __mmask16 mask) {
-    _mm512_mask_cvtepi32_storeu_epi16(dst, mask, r);
-}
-
 // ---- Lion ----
 // g = grad*scale; c = b1*m + c1*g; p = p*decay - lr*sign(c); m = b2*m + c2*g
 
@@ -100,7 +68,6 @@ static inline CK_AVX512 __m512 lion16(__m512 pv, __m512 graw, __m512 mv, const L
     return _mm512_sub_ps(_mm512_mul_ps(pv, k->decay), lr_sign16(c, k->lr));
 }
 
-static inline CK_AVX512 __mmask16 tail_mask(ptrdiff_t rem) { return (__mmask16)((1u << rem) - 1u); }
 
 // Software prefetch 512 elements (2 KiB of p and g, 1 KiB of m) ahead. One core alone could not
 // keep enough misses in flight for this kernel's four streams: without it Lion bf16 ran at

@@ -17,7 +17,7 @@ extension CheckpointHeader {
         w.u8(o.stateDType == .fp32 ? 0 : 1)
         w.u8(UInt8(ScheduleKind.allCases.firstIndex(of: id.schedule)!))
         w.u8(id.perRankState ? (id.averagedVotes ? 2 : 1) : 0)
-        for f in [o.lr, o.beta1, o.beta2, o.weightDecay, o.eps, id.minLR, id.clipNorm] { w.f32(f) }
+        for f in [o.lr, o.beta1, o.beta2, o.weightDecay, o.eps, id.minLR, id.clipNorm, o.cautiousFactor] { w.f32(f) }
         w.int(id.warmupSteps)
         w.int(id.totalSteps)
         w.int(id.globalBatch)
@@ -103,7 +103,7 @@ extension CheckpointHeader {
         guard dtypeRaw <= 1 else { throw CheckpointError.header("unknown state dtype code \(dtypeRaw)") }
         guard Int(scheduleRaw) < ScheduleKind.allCases.count else { throw CheckpointError.header("unknown schedule code \(scheduleRaw)") }
         var f: [Float] = []
-        for name in ["lr", "beta1", "beta2", "weightDecay", "eps", "minLR", "clipNorm"] { f.append(try r.f32(name)) }
+        for name in ["lr", "beta1", "beta2", "weightDecay", "eps", "minLR", "clipNorm", "cautiousFactor"] { f.append(try r.f32(name)) }
         let steps = 0...maxSteps
         let warmup = try r.int("warmupSteps", in: steps)
         let total = try r.int("totalSteps", in: steps)
@@ -131,7 +131,7 @@ extension CheckpointHeader {
 
         let kind: OptimizerKind = kindRaw == 0 ? .lion : .adamw
         let optimizer = OptimizerConfig(kind: kind, lr: f[0], beta1: f[1], beta2: f[2], weightDecay: f[3], eps: f[4],
-                                        stateDType: dtypeRaw == 0 ? .fp32 : .bf16)
+                                        stateDType: dtypeRaw == 0 ? .fp32 : .bf16, cautiousFactor: f[7])
         do { try optimizer.validate() } catch { throw CheckpointError.header("hyperparameters: \(error)") }
         guard f[5] >= 0, f[5].isFinite, f[6] >= 0, f[6].isFinite else { throw CheckpointError.header("bad min-lr or clip-norm") }
         let identity = CheckpointIdentity(model: model, optimizer: optimizer,

@@ -62,6 +62,7 @@ public struct CheckpointIdentity: Sendable, Equatable {
             ("--beta2", "\(a.beta2)", "\(b.beta2)"),
             ("--weight-decay", "\(a.weightDecay)", "\(b.weightDecay)"),
             ("--eps", "\(a.eps)", "\(b.eps)"),
+            ("--cautious-factor", "\(a.cautiousFactor)", "\(b.cautiousFactor)"),
             ("--batch-size", "\(globalBatch)", "\(run.globalBatch)"),
             ("--seed", "\(seed)", "\(run.seed)"),
             ("--schedule", schedule.rawValue, run.schedule.rawValue),
@@ -111,14 +112,14 @@ public struct CheckpointPosition: Sendable, Equatable {
     }
 }
 
-/// The header of a checkpoint file. Layout (all little-endian), version 1:
+/// The header of a checkpoint file. Layout (all little-endian), version 3:
 ///
 /// ```
 /// magic "LIONCKPT" | version u32 | headerBytes u32
 /// model u32 (0 MLP, 1 GPT) | dimCount u32 | dims u32 x dimCount
 ///   (MLP: inputs, hidden..., classes; GPT: vocab, blockSize, layers, heads, width)
 /// optimizer u8 | stateDType u8 | schedule u8 | 0 u8
-/// lr beta1 beta2 weightDecay eps minLR clipNorm: f32
+/// lr beta1 beta2 weightDecay eps minLR clipNorm cautiousFactor: f32
 /// warmupSteps totalSteps globalBatch seed: u64
 /// step epoch stepInEpoch optimizerStep skippedSteps epochSteps: u64 | epochLossSum f64
 /// writerWorldSize u32
@@ -136,7 +137,7 @@ public struct CheckpointPosition: Sendable, Equatable {
 /// [b*blockSize, (b+1)*blockSize).
 public struct CheckpointHeader: Sendable, Equatable {
     public static let magic: [UInt8] = Array("LIONCKPT".utf8)
-    public static let version: UInt32 = 2
+    public static let version: UInt32 = 3
     /// The fixed prefix that holds magic, version and the header length.
     public static let prefixBytes = 16
     /// Limits that keep a lying header from asking for absurd reads or allocations.
@@ -180,7 +181,7 @@ public struct CheckpointHeader: Sendable, Equatable {
     static func blockCount(dataBytes: Int, blockSize: Int) -> Int { (dataBytes + blockSize - 1) / blockSize }
 
     static func headerBytes(modelDims: Int, blocks: Int) -> Int {
-        16 + 8 + 4 * modelDims + 4 + 7 * 4 + 4 * 8 + 7 * 8 + 4 + 8 + 4 + 4 + 8 + 8 + 4 * blocks + 4
+        16 + 8 + 4 * modelDims + 4 + 8 * 4 + 4 * 8 + 7 * 8 + 4 + 8 + 4 + 4 + 8 + 8 + 4 * blocks + 4
     }
 
     static func align(_ n: Int) -> Int { (n + dataAlignment - 1) / dataAlignment * dataAlignment }

@@ -93,7 +93,8 @@ public final class DistributedOptimizer {
             let combiner = try comm.makeCombiner(layout: layout, world: world.comm, node: node,
                                                  buckets: .single(paddedCount: layout.paddedCount), overlap: false)
             return ShardedOptimizer(layout: layout, config: options.engineConfig, clipNorm: clipNorm,
-                                    comm: world.comm, pool: pool, combiner: combiner, groups: groups)
+                                    comm: world.comm, pool: pool, combiner: combiner, groups: groups,
+                                    tensors: tensors.map(\.range))
         }
     }
 
@@ -130,7 +131,8 @@ public final class DistributedOptimizer {
         }
         stepCount += 1
         if !outcome.applied { skippedSteps += 1 }
-        return StepResult(applied: outcome.applied, gradientNorm: outcome.gradNorm, learningRate: lr, sums: riders)
+        return StepResult(applied: outcome.applied, gradientNorm: outcome.gradNorm, learningRate: lr, sums: riders,
+                          maskedFraction: outcome.maskedFraction)
     }
 
     /// A short description of how gradients cross ranks, e.g. "allreduce (MPI_Allreduce)".
@@ -147,4 +149,7 @@ public struct StepResult: Sendable {
     public let learningRate: Float
     /// The `sums` passed in, added up over the ranks.
     public let sums: [Double]
+    /// Cautious Lion: the fraction of the model's elements whose update sign disagreed with the
+    /// gradient's this step (scaled by the factor, not 1); nil for plain Lion and AdamW.
+    public var maskedFraction: Double? = nil
 }

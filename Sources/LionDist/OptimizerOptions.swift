@@ -14,6 +14,11 @@ import LionEngine
 /// p = p - lr_t * sign(b1 * m + (1 - b1) * g)
 /// m = b2 * m + (1 - b2) * g
 /// ```
+/// With `cautiousFactor` F < 1 (cautious Lion, lion-pytorch 0.2.5's `cautious_lion.Lion`), the
+/// sign update of each tensor is first scaled, element by element, by 1 where it agrees with the
+/// gradient's sign (`u * g > 0`) and F where not, and those scales divided by their mean over
+/// the whole tensor (at least 1e-5). F = 1 is plain Lion. It costs a second pass over the
+/// shard and one allreduce of a count per tensor each step.
 /// AdamW is bias corrected with the same decoupled decay.
 public struct OptimizerOptions: Sendable, Equatable {
     /// Lion or AdamW.
@@ -34,12 +39,18 @@ public struct OptimizerOptions: Sendable, Equatable {
     public var eps: Float
     /// How the state (Lion: m; AdamW: m, v) is stored; math is fp32 either way.
     public var stateDType: StateDType
+    /// Cautious Lion's factor in [0, 1] (lion-pytorch's `cautious_factor`); 1: plain Lion. AdamW: 1.
+    public var cautiousFactor: Float = 1
 
-    /// Lion with lion-pytorch's defaults (the paper's: lr 1e-4, betas (0.9, 0.99), no decay).
+    /// Lion with lion-pytorch's defaults (the paper's: lr 1e-4, betas (0.9, 0.99), no decay);
+    /// `cautiousFactor` below 1 makes it cautious Lion (1, the default here, is plain Lion;
+    /// lion-pytorch's `cautious_lion.Lion` defaults to 0).
     public static func lion(lr: Float = 1e-4, betas: (Float, Float) = (0.9, 0.99), weightDecay: Float = 0,
-                            decoupledWeightDecay: Bool = false, stateDType: StateDType = .fp32) -> OptimizerOptions {
+                            decoupledWeightDecay: Bool = false, cautiousFactor: Float = 1,
+                            stateDType: StateDType = .fp32) -> OptimizerOptions {
         OptimizerOptions(algorithm: .lion, lr: lr, beta1: betas.0, beta2: betas.1, weightDecay: weightDecay,
-                         decoupledWeightDecay: decoupledWeightDecay, eps: 1e-8, stateDType: stateDType)
+                         decoupledWeightDecay: decoupledWeightDecay, eps: 1e-8, stateDType: stateDType,
+                         cautiousFactor: cautiousFactor)
     }
 
     /// AdamW with PyTorch's defaults (lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.01).
@@ -71,7 +82,7 @@ public struct OptimizerOptions: Sendable, Equatable {
     /// The engine's configuration (its weight decay already divided when decoupled).
     var engineConfig: OptimizerConfig {
         OptimizerConfig(kind: algorithm, lr: lr, beta1: beta1, beta2: beta2, weightDecay: engineWeightDecay(weightDecay),
-                        eps: eps, stateDType: stateDType)
+                        eps: eps, stateDType: stateDType, cautiousFactor: cautiousFactor)
     }
 }
 

@@ -22,16 +22,34 @@ public final class LocalOptimizer {
     /// Default: one group with `config.weightDecay`.
     public let groups: [ParameterGroup]
 
+    /// Cautious Lion (`config.isCautious`): the tensors of [0, count), whose scale means the
+    /// update needs (default: one tensor, the whole range). Nil for plain Lion and AdamW.
+    public let tensors: TensorPieces?
+
     /// Raw state buffers (`stateBuffers` of them), each `count * bytesPerElement` bytes.
     private let buffers: [UnsafeMutableRawPointer]
+    /// Where group or tensor changes: the kernels' pieces within each chunk.
+    private let spans: [OptimizerSpan]
+    /// Cautious Lion's bits between its two passes, and one aligned count per (chunk, span)
+    /// piece (piece index chunk + span: unique, as each next piece advances one or both).
+    private let cautiousBits: CautiousBits?
+    private let pieceCounts: UnsafeMutableBufferPointer<Int>
+    private let pieceTensors: UnsafeMutableBufferPointer<Int>
 
-    public init(config: OptimizerConfig, count: Int, pool: ThreadPool, groups: [ParameterGroup]? = nil) {
+    public init(config: OptimizerConfig, count: Int, pool: ThreadPool, groups: [ParameterGroup]? = nil,
+                tensors: TensorPieces? = nil) {
         precondition(count >= 0, "count must be >= 0")
         self.config = config
         self.count = count
         self.pool = pool
         self.groups = ParameterGroup.normalized(groups ?? [ParameterGroup(range: 0..<count, weightDecay: config.weightDecay)],
                                                 count: count)
+        self.tensors = config.isCautious ? (tensors ?? .whole(count)) : nil
+        spans = OptimizerSpan.spans(groups: self.groups, tensors: self.tensors, count: count)
+        cautiousBits = config.isCautious ? CautiousBits(count: count) : nil
+        let pieces = config.isCautious ? Chunking.chunkCount(count) + spans.count : 0
+        pieceCounts = .allocate(capacity: pieces)
+        pieceTensors = .allocate(capacity: pieces)
         let bytes = max(64, count * config.stateDType.bytesPerElement)
         var buffers: [UnsafeMutableRawPointer] = []
         for _ in 0..<config.stateBuffers {
@@ -44,6 +62,8 @@ public final class LocalOptimizer {
 
     deinit {
         for b in buffers { b.deallocate() }
+        pieceCounts.deallocate()
+        pieceTensors.deallocate()
     }
 
     /// Exactly `count * stateDType.bytesPerElement * stateBuffers`.
@@ -51,35 +71,45 @@ public final class LocalOptimizer {
         count * config.stateDType.bytesPerElement * config.stateBuffers
     }
 
+    /// Cautious Lion's bit planes between its passes (3 bits per element), 0 otherwise.
+    public var scratchBytes: Int { cautiousBits?.bytes ?? 0 }
+
     /// One update of params[0..<count] with effective gradient grads[i]*gradScale and this
     /// step's (scheduled) learning rate `lr` (times each group's `lrScale`, with the group's
     /// weight decay). Increments `step`.
+    /// Cautious Lion here runs both passes with this optimizer's own counts (one process holds
+    /// every tensor whole); sharded, `ShardedOptimizer` sums the counts over the ranks between them.
     public func update(params: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>, lr: Float, gradScale: Float) {
+        if config.isCautious {
+            let aligned = cautiousSign(grads: grads, gradScale: gradScale)
+            cautiousApply(params: params, lr: lr, aligned: aligned)
+            return
+        }
         switch (config.kind, config.stateDType) {
         case (.lion, .fp32):
             let k = lionConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: Float.self)
-            forEachGroupChunk { g, lo, n in
+            forEachSpanChunk { g, _, lo, n in
                 LionKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.lion, .bf16):
             let k = lionConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
-            forEachGroupChunk { g, lo, n in
+            forEachSpanChunk { g, _, lo, n in
                 LionKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, count: n, k[g])
             }
         case (.adamw, .fp32):
             let k = adamWConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: Float.self)
             let v = buffers[1].assumingMemoryBound(to: Float.self)
-            forEachGroupChunk { g, lo, n in
+            forEachSpanChunk { g, _, lo, n in
                 AdamWKernel.updateFP32(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         case (.adamw, .bf16):
             let k = adamWConstants(lr: lr, gradScale: gradScale)
             let m = buffers[0].assumingMemoryBound(to: UInt16.self)
             let v = buffers[1].assumingMemoryBound(to: UInt16.self)
-            forEachGroupChunk { g, lo, n in
+            forEachSpanChunk { g, _, lo, n in
                 AdamWKernel.updateBF16(params: params + lo, grads: grads + lo, m: m + lo, v: v + lo, count: n, k[g])
             }
         }
@@ -99,24 +129,71 @@ public final class LocalOptimizer {
                                         eps: config.eps, weightDecay: $0.weightDecay, step: step + 1, gradScale: gradScale) }
     }
 
-    /// Runs `body(group, lo, n)` over [0, count) in the engine's fixed chunks on the pool, each
-    /// chunk cut further at group boundaries (chunk boundaries stay independent of the groups).
-    private func forEachGroupChunk(_ body: (_ group: Int, _ lo: Int, _ n: Int) -> Void) {
-        let groups = self.groups
+    /// Cautious Lion's sign pass (the first of two; see `CautiousLionKernel`): updates m and
+    /// returns each tensor's aligned count in this range (`tensors.sizes.count` of them).
+    public func cautiousSign(grads: UnsafePointer<Float>, gradScale: Float) -> [Int] {
+        guard let bits = cautiousBits, let tensors else { preconditionFailure("cautiousSign needs cautiousFactor < 1 (Lion)") }
+        let k = lionConstants(lr: 0, gradScale: gradScale)
+        let counts = pieceCounts, owners = pieceTensors
+        counts.update(repeating: 0)
+        owners.update(repeating: -1)
+        let m = buffers[0], dtype = config.stateDType
+        let spans = self.spans
+        forEachSpanChunk { g, span, lo, n in
+            let piece = span + lo / Chunking.chunkElements
+            let aligned = switch dtype {
+            case .fp32: CautiousLionKernel.signFP32(grads: grads + lo, m: m.assumingMemoryBound(to: Float.self) + lo,
+                                                    bits: bits, first: lo, count: n, k[g])
+            case .bf16: CautiousLionKernel.signBF16(grads: grads + lo, m: m.assumingMemoryBound(to: UInt16.self) + lo,
+                                                    bits: bits, first: lo, count: n, k[g])
+            }
+            counts[piece] = aligned
+            owners[piece] = spans[span].tensor
+        }
+        var perTensor = [Int](repeating: 0, count: tensors.sizes.count)
+        for i in 0..<counts.count where owners[i] >= 0 { perTensor[owners[i]] += counts[i] }
+        return perTensor
+    }
+
+    /// Cautious Lion's apply pass, once `aligned` holds each tensor's aligned count over ALL its
+    /// elements (summed over the ranks): p = p*(1 - lr*wd) - lr*u*scale. Increments `step`.
+    public func cautiousApply(params: UnsafeMutablePointer<Float>, lr: Float, aligned: [Int]) {
+        guard let bits = cautiousBits, let tensors else { preconditionFailure("cautiousApply needs cautiousFactor < 1 (Lion)") }
+        precondition(aligned.count == tensors.sizes.count, "\(aligned.count) counts for \(tensors.sizes.count) tensors")
+        let lion = lionConstants(lr: lr, gradScale: 1), factor = config.cautiousFactor
+        // Per span: its tensor's scales (padding, in no tensor, never moves: its c is 0).
+        let k = spans.map { s in
+            let g = lion[s.group]
+            return s.tensor < 0
+                ? CautiousLionKernel.ApplyConstants(lr: g.lr, decay: g.decay, factor: 1, aligned: 1, count: 1)
+                : CautiousLionKernel.ApplyConstants(lr: g.lr, decay: g.decay, factor: factor,
+                                                    aligned: aligned[s.tensor], count: tensors.sizes[s.tensor])
+        }
+        forEachSpanChunk { _, span, lo, n in
+            CautiousLionKernel.apply(params: params + lo, bits: bits, first: lo, count: n, k[span])
+        }
+        step += 1
+    }
+
+    /// Runs `body(group, span, lo, n)` over [0, count) in the engine's fixed chunks on the pool,
+    /// each chunk cut further where the span (group, tensor) changes (chunk boundaries stay
+    /// independent of the spans). Span index + chunk index is unique per piece.
+    private func forEachSpanChunk(_ body: (_ group: Int, _ span: Int, _ lo: Int, _ n: Int) -> Void) {
+        let spans = self.spans
         Chunking.forEachChunk(count, pool: pool) { lo, n in
             let hi = lo + n
-            // The first group that ends after lo (groups are few and sorted: binary search).
-            var a = 0, b = groups.count - 1
+            // The first span that ends after lo (binary search).
+            var a = 0, b = spans.count - 1
             while a < b {
                 let mid = (a + b) / 2
-                if groups[mid].range.upperBound <= lo { a = mid + 1 } else { b = mid }
+                if spans[mid].range.upperBound <= lo { a = mid + 1 } else { b = mid }
             }
-            var g = a, at = lo
+            var s = a, at = lo
             while at < hi {
-                let end = min(hi, groups[g].range.upperBound)
-                body(g, at, end - at)
+                let end = min(hi, spans[s].range.upperBound)
+                body(spans[s].group, s, at, end - at)
                 at = end
-                g += 1
+                s += 1
             }
         }
     }

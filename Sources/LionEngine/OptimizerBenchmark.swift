@@ -8,6 +8,10 @@ import Dispatch
 /// - `limit-20B`: read p, g, m; write p, m (p += g; m += g): exactly Lion fp32's traffic, 20 B.
 /// - `lion-fp32`: 20 B.  `lion-bf16`: p r/w 8 + g 4 + m r/w 4 = 16 B.
 /// - `adamw-fp32`: read p, g, m, v; write p, m, v: 28 B.  `limit-28B`: same traffic, adds only.
+/// - `lion-cautious`: Lion fp32 with `cautiousFactor` 0 (the whole buffer one tensor): the sign
+///   pass (read g, m; write m and 3 bits) and the apply pass (read p and the bits; write p), 20 B
+///   of p, g, m as Lion's plus 6 bits; counted as 20 B, so its GB/s and of-limit compare with
+///   lion-fp32's directly. `maskedFraction` is its last step's share of masked elements.
 /// All run through the same chunking and pool as `LocalOptimizer`. After warm-up rounds the
 /// repeats go round-robin over the kernels, so drift on a shared machine hits all alike, and
 /// each row reports the median. `fractionOfLimit` = GB/s / GB/s of the limit kernel with the
@@ -20,9 +24,11 @@ public struct OptimizerBenchmark {
         public var ms: Double
         public var gbPerS: Double
         public var fractionOfLimit: Double
+        /// `lion-cautious` only: the fraction of elements masked at its last step.
+        public var maskedFraction: Double? = nil
     }
 
-    public static let kernels = ["limit-20B", "lion-fp32", "lion-bf16", "adamw-fp32", "limit-28B"]
+    public static let kernels = ["limit-20B", "lion-fp32", "lion-bf16", "adamw-fp32", "limit-28B", "lion-cautious"]
 
     public static func bytesPerElement(_ kernel: String) -> Int {
         switch kernel {
@@ -81,6 +87,10 @@ public struct OptimizerBenchmark {
         bf16Config.stateDType = .bf16
         let lionBF16 = LocalOptimizer(config: bf16Config, count: n, pool: pool)
         let adamw = LocalOptimizer(config: .defaults(for: .adamw), count: n, pool: pool)
+        var cautiousConfig = OptimizerConfig.defaults(for: .lion)
+        cautiousConfig.cautiousFactor = 0
+        let cautious = LocalOptimizer(config: cautiousConfig, count: n, pool: pool)
+        var masked = 0.0
         let grads = UnsafePointer(g)
         let bodies: [() -> Void] = [
             { Chunking.forEachChunk(n, pool: pool) { lo, c in limit20(p + lo, grads + lo, lm + lo, c) } },
@@ -88,6 +98,11 @@ public struct OptimizerBenchmark {
             { lionBF16.update(params: p, grads: grads, lr: 1e-4, gradScale: 1) },
             { adamw.update(params: p, grads: grads, lr: 1e-3, gradScale: 1) },
             { Chunking.forEachChunk(n, pool: pool) { lo, c in limit28(p + lo, grads + lo, lm + lo, lv + lo, c) } },
+            {
+                let aligned = cautious.cautiousSign(grads: grads, gradScale: 1)
+                cautious.cautiousApply(params: p, lr: 1e-4, aligned: aligned)
+                masked = 1 - Double(aligned[0]) / Double(n)
+            },
         ]
         var times = [[Double]](repeating: [], count: bodies.count)
         for round in 0..<(warmup + repeats) {
@@ -102,7 +117,8 @@ public struct OptimizerBenchmark {
         for (k, name) in Self.kernels.enumerated() {
             let ms = median(times[k])
             let gb = Double(Self.bytesPerElement(name) * n) / (ms * 1e6)
-            rows.append(Row(kernel: name, elements: n, threads: t, ms: ms, gbPerS: gb, fractionOfLimit: 0))
+            rows.append(Row(kernel: name, elements: n, threads: t, ms: ms, gbPerS: gb, fractionOfLimit: 0,
+                            maskedFraction: name == "lion-cautious" ? masked : nil))
         }
         for i in rows.indices {
             let limit = rows.first { $0.kernel == Self.limitKernel(for: rows[i].kernel) }!

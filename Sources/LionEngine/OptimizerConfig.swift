@@ -25,7 +25,7 @@ public enum StateDType: String, CaseIterable, Sendable {
 public struct OptimizerConfigError: Error, CustomStringConvertible, Equatable {
     /// The `OptimizerConfig` property at fault.
     public enum Field: String, CaseIterable, Sendable {
-        case lr, beta1, beta2, weightDecay, eps
+        case lr, beta1, beta2, weightDecay, eps, cautiousFactor
     }
     public let field: Field
     public let value: Float
@@ -57,9 +57,13 @@ public struct OptimizerConfig: Sendable, Equatable {
     /// AdamW's denominator epsilon; unused by Lion (still validated).
     public var eps: Float
     public var stateDType: StateDType
+    /// Cautious Lion's factor (lion-pytorch's `cautious_factor`): the scale of update elements
+    /// whose sign disagrees with the gradient's, before each tensor's scales are divided by
+    /// their mean. 1 (the default) is plain Lion, 0 the paper's. Lion only.
+    public var cautiousFactor: Float
 
     public init(kind: OptimizerKind, lr: Float, beta1: Float, beta2: Float,
-                weightDecay: Float, eps: Float = 1e-8, stateDType: StateDType = .fp32) {
+                weightDecay: Float, eps: Float = 1e-8, stateDType: StateDType = .fp32, cautiousFactor: Float = 1) {
         self.kind = kind
         self.lr = lr
         self.beta1 = beta1
@@ -67,7 +71,11 @@ public struct OptimizerConfig: Sendable, Equatable {
         self.weightDecay = weightDecay
         self.eps = eps
         self.stateDType = stateDType
+        self.cautiousFactor = cautiousFactor
     }
+
+    /// Cautious Lion with a factor below 1 (the two-pass update with per-tensor means).
+    public var isCautious: Bool { kind == .lion && cautiousFactor < 1 }
 
     /// Paper defaults. Lion: lr 1e-4, b1 0.9, b2 0.99 (not 0.999), wd 0.
     /// AdamW: lr 1e-3, b1 0.9, b2 0.999, eps 1e-8, wd 0.
@@ -99,5 +107,12 @@ public struct OptimizerConfig: Sendable, Equatable {
             throw OptimizerConfigError(field: .weightDecay, value: weightDecay, requirement: "must be >= 0 and finite")
         }
         guard eps > 0, eps.isFinite else { throw OptimizerConfigError(field: .eps, value: eps, requirement: positive) }
+        guard cautiousFactor >= 0, cautiousFactor <= 1 else {
+            throw OptimizerConfigError(field: .cautiousFactor, value: cautiousFactor, requirement: "must be in [0, 1]")
+        }
+        guard kind == .lion || cautiousFactor == 1 else {
+            throw OptimizerConfigError(field: .cautiousFactor, value: cautiousFactor,
+                                       requirement: "must be 1 with AdamW (the cautious mask is Lion's)")
+        }
     }
 }

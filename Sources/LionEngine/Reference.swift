@@ -42,6 +42,37 @@ public enum Reference {
         }
     }
 
+    /// One cautious Lion step over ONE whole tensor, fp32 state (lion-pytorch 0.2.5's
+    /// `cautious_lion.Lion`, with the decoupled decay first as there):
+    /// the sign, the mask, the scale and its mean over the tensor summed in Float in element order.
+    /// Returns how many elements were aligned.
+    @discardableResult
+    public static func cautiousLionStep(params p: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
+                                        m: UnsafeMutablePointer<Float>, count: Int,
+                                        lr: Float, beta1 b1: Float, beta2 b2: Float, weightDecay wd: Float,
+                                        factor: Float, gradScale: Float = 1) -> Int {
+        var u = [Float](repeating: 0, count: count), scale = [Float](repeating: 0, count: count)
+        var aligned = 0
+        for i in 0..<count {
+            let g = grads[i] * gradScale                       // effective gradient
+            p[i] = p[i] * (1 - lr * wd)                        // p.mul_(1 - lr*wd)
+            u[i] = sign(b1 * m[i] + (1 - b1) * g)              // u = sign(b1*m + (1-b1)*g)
+            let mask = u[i] * g > 0                            // align_mask = (u * g) > 0
+            scale[i] = mask ? 1 : factor                       // scale = where(mask, 1, factor)
+            if mask { aligned += 1 }
+        }
+        var sum: Float = 0
+        for s in scale { sum += s }                            // scale.mean()
+        let mean = max(sum / Float(count), 1e-5)               // .clamp(min=1e-5)
+        for i in 0..<count {
+            let g = grads[i] * gradScale
+            let update = u[i] * (scale[i] / mean)              // u * (scale / mean)
+            p[i] = p[i] - lr * update                          // p.add_(update, alpha=-lr)
+            m[i] = b2 * m[i] + (1 - b2) * g                    // m = b2*m + (1-b2)*g
+        }
+        return aligned
+    }
+
     /// One AdamW step over fp32 state; `step` is t, the 1-based count including this step.
     public static func adamwStep(params p: UnsafeMutablePointer<Float>, grads: UnsafePointer<Float>,
                                  m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, count: Int,

@@ -18,9 +18,12 @@ public final class ShardedOptimizer {
     private let pool: ThreadPool
 
     /// `groups` tile the padded flat buffer [0, layout.paddedCount) (nil: one group with
-    /// `config.weightDecay`); each rank keeps the part that falls in its shard.
+    /// `config.weightDecay`); each rank keeps the part that falls in its shard. `tensors` are
+    /// the model's tensors' ranges in the flat buffer: cautious Lion (`config.isCautious`)
+    /// takes each one's scale mean over all its elements (nil: the real elements as one tensor).
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float,
-                comm: Communicator, pool: ThreadPool, combiner: GradientCombiner, groups: [ParameterGroup]? = nil) {
+                comm: Communicator, pool: ThreadPool, combiner: GradientCombiner, groups: [ParameterGroup]? = nil,
+                tensors: [Range<Int>]? = nil) {
         precondition(layout.worldSize == comm.size && combiner.layout == layout)
         self.layout = layout
         self.rank = comm.rank
@@ -30,11 +33,12 @@ public final class ShardedOptimizer {
         self.combiner = combiner
         let own = layout.range(of: comm.rank)
         self.optimizer = LocalOptimizer(config: config, count: layout.shardCount, pool: pool,
-                                        groups: groups.map { ParameterGroup.slice(ParameterGroup.normalized($0, count: layout.paddedCount), to: own) })
+                                        groups: groups.map { ParameterGroup.slice(ParameterGroup.normalized($0, count: layout.paddedCount), to: own) },
+                                        tensors: TensorPieces(tensors: tensors ?? [0..<layout.count], window: own))
     }
 
-    /// Bytes of optimizer state this rank holds.
-    public var stateBytes: Int { optimizer.stateBytes }
+    /// Bytes of optimizer state this rank holds (with cautious Lion's 3 bits per element).
+    public var stateBytes: Int { optimizer.stateBytes + optimizer.scratchBytes }
 
     /// One step, after backward has written this rank's local mean gradient into the
     /// combiner's `gradients` (the combiner may already have reduced some of its buckets); the
@@ -67,9 +71,22 @@ public final class ShardedOptimizer {
             return StepOutcome(applied: false, gradNorm: norm, timings: t)
         }
 
-        // 3. Update this rank's shard of the parameters and optimizer state.
-        optimizer.update(params: combiner.params + lo, grads: combiner.shardGradient, lr: lr,
-                         gradScale: clipScale(globalNorm: norm, maxNorm: clipNorm))
+        // 3. Update this rank's shard of the parameters and optimizer state. Cautious Lion:
+        //    the sign pass counts each tensor's aligned elements in this shard; one small
+        //    allreduce sums them (the counts need the clip scale, and the pass writes m, so it
+        //    waits for the norm's verdict); the apply pass scales by each tensor's mean.
+        let gradScale = clipScale(globalNorm: norm, maxNorm: clipNorm)
+        var masked: Double? = nil
+        if optimizer.config.isCautious, let tensors = optimizer.tensors {
+            var counts = optimizer.cautiousSign(grads: combiner.shardGradient, gradScale: gradScale).map(Double.init)
+            try comm.allreduceSum(&counts)
+            let aligned = counts.map { Int($0) }
+            let real = tensors.sizes.reduce(0, +)
+            masked = real > 0 ? 1 - Double(aligned.reduce(0, +)) / Double(real) : 0
+            optimizer.cautiousApply(params: combiner.params + lo, lr: lr, aligned: aligned)
+        } else {
+            optimizer.update(params: combiner.params + lo, grads: combiner.shardGradient, lr: lr, gradScale: gradScale)
+        }
         t.update = lap(&clock)
 
         // 4. Gather: every rank rebuilds the full parameter vector.
@@ -77,7 +94,7 @@ public final class ShardedOptimizer {
         t.gather = lap(&clock)
         t.commTotal = comm.size > 1 ? span + t.gather : 0
         t.commExposed = comm.size > 1 ? t.combine + t.gather : 0
-        return StepOutcome(applied: true, gradNorm: norm, timings: t)
+        return StepOutcome(applied: true, gradNorm: norm, timings: t, maskedFraction: masked)
     }
 }
 

@@ -44,4 +44,7 @@ public struct StepOutcome: Sendable {
     /// The global L2 norm of the averaged gradient, before clipping.
     public let gradNorm: Double
     public let timings: StepTimings
+    /// Cautious Lion: the fraction of the model's elements whose update sign disagreed with
+    /// the gradient (scaled by the factor, not 1) this step; nil otherwise.
+    public var maskedFraction: Double? = nil
 }

@@ -95,6 +95,7 @@ public struct MemoryPlan: Sendable {
         }
         let opt = config.optimizer
         b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
+            + (opt.isCautious ? CautiousBits.bytes(count: layout.shardCount) : 0)
         // --comm sign-vote (issue 15; DataParallelFactory.swift): full momentum, P and G per rank.
         if config.signVote { b.planSignVote(parameters: model.parameters, worldSize: w, rule: config.vote) }
         b.activations = model.held.activations

@@ -67,6 +67,7 @@ extension Trainer {
                                                     ("samples_per_s", .number(line.samplesPerSecond)),
                                                     ("lr", .number(Double(schedule.lr(atStep: globalStep - 1))))]
                     if workload.itemsPerSample > 1 { fields.append(("\(workload.throughputUnit)_per_s", .number(line.itemsPerSecond))) }
+                    if let masked = stats.lastMasked { fields.append(("masked_fraction", .number(masked))) }
                     log.write("step", fields)
                 }
             }
@@ -90,6 +91,10 @@ extension Trainer {
         watchdog?.stop()
         watchdog = nil
         let seconds = MPIRuntime.time() - started
+        if stats.maskedSteps > 0 && isRoot {
+            print(String(format: "cautious Lion (factor %g): %.1f%% of the elements masked per step on average",
+                         Double(config.optimizer.cautiousFactor), 100 * stats.maskedSum / Double(stats.maskedSteps)))
+        }
         if stats.skipped > 0 && isRoot {
             print("skipped \(stats.skipped) step(s) with non-finite gradients (parameters left unchanged)")
         }
@@ -121,7 +126,7 @@ extension Trainer {
     func banner() -> String {
         let opt = config.optimizer
         let hyper = opt.kind == .lion
-            ? "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) wd \(opt.weightDecay)"
+            ? "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) wd \(opt.weightDecay)" + (opt.isCautious ? " cautious factor \(opt.cautiousFactor)" : "")
             : "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) eps \(opt.eps) wd \(opt.weightDecay)"
         let local = config.globalBatch / comm.size
         return """

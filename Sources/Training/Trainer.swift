@@ -65,7 +65,8 @@ public final class Trainer {
         let shards = layout
         let groups = Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay, paddedCount: layout.paddedCount)
         sharded = try comm.agree { try config.makeDataParallelOptimizer(layout: shards, world: comm, node: node, buckets: buckets,
-                                                                        pool: pool, groups: groups) }
+                                                                        pool: pool, groups: groups,
+                                                                        tensors: workload.tensors.map(\.range)) }
         // Node-shared parameters are written once per node, then published to its ranks.
         if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
         try sharded.paramsWritten()
@@ -132,6 +133,11 @@ public final class Trainer {
         watchdog?.enter(step: globalStep + 1, .exchange)
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
+        if let masked = outcome.maskedFraction {
+            stats.lastMasked = masked
+            stats.maskedSum += masked
+            stats.maskedSteps += 1
+        }
         stats.compute -= outcome.timings.handoff     // combine work done inside backward's hand-offs
         if outcome.applied {
             stats.consecutiveSkips = 0
@@ -163,6 +169,10 @@ struct RunStats {
     var timings = StepTimings()
     var skipped = 0
     var consecutiveSkips = 0
+    /// Cautious Lion: the last step's fraction of masked elements, and the sum over the steps.
+    var lastMasked: Double? = nil
+    var maskedSum = 0.0
+    var maskedSteps = 0
     static let maxConsecutiveSkips = 10
     var divergence = DivergenceGuard()
 

@@ -17,7 +17,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed repeats per kernel (after 2 warm-up rounds); rows report the median.")
     var repeats: Int = 9
 
-    @Flag(help: "One JSON object per line: kernel, elements, threads, ms, gb_per_s, fraction_of_limit.")
+    @Flag(help: "One JSON object per line: kernel, elements, threads, ms, gb_per_s, fraction_of_limit (and masked_fraction for lion-cautious).")
     var json = false
 
     public init() {}
@@ -39,7 +39,8 @@ public struct BenchOptimizerCommand: ParsableCommand {
             for r in rows {
                 if json {
                     print("{\"kernel\":\"\(r.kernel)\",\"elements\":\(r.elements),\"threads\":\(r.threads),"
-                          + "\"ms\":\(fmt(r.ms, 4)),\"gb_per_s\":\(fmt(r.gbPerS, 3)),\"fraction_of_limit\":\(fmt(r.fractionOfLimit, 4))}")
+                          + "\"ms\":\(fmt(r.ms, 4)),\"gb_per_s\":\(fmt(r.gbPerS, 3)),\"fraction_of_limit\":\(fmt(r.fractionOfLimit, 4))"
+                          + (r.maskedFraction.map { ",\"masked_fraction\":\(fmt($0, 4))" } ?? "") + "}")
                 } else {
                     print(pad(r.kernel, 12) + lpad(Self.sizeLabel(r.elements), 10) + lpad("\(r.threads)", 9)
                           + lpad(fmt(r.ms, 3), 10) + lpad(fmt(r.gbPerS, 2), 9) + lpad(fmt(r.fractionOfLimit, 3), 10))
@@ -50,6 +51,11 @@ public struct BenchOptimizerCommand: ParsableCommand {
                let bf16 = rows.first(where: { $0.kernel == "lion-bf16" }) {
                 print("  -> \(Self.sizeLabel(first.elements)) x \(first.threads) threads: lion-fp32/adamw-fp32 time "
                       + fmt(ratio, 3) + ", lion-bf16 speedup over lion-fp32 " + fmt(fp32.ms / bf16.ms, 3) + "x")
+            }
+            if !json, let fp32 = rows.first(where: { $0.kernel == "lion-fp32" }),
+               let cautious = rows.first(where: { $0.kernel == "lion-cautious" }) {
+                print("  -> lion-cautious (factor 0) / lion-fp32 time " + fmt(cautious.ms / fp32.ms, 3)
+                      + ", masked at its last step " + fmt(100 * (cautious.maskedFraction ?? .nan), 1) + "%")
             }
         }
         if !json {

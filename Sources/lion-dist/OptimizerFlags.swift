@@ -11,6 +11,7 @@ extension OptimizerConfigError.Field {
         case .beta2: return "--beta2"
         case .weightDecay: return "--weight-decay"
         case .eps: return "--eps"
+        case .cautiousFactor: return "--cautious-factor"
         }
     }
 }

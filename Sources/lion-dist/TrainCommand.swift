@@ -56,6 +56,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
     var eps: Float?
 
+    @Option(parsing: .unconditional, help: "Cautious Lion (lion-pytorch's cautious_factor, arXiv 2411.16085): update elements whose sign disagrees with the gradient's are scaled by F, then each tensor's scales are divided by their mean. 0 <= F <= 1; 1 (the default) is plain Lion, 0 the paper's. Lion only, not with --comm sign-vote.")
+    var cautiousFactor: Float = 1
+
     @Option(help: "Storage of optimizer state: fp32 or bf16 (math stays fp32).")
     var stateDtype: StateDType = .fp32
 
@@ -140,6 +143,9 @@ struct TrainCommand: ParsableCommand {
         }
         if !(bucketMb > 0) { throw ValidationError("--bucket-mb must be > 0 MiB, got \(bucketMb)") }
         if !(logInterval > 0) { throw ValidationError("--log-interval must be > 0 seconds, got \(logInterval)") }
+        if optimizer == .adamw && cautiousFactor != 1 {
+            throw ValidationError("--cautious-factor is cautious Lion's (it masks the sign update); AdamW has none: use --optimizer lion, or drop --cautious-factor")
+        }
         let o = optimizerConfig()
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
@@ -167,6 +173,7 @@ struct TrainCommand: ParsableCommand {
         if let beta1 { o.beta1 = beta1 }
         if let beta2 { o.beta2 = beta2 }
         if let eps { o.eps = eps }
+        o.cautiousFactor = cautiousFactor
         o.stateDType = stateDtype
         return o
     }

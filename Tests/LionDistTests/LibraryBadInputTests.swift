@@ -24,6 +24,12 @@ final class LibraryBadInputTests: XCTestCase {
                        "beta2 must be in [0, 1), got 1.0")
         XCTAssertEqual(message { _ = try DistributedOptimizer(tensors: t, options: .lion(weightDecay: -1), world: world) },
                        "weightDecay must be >= 0 and finite, got -1.0")
+        XCTAssertEqual(message { _ = try DistributedOptimizer(tensors: t, options: .lion(cautiousFactor: 1.5), world: world) },
+                       "cautiousFactor must be in [0, 1], got 1.5")
+        var adamw = OptimizerOptions.adamw()
+        adamw.cautiousFactor = 0
+        XCTAssertEqual(message { _ = try DistributedOptimizer(tensors: t, options: adamw, world: world) },
+                       "cautiousFactor must be 1 with AdamW (the cautious mask is Lion's), got 0.0")
         XCTAssertEqual(message { _ = try DistributedOptimizer(tensors: [], options: .lion(), world: world) },
                        "a model needs at least one tensor")
         XCTAssertEqual(message { _ = try DistributedOptimizer(tensors: t, options: .lion(), groups: [TensorGroup(tensors: ["q"])], world: world) },

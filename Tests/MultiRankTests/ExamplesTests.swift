@@ -5,38 +5,6 @@ import XCTest
 /// user would) and run under mpirun: the direct-loop example gives the same parameters, bit for
 /// bit, at W = 1 and W = 2 and its loss falls; the trainer example trains a model of its own.
 final class ExamplesTests: XCTestCase {
-    struct BuildFailure: Error, CustomStringConvertible { let text: String; var description: String { text } }
-
-    /// Builds Examples/`name` in release mode and returns its executable. Both examples share one
-    /// scratch folder (Examples/.build), so lion-dist is compiled for them once, not twice.
-    func build(_ name: String) throws -> String {
-        let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
-        // SwiftPM can keep a stale build plan after lion-dist's own files moved (a pull, a
-        // merge); the second attempt re-plans, so one retry.
-        var output = ""
-        for _ in 0..<2 {
-            let (status, text) = try swiftBuild(name, scratch: scratch)
-            if status == 0 { return scratch.appendingPathComponent("release/\(name)").path }
-            output = text
-        }
-        throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))")
-    }
-
-    func swiftBuild(_ name: String, scratch: URL) throws -> (Int32, String) {
-        let dir = Launcher.packageRoot.appendingPathComponent("Examples/\(name)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path, "--scratch-path", scratch.path]
-        process.environment = Launcher.initialEnvironment
-        let log = try Launcher.temporaryDirectory().appendingPathComponent("build.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: log)
-        process.standardError = process.standardOutput
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
-    }
-
     /// "step N loss X" lines of the direct-loop example, in order.
     func losses(_ stdout: String) -> [Double] {
         stdout.split(separator: "\n").compactMap { line in
@@ -46,7 +14,7 @@ final class ExamplesTests: XCTestCase {
     }
 
     func testDirectLoopIsBitwiseTheSameAtOneAndTwoRanksAndLearns() throws {
-        let exe = try build("LinearRegression")
+        let exe = try ExampleBuild.build("LinearRegression")
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // 50 steps: still on the way (by ~150 steps every run sits exactly on the solution,
@@ -76,7 +44,7 @@ final class ExamplesTests: XCTestCase {
     }
 
     func testOwnWorkloadTrainsThroughTheTrainer() throws {
-        let exe = try build("CustomWorkload")
+        let exe = try ExampleBuild.build("CustomWorkload")
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let metrics = dir.appendingPathComponent("run.jsonl")

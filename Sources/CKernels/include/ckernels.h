@@ -93,6 +93,34 @@ void ck_signvote_apply(float *p, const uint64_t *sign, const uint64_t *nonzero, 
 void ck_signvote_apply_avx512(float *p, const uint64_t *sign, const uint64_t *nonzero, ptrdiff_t first, ptrdiff_t n,
                               float lr, float decay);
 
+// ---- Cautious Lion (ckernels_cautious.c) ----
+
+/// The sign pass's three bit planes (bit i of plane x = element first + i; 64 per word).
+typedef struct {
+    uint64_t *positive, *moving, *aligned;
+} CKCautiousBits;
+
+typedef struct {
+    const uint64_t *positive, *moving, *aligned;
+} CKCautiousReadBits;
+
+/// The apply pass's constants: lrAligned = lr * (1/mean), lrOther = lr * (factor/mean), decay = 1 - lr*wd.
+typedef struct {
+    float lrAligned, lrOther, decay;
+} CKCautiousApply;
+
+/// Sign pass over one piece: gs = g*scale, c = b1*m + c1*gs, m = b2*m + c2*gs; bits positive
+/// (c > 0), moving (c != 0, NaN not), aligned (sign(c)*gs > 0) of element i at bit first + i.
+/// Returns the aligned count. Uses k.b1, c1, b2, c2, scale. n >= 0.
+int64_t ck_cautious_sign_fp32(const float *g, float *m, CKCautiousBits b, ptrdiff_t first, ptrdiff_t n, CKLionConstants k);
+int64_t ck_cautious_sign_bf16(const float *g, uint16_t *m, CKCautiousBits b, ptrdiff_t first, ptrdiff_t n, CKLionConstants k);
+/// Apply pass: p = p*decay - d, d = +-lrAligned (aligned), +-lrOther (moving, not aligned), +0 (not moving).
+void ck_cautious_apply(float *p, CKCautiousReadBits b, ptrdiff_t first, ptrdiff_t n, CKCautiousApply k);
+/// The same on AVX-512F/BW (require ck_cpu_has_avx512() == 1).
+int64_t ck_cautious_sign_fp32_avx512(const float *g, float *m, CKCautiousBits b, ptrdiff_t first, ptrdiff_t n, CKLionConstants k);
+int64_t ck_cautious_sign_bf16_avx512(const float *g, uint16_t *m, CKCautiousBits b, ptrdiff_t first, ptrdiff_t n, CKLionConstants k);
+void ck_cautious_apply_avx512(float *p, CKCautiousReadBits b, ptrdiff_t first, ptrdiff_t n, CKCautiousApply k);
+
 #ifdef __cplusplus
 }
 #endif
