@@ -69,7 +69,7 @@ final class ExamplesTests: XCTestCase {
     /// message, instead of rank 0 waiting in the combine and rank 1 in MPI_Win_free (the
     /// timeout, 60 s against ~3 s for the run, catches a hang).
     func testWorkloadThrowingOnOneRankEndsEveryRankWithItsMessage() throws {
-        let exe = try build("CustomWorkload")
+        let exe = try ExampleBuild.build("CustomWorkload")
         let r = try Launcher.run(ranks: 2, ["--epochs", "4", "--fail-on-rank", "1"], executable: exe, timeout: 60)
         XCTAssertNotEqual(r.status, 0)
         let lines = r.stderr.split(separator: "\n").filter { $0.hasPrefix("error") }

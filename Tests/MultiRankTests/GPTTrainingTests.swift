@@ -30,22 +30,37 @@ final class GPTTrainingTests: XCTestCase {
     /// independent of W (per-sequence gradients summed in a fixed tree), which costs a GEMM per
     /// sequence; we do not pay that.
     func testLionParametersAreBitwiseEqualButForSignTiesAtW1To4() throws {
+        try checkLionAcrossRankCounts([])
+    }
+
+    /// The same with bf16 matrix products (oneDNN) at W = 2 and 4: the output gradient is the
+    /// loss gradient times 1/(local rows), which differs between W = 1, 2, 4 by a power of two
+    /// only, so every bf16 operand rounds alike and only the row sums change order, as in fp32.
+    /// At W = 3 the scale 1/64 against 1/192 is not a power of two: the scaled values round to
+    /// bf16 differently in their 8th bit, and more c sit within that of 0 (measured: 695 of
+    /// 27,936 parameters, 2.5%); every difference is still one a sign flip explains.
+    func testLionInBF16IsBitwiseEqualButForSignTiesAtW1To4() throws {
+        try checkLionAcrossRankCounts(["--compute-dtype", "bf16"], ties: [3: 27_936 / 20])
+    }
+
+    /// `ties[W]`: how many parameters may differ at W (else the fp32 bound).
+    func checkLionAcrossRankCounts(_ dtype: [String], ties: [Int: Int] = [:]) throws {
         let lr: Float = 3e-4, steps: Float = 20
-        let reference = try finalParams(optimizer: "lion", ranks: 1, extra: ["--lr", "\(lr)"])
-        let initial = try finalParams(optimizer: "lion", ranks: 1, extra: ["--lr", "1e-30"])
+        let reference = try finalParams(optimizer: "lion", ranks: 1, extra: ["--lr", "\(lr)"] + dtype)
+        let initial = try finalParams(optimizer: "lion", ranks: 1, extra: ["--lr", "1e-30"] + dtype)
         let moved = zip(reference, initial).filter { $0 != $1 }.count
         XCTAssertGreaterThan(moved, reference.count * 9 / 10, "training should move most parameters")
         var runs: [[Float]] = []
         for ranks in 2...4 {
-            let p = try finalParams(optimizer: "lion", ranks: ranks, extra: ["--lr", "\(lr)"])
+            let p = try finalParams(optimizer: "lion", ranks: ranks, extra: ["--lr", "\(lr)"] + dtype)
             let differ = zip(reference, p).filter { $0.bitPattern != $1.bitPattern }
-            XCTAssertLessThanOrEqual(differ.count, max(3, reference.count / 5_000), "lion W=\(ranks): \(differ.count) parameters differ")
+            XCTAssertLessThanOrEqual(differ.count, ties[ranks] ?? max(3, reference.count / 5_000), "lion W=\(ranks): \(differ.count) parameters differ")
             for (a, b) in differ {
                 XCTAssertLessThanOrEqual(abs(a - b), 2 * lr * steps * 1.01, "lion W=\(ranks): a difference no sign flip explains")
             }
             runs.append(p)
         }
-        // Between W > 1 the same holds.
+        // Between W = 2 and 4 the same holds.
         let between = zip(runs[0], runs[2]).filter { $0.bitPattern != $1.bitPattern }.count
         XCTAssertLessThanOrEqual(between, max(3, reference.count / 5_000))
     }
