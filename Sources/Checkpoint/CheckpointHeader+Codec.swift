@@ -47,8 +47,8 @@ extension CheckpointHeader {
         }
         var r = ByteReader(prefix, position: 8)
         let version = try r.u32("version")
-        guard version == Self.version else {
-            throw CheckpointError(.badVersion, "format version \(version), this build reads version \(Self.version)")
+        guard Self.readableVersions.contains(version) else {
+            throw CheckpointError(.badVersion, "format version \(version), this build reads versions \(Self.readableVersions.lowerBound)-\(Self.version)")
         }
         let length = Int(try r.u32("headerBytes"))
         guard length >= headerBytes(modelDims: 0, blocks: 0), length <= maxHeaderBytes else {
@@ -88,6 +88,8 @@ extension CheckpointHeader {
     static func decodeFields(_ body: [UInt8]) throws -> CheckpointHeader {
         let length = body.count
         var r = ByteReader(Array(body[0..<length - 4]), position: prefixBytes)
+        var v = ByteReader(body, position: 8)
+        let version = try v.u32("version")
         let width = 1...maxWidth
         let modelCode = try r.u32("model")
         let dimCount = try r.count("dimCount", in: 2...maxModelDims)
@@ -103,7 +105,9 @@ extension CheckpointHeader {
         guard dtypeRaw <= 1 else { throw CheckpointError.header("unknown state dtype code \(dtypeRaw)") }
         guard Int(scheduleRaw) < ScheduleKind.allCases.count else { throw CheckpointError.header("unknown schedule code \(scheduleRaw)") }
         var f: [Float] = []
-        for name in ["lr", "beta1", "beta2", "weightDecay", "eps", "minLR", "clipNorm", "cautiousFactor"] { f.append(try r.f32(name)) }
+        for name in ["lr", "beta1", "beta2", "weightDecay", "eps", "minLR", "clipNorm"] { f.append(try r.f32(name)) }
+        // Version 2 (before cautious Lion) has no factor: plain Lion.
+        f.append(version >= 3 ? try r.f32("cautiousFactor") : 1)
         let steps = 0...maxSteps
         let warmup = try r.int("warmupSteps", in: steps)
         let total = try r.int("totalSteps", in: steps)
@@ -154,7 +158,8 @@ extension CheckpointHeader {
         guard blocks == header.blockCount else {
             throw CheckpointError.header("blockCount \(blocks), but \(header.dataBytes) data bytes in \(blockSize)-byte blocks need \(header.blockCount)")
         }
-        guard header.headerBytes == length, dataOffset == header.dataOffset else {
+        // Version 2 headers are the factor's 4 bytes shorter; the data offset is the same.
+        guard header.headerBytes - (version >= 3 ? 0 : 4) == length, dataOffset == header.dataOffset else {
             throw CheckpointError.header("header length \(length) / data offset \(dataOffset) disagree with its fields")
         }
         return header

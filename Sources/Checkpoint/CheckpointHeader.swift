@@ -138,6 +138,8 @@ public struct CheckpointPosition: Sendable, Equatable {
 public struct CheckpointHeader: Sendable, Equatable {
     public static let magic: [UInt8] = Array("LIONCKPT".utf8)
     public static let version: UInt32 = 3
+    /// Versions this build reads: 2 is 3 without the cautious factor (read as 1, plain Lion).
+    public static let readableVersions: ClosedRange<UInt32> = 2...version
     /// The fixed prefix that holds magic, version and the header length.
     public static let prefixBytes = 16
     /// Limits that keep a lying header from asking for absurd reads or allocations.

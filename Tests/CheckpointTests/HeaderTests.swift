@@ -82,3 +82,45 @@ final class HeaderTests: XCTestCase {
         XCTAssertEqual(Checksums.combine(a, b, lengthB: bytes.count - 1234), Checksums.crc32(bytes))
     }
 }
+
+/// Checkpoints written before cautious Lion (format version 2: no factor field) still read,
+/// as plain Lion (factor 1), so a run resumes from them.
+final class HeaderVersionTests: XCTestCase {
+    /// Rewrites a version-3 file as version 2 wrote it: the same fields without the factor's 4
+    /// bytes (after clip-norm), the header 4 bytes shorter, its CRC resealed, the data where it was.
+    func versionTwo(_ file: [UInt8]) -> [UInt8] {
+        let dims = Int(file[20])   // the dimension count after magic, version, length and model code
+        let length = Int(UInt32(file[12]) | UInt32(file[13]) << 8 | UInt32(file[14]) << 16 | UInt32(file[15]) << 24)
+        let factor = 16 + 4 + 4 + 4 * dims + 4 + 7 * 4
+        var header = Array(file[0..<factor]) + Array(file[(factor + 4)..<(length - 4)])
+        header[8] = 2; header[9] = 0; header[10] = 0; header[11] = 0
+        let shorter = UInt32(length - 4)
+        for i in 0..<4 { header[12 + i] = UInt8(truncatingIfNeeded: shorter >> (8 * UInt32(i))) }
+        let crc = Checksums.crc32(header)
+        for i in 0..<4 { header.append(UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))) }
+        return header + [0, 0, 0, 0] + Array(file[length...])
+    }
+
+    func testVersionTwoReadsAsPlainLion() throws {
+        let (header, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12], optimizer: .lion), step: 42, blockSize: 4096)
+        let old = versionTwo(file)
+        XCTAssertEqual(old.count, file.count)
+        let decoded = try CheckpointHeader.decode(old, fileSize: old.count)
+        XCTAssertEqual(decoded.identity.optimizer.cautiousFactor, 1)
+        XCTAssertEqual(decoded.identity, header.identity)
+        XCTAssertEqual(decoded.position, header.position)
+        XCTAssertEqual(decoded.dataOffset, header.dataOffset)
+        XCTAssertEqual(decoded.blockCRCs, header.blockCRCs)
+    }
+
+    func testUnknownVersionsAreRefused() {
+        let (_, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12]), step: 1, blockSize: 4096)
+        for version: UInt8 in [1, 4] {
+            var bad = file
+            bad[8] = version
+            XCTAssertThrowsError(try CheckpointHeader.decode(bad, fileSize: bad.count)) { error in
+                XCTAssertTrue("\(error)".contains("format version \(version), this build reads versions 2-3"), "\(error)")
+            }
+        }
+    }
+}
