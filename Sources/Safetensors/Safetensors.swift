@@ -104,7 +104,10 @@ public struct SafetensorsFile {
         }
         let size = data.count - dataStart
         var entries: [Entry] = []
-        for (name, value) in header where name != "__metadata__" {
+        // In the order of the data, so a truncated file names its last tensor.
+        func begin(_ value: Any) -> Int { ((value as? [String: Any])?["data_offsets"] as? [Int])?.first ?? -1 }
+        let listed = header.filter { $0.key != "__metadata__" }.sorted { (begin($0.value), $0.key) < (begin($1.value), $1.key) }
+        for (name, value) in listed {
             guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
                   let shape = e["shape"] as? [Int], let offsets = e["data_offsets"] as? [Int], offsets.count == 2 else {
                 throw bad("tensor \(name) lacks dtype, shape or data_offsets [begin, end]")
@@ -118,7 +121,7 @@ public struct SafetensorsFile {
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, range: offsets[0]..<offsets[1]))
         }
-        self.entries = entries.sorted { ($0.range.lowerBound, $0.name) < ($1.range.lowerBound, $1.name) }
+        self.entries = entries
         self.metadata = metadata
     }
 
