@@ -152,6 +152,7 @@ public final class Trainer {
         watchdog?.enter(step: globalStep + 1, .exchange)
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
+        stats.lastGradNorm = outcome.gradNorm
         if let masked = outcome.maskedFraction {
             stats.lastMasked = masked
             stats.maskedSum += masked
@@ -190,6 +191,7 @@ struct RunStats {
     var consecutiveSkips = 0
     /// Cautious Lion: the last step's fraction of masked elements, and the sum over the steps.
     var lastMasked: Double? = nil
+    var lastGradNorm: Double = .nan
     var maskedSum = 0.0
     var maskedSteps = 0
     static let maxConsecutiveSkips = 10

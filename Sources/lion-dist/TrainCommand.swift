@@ -95,6 +95,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Start from the weights of this safetensors file (PyTorch's names, as `lion-dist export` writes them; nanoGPT's for the GPT) with fresh optimizer state, at any rank count.")
     var initFrom: String?
 
+    @Option(help: "Write TensorBoard scalars (train/loss, lr, grad_norm every step; throughput at each progress line; val/loss or eval/loss and accuracy at each evaluation; memory per rank at the end) to an event file in this directory (rank 0; a resumed run adds a new file).")
+    var tensorboard: String?
+
     @Option(parsing: .unconditional, help: "Seconds between progress lines.")
     var logInterval: Double = 5
 
@@ -206,6 +209,7 @@ struct TrainCommand: ParsableCommand {
         c.maxSteps = maxSteps
         c.saveParamsPath = saveParams
         c.initFromPath = initFrom
+        c.tensorboardDirectory = tensorboard
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
         comm.apply(to: &c, shard: shard)
