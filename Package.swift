@@ -8,6 +8,8 @@ import PackageDescription
 //                               -> FashionData -> CZlib
 //                               -> TextData -> DeterministicRandom
 //                               -> Checkpoint -> Collectives, LionEngine, CZlib
+//                               -> Safetensors -> LionEngine (the exchange format; no MPI)
+//                               -> TensorBoard (event files of scalars; no dependencies)
 //                               -> Report -> Basics (sweep results + HTML report; no MPI)
 //   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
 let package = Package(
@@ -50,10 +52,14 @@ let package = Package(
         .target(name: "Basics"),
         // SplitMix64: the same random numbers on every rank and platform.
         .target(name: "DeterministicRandom"),
+        // The safetensors format (read and write F32/BF16 tensors with a metadata map). No MPI.
+        .target(name: "Safetensors", dependencies: ["LionEngine"]),
+        // TensorBoard event files of scalars (TFRecord framing, hand-encoded Event protos). No dependencies.
+        .target(name: "TensorBoard"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report"]),
+        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
         .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
@@ -69,6 +75,7 @@ let package = Package(
             "FashionData",
             "Checkpoint",
             "Report",
+            "Safetensors",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -55,6 +55,10 @@ public struct TrainConfig: Sendable {
     public var maxSteps: Int? = nil
     /// Rank 0 writes the final parameters here as raw little-endian float32.
     public var saveParamsPath: String? = nil
+    /// Start from the weights of this safetensors file (PyTorch's names), with fresh optimizer state.
+    public var initFromPath: String? = nil
+    /// Rank 0 writes TensorBoard scalars to an event file in this directory.
+    public var tensorboardDirectory: String? = nil
     /// Seconds between progress lines.
     public var logInterval: Double = 5
     public var checkpoint = CheckpointSettings()

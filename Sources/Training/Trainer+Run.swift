@@ -45,6 +45,8 @@ extension Trainer {
         let started = MPIRuntime.time()
         var trainSeconds = 0.0
         var records: [(event: String, fields: [(String, JSON)])] = []
+        let board = isRoot ? config.tensorboardDirectory.map { TensorBoardLog(directory: $0) } : nil
+        defer { board?.close() }
 
         periods: for period in start.epoch..<workload.periods {
             let periodStart = MPIRuntime.time()
@@ -58,6 +60,7 @@ extension Trainer {
                 steps += 1
                 lossSum += loss
                 at = LoopPoint(step: globalStep, epoch: period, stepInEpoch: s + 1, epochLossSum: lossSum, epochSteps: steps)
+                board?.step(globalStep, loss: loss, lr: schedule.lr(atStep: globalStep - 1), gradNorm: stats.lastGradNorm)
                 try checkpointAfterStep(at, stats: stats)
                 if isRoot, let line = progress.tick(position: workload.progressPosition(step: globalStep, totalSteps: total),
                                                     done: globalStep, loss: loss,
@@ -69,6 +72,8 @@ extension Trainer {
                     if workload.itemsPerSample > 1 { fields.append(("\(workload.throughputUnit)_per_s", .number(line.itemsPerSecond))) }
                     if let masked = stats.lastMasked { fields.append(("masked_fraction", .number(masked))) }
                     log.write("step", fields)
+                    board?.throughput(globalStep, unit: workload.itemsPerSample > 1 ? workload.throughputUnit : "samples",
+                                      perSecond: workload.itemsPerSample > 1 ? line.itemsPerSecond : line.samplesPerSecond)
                 }
             }
             trainSeconds += MPIRuntime.time() - periodStart
@@ -83,6 +88,7 @@ extension Trainer {
             if isRoot {
                 print(workload.periodLine(record, of: RunShape(periods: workload.periods, totalSteps: total)))
                 log.write(event.event, event.fields)
+                board?.evaluation(globalStep, event.fields)
             }
             if globalStep >= total { break periods }
         }
@@ -112,6 +118,7 @@ extension Trainer {
             mfu: workload.trainingFLOPsPerSample.map { $0 * samplesPerSecond / (Double(comm.size) * sgemmFLOPS) },
             sgemmFLOPS: sgemmFLOPS,
             evaluationFields: workload.summaryFields(final, samplesPerSecond: samplesPerSecond))
+        board?.memory(globalStep, ranks)
         if let path = config.saveParamsPath {
             try comm.agree { if isRoot { try saveParams(to: path) } }
         }

@@ -3,6 +3,7 @@ import Collectives
 import Foundation
 import LionEngine
 import Model
+import Safetensors
 import Sharding
 
 /// Data-parallel training of any `Workload`. Every rank runs the same loop on its slice of each
@@ -69,6 +70,12 @@ public final class Trainer {
                                                                         tensors: workload.tensors.map(\.range)) }
         // Node-shared parameters are written once per node, then published to its ranks.
         if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
+        if let path = config.initFromPath {
+            // Every rank reads and checks the file, so a refusal is the same line everywhere.
+            let values = try comm.agree { try Trainer.initialWeights(path, workload: workload) }
+            if !sharded.sharesParams || node.rank == 0 { sharded.params.update(from: values, count: values.count) }
+            if comm.rank == 0 { print("initialized from \(path) (\(workload.parameterCount) parameters); optimizer state fresh, step 0") }
+        }
         try sharded.paramsWritten()
         let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
@@ -76,6 +83,18 @@ public final class Trainer {
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
         let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
+    }
+
+    /// `--init-from`: the parameters of a safetensors file under PyTorch's names, checked
+    /// against this workload's model and (GPT) its corpus's vocabulary.
+    static func initialWeights(_ path: String, workload: Workload) throws -> [Float] {
+        do {
+            let names = try PyTorchStateDict(signature: workload.signature)
+            let vocabulary = (workload as? GPTWorkload)?.corpus.characters.symbols
+            return try names.load(try SafetensorsFile(path: path), vocabulary: vocabulary)
+        } catch let e as SafetensorsError {
+            throw TrainingError("--init-from \(e.description)")
+        }
     }
 
     /// Weight decay on the tensors that decay (matrices, embeddings), none on the rest (gains,
@@ -133,6 +152,7 @@ public final class Trainer {
         watchdog?.enter(step: globalStep + 1, .exchange)
         let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
         stats.timings += outcome.timings
+        stats.lastGradNorm = outcome.gradNorm
         if let masked = outcome.maskedFraction {
             stats.lastMasked = masked
             stats.maskedSum += masked
@@ -171,6 +191,7 @@ struct RunStats {
     var consecutiveSkips = 0
     /// Cautious Lion: the last step's fraction of masked elements, and the sum over the steps.
     var lastMasked: Double? = nil
+    var lastGradNorm: Double = .nan
     var maskedSum = 0.0
     var maskedSteps = 0
     static let maxConsecutiveSkips = 10

@@ -23,7 +23,7 @@ struct LionDist: ParsableCommand {
         Its flags: `lion-dist train --help`.
         """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, PlanCommand.self, SampleCommand.self, SweepCommand.self, ReportCommand.self, BenchCommand.self, InspectCommand.self],
+        subcommands: [TrainCommand.self, PlanCommand.self, SampleCommand.self, ExportCommand.self, SweepCommand.self, ReportCommand.self, BenchCommand.self, InspectCommand.self],
         defaultSubcommand: TrainCommand.self
     )
 

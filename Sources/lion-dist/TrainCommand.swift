@@ -92,6 +92,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the final parameters to this file as raw little-endian float32 (rank 0).")
     var saveParams: String?
 
+    @Option(help: "Start from the weights of this safetensors file (PyTorch's names, as `lion-dist export` writes them; nanoGPT's for the GPT) with fresh optimizer state, at any rank count.")
+    var initFrom: String?
+
+    @Option(help: "Write TensorBoard scalars (train/loss, lr, grad_norm every step; throughput at each progress line; val/loss or eval/loss and accuracy at each evaluation; memory per rank at the end) to an event file in this directory (rank 0; a resumed run adds a new file).")
+    var tensorboard: String?
+
     @Option(parsing: .unconditional, help: "Seconds between progress lines.")
     var logInterval: Double = 5
 
@@ -122,6 +128,9 @@ struct TrainCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if batchSize != nil && batching.batchPerRank != nil {
             throw ValidationError("--batch-size and --batch-per-rank both set the batch; pass one of them")
+        }
+        if initFrom != nil && (checkpoints.resume || checkpoints.resumeFrom != nil) {
+            throw ValidationError("--init-from starts a new run from weights; --resume continues one from its checkpoint: pass one of them")
         }
         if epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
         if (try? hiddenWidths()) == nil {
@@ -199,6 +208,8 @@ struct TrainCommand: ParsableCommand {
         c.metricsPath = metrics
         c.maxSteps = maxSteps
         c.saveParamsPath = saveParams
+        c.initFromPath = initFrom
+        c.tensorboardDirectory = tensorboard
         c.logInterval = logInterval
         c.checkpoint = checkpoints.settings
         comm.apply(to: &c, shard: shard)
