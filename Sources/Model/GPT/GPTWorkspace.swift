@@ -56,6 +56,8 @@ public final class GPTWorkspace {
     let dqkv: FlatBuffer       // (B, T, 3C)
     let d4C: FlatBuffer        // (B, T, 4C) gradient of the GELU output, then of its input
     let datt: FlatBuffer       // (B, NH, T, T) gradient of the attention scores
+    /// Per-layer wall time of the passes over this workspace, when set (`GPTTimer`).
+    public var timer: GPTTimer?
 
     public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32) {
         precondition(maxBatch >= 1, "maxBatch must be >= 1")
