@@ -63,9 +63,7 @@ public final class GPTWorkload: Workload {
     public var itemsPerSample: Int { blockSize }
     public var throughputUnit: String { "tokens" }
     public var trainingFLOPsPerSample: Double? { model.flopsPerToken * Double(blockSize) }
-    public func matmulRate() -> MatmulRate {
-        workspace.dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
-    }
+    public func matmulRate() -> MatmulRate { .measure(workspace.dtype) }
 
     public var heldBytes: WorkloadBytes {
         WorkloadBytes(activations: workspace.bytes + tokens.count * 2,

@@ -136,4 +136,9 @@ public struct MatmulRate: Sendable {
 
     /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
     public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: "sgemm") }
+
+    /// The rate of the GPT's products in `dtype`: sgemm, or oneDNN's bf16 (`BF16GEMMRate`).
+    public static func measure(_ dtype: ComputeDType) -> MatmulRate {
+        dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
+    }
 }

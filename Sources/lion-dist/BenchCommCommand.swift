@@ -50,14 +50,14 @@ struct BenchCommCommand: ParsableCommand {
                 let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
                 for r in rows {
                     if json {
-                        print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes)),"
-                              + "\"wire_bits_per_param\":\(fixed(8 * r.wireBytes / Double(r.parameters), 3))}")
+                        print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(BenchText.fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes)),"
+                              + "\"wire_bits_per_param\":\(BenchText.fixed(8 * r.wireBytes / Double(r.parameters), 3))}")
                     } else {
-                        print((r.op + String(repeating: " ", count: max(0, 28 - r.op.count))) + left("\(r.mib)", 6) + left("\(r.ranks)", 7)
-                              + left(fixed(r.ms, 3), 10) + left(fixed(r.busGBPerS, 2), 11) + left(fixed(base / r.ms, 2) + "x", 18)
-                              + left(fixed(8 * r.wireBytes / Double(r.parameters), 2), 17))
+                        print(BenchText.left(r.op, 28) + BenchText.right("\(r.mib)", 6) + BenchText.right("\(r.ranks)", 7)
+                              + BenchText.right(BenchText.fixed(r.ms, 3), 10) + BenchText.right(BenchText.fixed(r.busGBPerS, 2), 11) + BenchText.right(BenchText.fixed(base / r.ms, 2) + "x", 18)
+                              + BenchText.right(BenchText.fixed(8 * r.wireBytes / Double(r.parameters), 2), 17))
                         if !r.phases.isEmpty {
-                            print("  \(r.op) on rank 0, median ms: " + r.phases.map { "\($0.0) \(fixed($0.1, 3))" }.joined(separator: ", "))
+                            print("  \(r.op) on rank 0, median ms: " + r.phases.map { "\($0.0) \(BenchText.fixed($0.1, 3))" }.joined(separator: ", "))
                         }
                     }
                 }
@@ -65,14 +65,3 @@ struct BenchCommCommand: ParsableCommand {
         }
     }
 }
-
-private func fixed(_ x: Double, _ digits: Int) -> String {
-    guard x.isFinite else { return "null" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let units = Int((abs(x) * scale).rounded())
-    let whole = units / Int(scale), frac = String(units % Int(scale))
-    return (x < 0 ? "-" : "") + "\(whole)." + String(repeating: "0", count: digits - frac.count) + frac
-}
-
-private func left(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }

@@ -4,8 +4,9 @@ import Training
 
 extension ComputeDType: ExpressibleByArgument {}
 
-/// The GPT's shape, budget and evaluation (`--model gpt`); nanoGPT's CPU "baby GPT" by default.
-struct GPTOptions: ParsableArguments {
+/// The GPT's shape and the precision of its products (`--model gpt`, `bench gpt`); nanoGPT's
+/// CPU "baby GPT" by default.
+struct GPTShapeOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Transformer blocks.")
     var nLayer: Int = 4
 
@@ -17,15 +18,6 @@ struct GPTOptions: ParsableArguments {
 
     @Option(parsing: .unconditional, help: "Context length in characters.")
     var blockSize: Int = 64
-
-    @Option(parsing: .unconditional, help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
-    var steps: Int = 2000
-
-    @Option(parsing: .unconditional, help: "Steps between validation-loss evaluations.")
-    var evalInterval: Int = 250
-
-    @Option(parsing: .unconditional, help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
-    var evalBatches: Int = 20
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Precision of the matrix products: fp32 (OpenBLAS) or bf16 (oneDNN, bf16 inputs with fp32 accumulation; needs a CPU with AVX512-BF16 or AMX).",
@@ -42,9 +34,30 @@ struct GPTOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        if evalInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evalInterval)") }
-        if evalBatches < 1 { throw ValidationError("--eval-batches must be at least 1, got \(evalBatches)") }
         if computeDtype == .bf16, let reason = BF16Support.refusalReason() { throw ValidationError(reason) }
     }
 }
+
+/// The GPT's shape, budget and evaluation (`--model gpt`).
+struct GPTOptions: ParsableArguments {
+    @OptionGroup var model: GPTShapeOptions
+
+    var shape: GPTShape { model.shape }
+    var computeDtype: ComputeDType { model.computeDtype }
+
+    @Option(parsing: .unconditional, help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
+    var steps: Int = 2000
+
+    @Option(parsing: .unconditional, help: "Steps between validation-loss evaluations.")
+    var evalInterval: Int = 250
+
+    @Option(parsing: .unconditional, help: "Validation windows per evaluation, in global batches (20 x batch 12 = 240 windows).")
+    var evalBatches: Int = 20
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if evalInterval < 1 { throw ValidationError("--eval-interval must be at least 1, got \(evalInterval)") }
+        if evalBatches < 1 { throw ValidationError("--eval-batches must be at least 1, got \(evalBatches)") }
+    }
+}
+

@@ -57,8 +57,8 @@ struct LionDist: ParsableCommand {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the optimizer kernels and the gradient communication.",
-        subcommands: [BenchOptimizerCommand.self, BenchCommCommand.self]
+        abstract: "Measure the optimizer kernels, the gradient communication and the GPT's step.",
+        subcommands: [BenchOptimizerCommand.self, BenchCommCommand.self, BenchGPTCommand.self]
     )
 }
 

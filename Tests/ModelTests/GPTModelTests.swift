@@ -165,6 +165,28 @@ final class GPTModelTests: XCTestCase {
         XCTAssertEqual(m.loss(params: p.pointer, tokens: tokens, batch: 4, workspace: ws), l1, "loss() is the same forward")
     }
 
+    /// A timer on the workspace times every layer kind and changes no bit of the pass.
+    func testTimerChangesNothingAndTimesEveryLayer() {
+        let m = GPT(config: tiny)
+        let p = randomParams(m, seed: 7)
+        let tokens = TestRandom.tokens(seed: 8, 4 * 6, below: 7)
+        let g1 = FlatBuffer(count: m.parameterCount), g2 = FlatBuffer(count: m.parameterCount)
+        let ws = GPTWorkspace(model: m, maxBatch: 4)
+        let l1 = fb(m, p, g1, tokens, 4, ws)
+        let timer = GPTTimer()
+        ws.timer = timer
+        let l2 = fb(m, p, g2, tokens, 4, ws)
+        XCTAssertEqual(l1, l2)
+        XCTAssertEqual(Array(g1.buffer), Array(g2.buffer))
+        for layer in GPTTimer.Layer.allCases {
+            XCTAssertGreaterThan(timer.seconds(layer, .forward), 0, "\(layer.name) forward")
+            if layer != .bf16Weights { XCTAssertGreaterThan(timer.seconds(layer, .backward), 0, "\(layer.name) backward") }
+        }
+        XCTAssertEqual(timer.seconds(.bf16Weights, .backward), 0)
+        timer.reset()
+        XCTAssertTrue(GPTTimer.Layer.allCases.allSatisfy { timer.seconds($0, .forward) == 0 && timer.seconds($0, .backward) == 0 })
+    }
+
     /// Two threads (the kernels' row/head loops and OpenBLAS): deterministic, and equal to one
     /// thread up to rounding (the split never changes a row's arithmetic; OpenBLAS may).
     func testTwoThreadsDeterministicAndAgreeWithOne() {
@@ -244,6 +266,12 @@ final class GPTModelTests: XCTestCase {
         XCTAssertLessThanOrEqual(r.minSeconds, r.medianSeconds)
         XCTAssertEqual(r.tokensPerSecond, Double(r.tokensPerStep) / r.medianSeconds, accuracy: 1e-9 * r.tokensPerSecond)
         XCTAssertEqual(r.flopsPerSecond, r.tokensPerSecond * m.flopsPerToken, accuracy: 1e-6 * r.flopsPerSecond)
+        // Per-layer means and the optimizer's fit inside the mean step.
+        let layers = r.forwardSeconds.reduce(0, +) + r.backwardSeconds.reduce(0, +)
+        XCTAssertGreaterThan(layers, 0)
+        XCTAssertGreaterThan(r.optimizerSeconds, 0)
+        XCTAssertLessThanOrEqual(layers + r.optimizerSeconds, r.meanSeconds * (1 + 1e-9))
+        XCTAssertNil(r.implementation, "fp32 runs no oneDNN kernel")
     }
 
     func testConfigProblems() {

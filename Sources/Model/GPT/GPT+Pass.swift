@@ -29,18 +29,23 @@ extension GPT {
         let (B, N, rowStride) = (batch, batch * config.blockSize, config.blockSize + 1)
         forward(params: params, tokens: tokens, stride: rowStride, B: B, T: T, ws: ws)
         let logits = ws.logits.pointer
-        ws.linear.forward(out: logits, x: ws.lnf.pointer, params: params, w: wte, N: N, I: C, O: V, residual: nil)
-        let lossSum = crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V,
-                                   dscale: 1 / Float(N))
+        let lossSum = ws.timed(.head, .forward) {
+            ws.linear.forward(out: logits, x: ws.lnf.pointer, params: params, w: wte, N: N, I: C, O: V, residual: nil)
+            return crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V, dscale: 1 / Float(N))
+        }
 
         // Head: dwte = dlogits^T lnf (overwritten; the embedding adds to it), dC = dlogits wte.
         let dres = ws.dresidual.pointer
         let dC = ws.dC.pointer
-        ws.linear.backward(dx: dC, dw: grads.at(wte), dout: logits, x: ws.lnf.pointer, params: params, w: wte,
-                       N: N, I: C, O: V, accumulate: false)
-        dres.update(repeating: 0, count: N * C)
-        layerNormBackward(dx: dres, dw: grads.at(lnf), dout: dC, x: ws.residual[config.nLayer].pointer,
-                          w: params + lnf, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer, N: N, C: C)
+        ws.timed(.head, .backward) {
+            ws.linear.backward(dx: dC, dw: grads.at(wte), dout: logits, x: ws.lnf.pointer, params: params, w: wte,
+                               N: N, I: C, O: V, accumulate: false)
+        }
+        ws.timed(.lnf, .backward) {
+            dres.update(repeating: 0, count: N * C)
+            layerNormBackward(dx: dres, dw: grads.at(lnf), dout: dC, x: ws.residual[config.nLayer].pointer,
+                              w: params + lnf, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer, N: N, C: C)
+        }
         try segmentDone(segments.count - 1)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
@@ -48,39 +53,59 @@ extension GPT {
             let a = ws.blocks[l]
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)         // recomputed
-            ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
-                           N: N, I: 4 * C, O: C, accumulate: false)
+            ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }  // recomputed
+            ws.timed(.mlpProj, .backward) {
+                ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
+                                   N: N, I: 4 * C, O: C, accumulate: false)
+            }
             try segmentDone(Self.blockSegment(l, 5))
-            geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C)
-            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
-                             x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
-            ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
-                           N: N, I: C, O: 4 * C, accumulate: false)
+            ws.timed(.gelu, .backward) { geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C) }
+            ws.timed(.ln2, .backward) {
+                layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
+                                 x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
+            }
+            ws.timed(.cFc, .backward) {
+                ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
+                                   N: N, I: C, O: 4 * C, accumulate: false)
+            }
             try segmentDone(Self.blockSegment(l, 4))
-            layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
-                              mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
+            ws.timed(.ln2, .backward) {
+                layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
+                                  mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
+            }
             try segmentDone(Self.blockSegment(l, 3))
             // Attention: dres is now the gradient of mid and, through the residual, of x.
-            ws.linear.backward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, params: params, w: p.cProj,
-                           N: N, I: C, O: C, accumulate: false)
+            ws.timed(.cProj, .backward) {
+                ws.linear.backward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, params: params, w: p.cProj,
+                                   N: N, I: C, O: C, accumulate: false)
+            }
             try segmentDone(Self.blockSegment(l, 2))
-            let (tiles, slots) = ws.attentionTiles()
-            attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
-                              scratch: tiles, slots: slots, B: B, T: T, C: C, NH: NH)
+            ws.timed(.attention, .backward) {
+                let (tiles, slots) = ws.attentionTiles()
+                attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
+                                  scratch: tiles, slots: slots, B: B, T: T, C: C, NH: NH)
+            }
             let x = ws.residual[l].pointer
-            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
-                             x: x, w: params + p.ln1, N: N, C: C)
-            ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
-                           N: N, I: C, O: 3 * C, accumulate: false)
+            ws.timed(.ln1, .backward) {
+                layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
+                                 x: x, w: params + p.ln1, N: N, C: C)
+            }
+            ws.timed(.cAttn, .backward) {
+                ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
+                                   N: N, I: C, O: 3 * C, accumulate: false)
+            }
             try segmentDone(Self.blockSegment(l, 1))
-            layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
-                              mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
+            ws.timed(.ln1, .backward) {
+                layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
+                                  mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
+            }
             try segmentDone(Self.blockSegment(l, 0))
         }
 
-        embeddingBackward(dwte: grads.at(wte), dwpe: grads.at(wpe), dout: dres, tokens: tokens, stride: rowStride,
-                          B: B, T: T, C: C)
+        ws.timed(.embedding, .backward) {
+            embeddingBackward(dwte: grads.at(wte), dwpe: grads.at(wpe), dout: dres, tokens: tokens, stride: rowStride,
+                              B: B, T: T, C: C)
+        }
         try segmentDone(0)
         return lossSum
     }
@@ -115,26 +140,44 @@ extension GPT {
     func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, B: Int, T: Int, ws: GPTWorkspace) {
         let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
         let N = B * T
-        ws.linear.prepare(params: params, count: parameterCount)
-        embeddingForward(out: ws.residual[0].pointer, tokens: tokens, stride: stride, wte: params + wte, wpe: params + wpe,
-                         B: B, T: T, C: C, V: V)
+        ws.timed(.bf16Weights, .forward) { ws.linear.prepare(params: params, count: parameterCount) }
+        ws.timed(.embedding, .forward) {
+            embeddingForward(out: ws.residual[0].pointer, tokens: tokens, stride: stride, wte: params + wte, wpe: params + wpe,
+                             B: B, T: T, C: C, V: V)
+        }
         for (l, p) in blocks.enumerated() {
             let a = ws.blocks[l]
             let x = ws.residual[l].pointer
             let mid = a.residualMid.pointer
             let out = ws.residual[l + 1].pointer
-            layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
-            ws.linear.forward(out: a.qkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
-            let (tiles, slots) = ws.attentionTiles()
-            attentionForward(out: a.atty.pointer, lse: a.lse.pointer, qkv: a.qkv.pointer, scratch: tiles, slots: slots,
-                             B: B, T: T, C: C, NH: NH)
-            ws.linear.forward(out: mid, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
-            layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
-            ws.linear.forward(out: a.fc.pointer, x: ws.ln.pointer, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)
-            geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C)
-            ws.linear.forward(out: out, x: ws.gelu.pointer, params: params, w: p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            ws.timed(.ln1, .forward) {
+                layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
+            }
+            ws.timed(.cAttn, .forward) {
+                ws.linear.forward(out: a.qkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
+            }
+            ws.timed(.attention, .forward) {
+                let (tiles, slots) = ws.attentionTiles()
+                attentionForward(out: a.atty.pointer, lse: a.lse.pointer, qkv: a.qkv.pointer, scratch: tiles, slots: slots,
+                                 B: B, T: T, C: C, NH: NH)
+            }
+            ws.timed(.cProj, .forward) {
+                ws.linear.forward(out: mid, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
+            }
+            ws.timed(.ln2, .forward) {
+                layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
+            }
+            ws.timed(.cFc, .forward) {
+                ws.linear.forward(out: a.fc.pointer, x: ws.ln.pointer, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)
+            }
+            ws.timed(.gelu, .forward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }
+            ws.timed(.mlpProj, .forward) {
+                ws.linear.forward(out: out, x: ws.gelu.pointer, params: params, w: p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            }
         }
-        layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
-                         x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
+        ws.timed(.lnf, .forward) {
+            layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
+                             x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
+        }
     }
 }

@@ -64,6 +64,8 @@ public final class GPTWorkspace {
     /// grown when a pass runs on more threads than that.
     private(set) var attentionScratch: FlatBuffer
     private(set) var attentionSlots: Int
+    /// Per-layer wall time of the passes over this workspace, when set (`GPTTimer`).
+    public var timer: GPTTimer?
 
     /// `threads`: how many threads' attention tiles to allocate up front (more are added when
     /// a pass runs on more).

@@ -1,0 +1,19 @@
+/// Number and column formatting of the benchmarks' tables and JSON lines.
+enum BenchText {
+    /// `x` with exactly `digits` decimals ("null" when not finite, for JSON).
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return "null" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let units = Int((abs(x) * scale).rounded())
+        let whole = units / Int(scale), frac = String(units % Int(scale))
+        let tail = digits == 0 ? "" : "." + String(repeating: "0", count: digits - frac.count) + frac
+        return (x < 0 && units != 0 ? "-" : "") + "\(whole)" + tail
+    }
+
+    /// `s` right-aligned in `width` columns.
+    static func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
+
+    /// `s` left-aligned in `width` columns.
+    static func left(_ s: String, _ width: Int) -> String { s + String(repeating: " ", count: max(0, width - s.count)) }
+}
