@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""PyTorch eager baseline for lion-dist's GPT speed acceptance (issue 12).
+"""PyTorch eager baseline for lion-dist's GPT speed (scripts/bench-gpt-vs-torch).
 
 The same model as Sources/Model/GPT in nanoGPT's semantics: token + position embeddings,
 pre-LayerNorm blocks (causal self-attention through F.scaled_dot_product_attention, 4x GELU
 MLP with the tanh approximation), final LayerNorm, output layer tied to the token embedding,
 no biases anywhere. One step = forward + backward + AdamW step (torch.optim.AdamW, its default
-CPU implementation), on a fixed batch of random tokens. Prints one JSON line: tokens/s at the
+CPU implementation), on a fixed batch of random tokens. --dtype bf16 runs the forward and the
+loss under torch.autocast("cpu", dtype=torch.bfloat16) (matrix products in bf16, parameters,
+gradients and the optimizer fp32), as lion-dist's --compute-dtype bf16 does. Prints one JSON line: tokens/s at the
 median step time over --steps steps after --warmup untimed ones; cpu_ms is the median
 process CPU time per step (all threads), steadier than wall time on a busy machine.
 
-    python3 scripts/bench-torch-gpt.py --threads 2 --batch 12
+    python3 scripts/bench-torch-gpt.py --threads 2 --batch 12 [--dtype bf16]
 """
 import argparse
 import json
@@ -79,6 +81,8 @@ def main():
     ap.add_argument("--block-size", type=int, default=64)
     ap.add_argument("--vocab", type=int, default=84)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: forward and loss under CPU autocast to bfloat16")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -94,7 +98,8 @@ def main():
     for s in range(a.warmup + a.steps):
         t0 = time.perf_counter()
         c0 = time.process_time()
-        loss = model(x, y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
+            loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -104,7 +109,8 @@ def main():
             cpu.append(time.process_time() - c0)
     median = statistics.median(times)
     tokens = a.batch * a.block_size
-    print(json.dumps({"impl": "pytorch-eager", "torch": torch.__version__, "threads": a.threads, "batch": a.batch,
+    impl = "pytorch-autocast-bf16" if a.dtype == "bf16" else "pytorch-eager"
+    print(json.dumps({"impl": impl, "dtype": a.dtype, "torch": torch.__version__, "threads": a.threads, "batch": a.batch,
                       "params": params, "tokens_per_s": round(tokens / median, 1), "median_ms": round(median * 1000, 2),
                       "min_ms": round(min(times) * 1000, 2),
                       "cpu_ms": round(statistics.median(cpu) * 1000, 2), "steps": a.steps, "final_loss": round(loss.item(), 4),
