@@ -1,6 +1,5 @@
 import ArgumentParser
 import Collectives
-import Model
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +27,6 @@ struct LionDist: ParsableCommand {
     )
 
     static func main() {
-        OpenBLASCore.reexecWithFasterKernelsIfNeeded()
         do {
             var command = try parseAsRoot()
             try command.run()

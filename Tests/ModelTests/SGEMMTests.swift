@@ -62,21 +62,3 @@ final class SGEMMTests: XCTestCase {
     }
 }
 
-/// When lion-dist asks OpenBLAS for its AVX-512 kernels: only where it chose an AVX2 core on
-/// a CPU with the AVX-512 subsets they use, and never over the user's own OPENBLAS_CORETYPE.
-final class OpenBLASCoreTests: XCTestCase {
-    func testSkylakeXOnlyForAnAVX2CoreOnAnAVX512CPUAndNeverOverTheUsersChoice() {
-        let avx512: Set<String> = ["sse2", "avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd", "avx512_bf16"]
-        XCTAssertEqual(OpenBLASCore.preferred(current: "Haswell", cpuFlags: avx512, environment: [:]), "SkylakeX")
-        XCTAssertEqual(OpenBLASCore.preferred(current: "Zen", cpuFlags: avx512, environment: [:]), "SkylakeX")
-        XCTAssertNil(OpenBLASCore.preferred(current: "SkylakeX", cpuFlags: avx512, environment: [:]))
-        XCTAssertNil(OpenBLASCore.preferred(current: "Cooperlake", cpuFlags: avx512, environment: [:]))
-        XCTAssertNil(OpenBLASCore.preferred(current: "Haswell", cpuFlags: avx512.subtracting(["avx512bw"]), environment: [:]))
-        XCTAssertNil(OpenBLASCore.preferred(current: "Haswell", cpuFlags: avx512, environment: ["OPENBLAS_CORETYPE": "Haswell"]))
-    }
-
-    func testThisProcessReadsItsCPUFlags() {
-        XCTAssertTrue(OpenBLASCore.cpuFlags().contains("sse2"), "x86-64 always has sse2: /proc/cpuinfo was not read")
-        XCTAssertFalse(OpenBLASCore.name.isEmpty)
-    }
-}
