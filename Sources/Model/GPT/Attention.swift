@@ -30,15 +30,6 @@ let attentionTile = 64
 /// Floats of one thread's scratch at T positions: two (T, tile) tiles and two per-row vectors.
 func attentionScratchFloats(T: Int, tile: Int = attentionTile) -> Int { 2 * T * min(tile, T) + 2 * T }
 
-/// Splits `count` items into one contiguous range per slot, at most `slots` slots (a slot is
-/// one thread's scratch), and runs `body(slot, items)` on the threads.
-func forEachSlot(_ count: Int, slots: Int, _ body: (Int, Range<Int>) -> Void) {
-    let n = min(slots, ComputeThreads.count, count)
-    parallelRanges(n) { ss in
-        for s in ss { body(s, (count * s / n)..<(count * (s + 1) / n)) }
-    }
-}
-
 /// out (B, T, C) = causal softmax(q k^T / sqrt(hs)) v, heads side by side
 /// lse (B, NH, T) = per query row i, log sum_{j<=i} exp(q_i . k_j / sqrt(hs)) (what the backward needs)
 /// `scratch` holds `slots` x attentionScratchFloats(T:tile:) floats.
@@ -48,7 +39,8 @@ func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointe
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     let Bt = min(tile, T)
-    forEachSlot(B * NH, slots: slots) { slot, items in
+    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) scores, then probabilities
         let m = s + 2 * T * Bt                                               // (T) running row maxima
         let l = m + T                                                        // (T) running row sums
@@ -102,7 +94,8 @@ func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Fl
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     let Bt = min(tile, T)
-    forEachSlot(B * NH, slots: slots) { slot, items in
+    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let p = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) probabilities
         let ds = p + T * Bt                                                  // (T, Bt) dp, then ds
         let D = ds + T * Bt                                                  // (T) D_i

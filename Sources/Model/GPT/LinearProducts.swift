@@ -67,26 +67,21 @@ final class BF16Products: LinearProducts {
         BF16Convert.narrow(params, to: weights.pointer, count: count)
     }
 
-    func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, _ a: UnsafePointer<UInt16>, lda: Int,
-              _ b: UnsafePointer<UInt16>, ldb: Int, _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        products.gemm(transA, transB, M: M, N: N, K: K, a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
-    }
-
     func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
                  N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
         if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
-        gemm(false, true, M: N, N: O, K: I, input.pointer, lda: I, weights.pointer + w, ldb: I, out, ldc: O,
-             accumulate: residual != nil)
+        products.gemm(false, true, M: N, N: O, K: I, input.pointer, lda: I, weights.pointer + w, ldb: I, out, ldc: O,
+                      accumulate: residual != nil)
     }
 
     func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                   x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
         BF16Convert.narrow(dout, to: output.pointer, count: N * O)
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
-        gemm(true, false, M: O, N: I, K: N, output.pointer, lda: O, input.pointer, ldb: I, dw, ldc: I, accumulate: false)
-        gemm(false, false, M: N, N: I, K: O, output.pointer, lda: O, weights.pointer + w, ldb: I, dx, ldc: I,
-             accumulate: accumulate)
+        products.gemm(true, false, M: O, N: I, K: N, output.pointer, lda: O, input.pointer, ldb: I, dw, ldc: I, accumulate: false)
+        products.gemm(false, false, M: N, N: I, K: O, output.pointer, lda: O, weights.pointer + w, ldb: I, dx, ldc: I,
+                      accumulate: accumulate)
     }
 
     /// oneDNN's kernel for the widest forward product (e.g. "brg:avx512_core_bf16"), for the banner.
