@@ -97,3 +97,10 @@ public typealias RunSummary = Training.RunSummary
 /// `.custom(parameterCount:shape:)`: its parameter count and up to 64 integers in 1...2^24
 /// of your choosing that tell its shapes apart (default: the number of tensors).
 public typealias ModelSignature = Checkpoint.ModelSignature
+
+/// One tensor's elements as a view of its `shape` over storage the optimizer or a gradient
+/// slot owns: `view[i]`, `view[row, column]`, `fill(_:)`, `copy(from:)`, `elements`, `row(_:)`.
+public typealias TensorView = Model.TensorView
+
+/// A model's parameters, read tensor by tensor: `params[tensor]` is a ``TensorView``.
+public typealias ParameterValues = Model.ParameterValues
