@@ -45,7 +45,8 @@ public struct LayerParameters: Sendable {
     /// The name prefix of the layer being declared ("1.").
     var prefix = ""
 
-    init() {}
+    /// An empty layout (a ``Sequential`` makes its own; this is for a layer used alone).
+    public init() {}
 
     /// Appends a tensor named `prefix + name` of `shape`; `decays`: whether weight decay applies
     /// (matrices and embeddings yes, gains and biases no).
@@ -67,14 +68,18 @@ public final class ActivationPlan {
     public let dtype: ComputeDType
     /// Rows x widest input and output of the linear layers (the bf16 operand buffers).
     private var linearInputs = 0, linearOutputs = 0
-    private var parameterCount = 0
+    private let parameterCount: Int
     private var made: (any LinearProducts)?
     private var tiles = FlatBuffer(count: 0)
     private var tileSlots = 0, tilePositions = 0
 
-    init(maxBatch: Int, dtype: ComputeDType) {
+    /// For `maxBatch` samples of a model of `parameterCount` parameters (a ``Sequential``
+    /// makes its own; this is for a layer used alone).
+    public init(maxBatch: Int, dtype: ComputeDType = .fp32, parameterCount: Int) {
+        precondition(maxBatch >= 1 && parameterCount >= 0, "maxBatch \(maxBatch) must be >= 1")
         self.maxBatch = maxBatch
         self.dtype = dtype
+        self.parameterCount = parameterCount
     }
 
     /// A linear layer says the widest operands it multiplies: rows x inputs, rows x outputs.
@@ -82,9 +87,6 @@ public final class ActivationPlan {
         linearInputs = max(linearInputs, inputs)
         linearOutputs = max(linearOutputs, outputs)
     }
-
-    /// After every layer's `allocate`: the products over `parameterCount` parameters.
-    func finish(parameterCount: Int) { self.parameterCount = parameterCount }
 
     /// The linear layers' products (made on first use, after every layer reserved).
     package var products: any LinearProducts {

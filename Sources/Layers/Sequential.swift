@@ -73,9 +73,8 @@ public final class Sequential {
     /// allocates again).
     public func allocate(batch: Int) {
         precondition(batch >= 1, "batch must be >= 1, got \(batch)")
-        let plan = ActivationPlan(maxBatch: batch, dtype: dtype)
+        let plan = ActivationPlan(maxBatch: batch, dtype: dtype, parameterCount: parameterCount)
         for (i, layer) in layers.enumerated() { layer.allocate(plan, input: shapes[i]) }
-        plan.finish(parameterCount: parameterCount)
         loss.allocate(maxBatch: batch, logits: shapes[layers.count])
         input = ActivationTensor(maxBatch: batch, sampleShape: inputShape)
         self.plan = plan
@@ -113,7 +112,7 @@ public final class Sequential {
     /// the gradient of the MEAN loss over the rows into `grads[tensor]` for every tensor, calling
     /// `segmentDone(i)` as each tensor's gradient is final, last first. Returns the summed loss.
     public func forwardBackward(input: [Float], labels: [Int], params: ParameterValues, grads: any GradientSink,
-                                segmentDone: (Int) throws -> Void = { _ in }) rethrows -> BatchLoss {
+                                segmentDone: (Int) throws -> Void) rethrows -> BatchLoss {
         let logits = forward(input, params: params)
         let result = loss.forward(logits, labels: labels, gradient: true)
         var dout = loss.backward()
