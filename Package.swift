@@ -11,7 +11,8 @@ import PackageDescription
 //                               -> Safetensors -> LionEngine (the exchange format; no MPI)
 //                               -> TensorBoard (event files of scalars; no dependencies)
 //                               -> Report -> Basics (sweep results + HTML report; no MPI)
-//   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
+//   LionDist (the library users import) -> Training, Sharding, Layers, ... (a facade + documented typealiases)
+//   Layers -> Model, FashionData (its sampler), DeterministicRandom, Basics
 let package = Package(
     name: "lion-dist",
     products: [
@@ -62,7 +63,11 @@ let package = Package(
         .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics",
+                                                 "Layers", "DeterministicRandom"]),
+        // Layers users compose (Linear, Embedding, LayerNorm, ReLU, GELU, causal self-attention,
+        // softmax cross-entropy) over the models' kernels, the Sequential container, the batch sampler.
+        .target(name: "Layers", dependencies: ["Model", "Basics", "DeterministicRandom", "FashionData"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
@@ -90,6 +95,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Model", "Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.

@@ -1,5 +1,7 @@
 import Basics
 import Checkpoint
+import DeterministicRandom
+import Layers
 import LionEngine
 import Model
 import Sharding
@@ -104,3 +106,59 @@ public typealias TensorView = Model.TensorView
 
 /// A model's parameters, read tensor by tensor: `params[tensor]` is a ``TensorView``.
 public typealias ParameterValues = Model.ParameterValues
+
+// Layers users compose into a model of their own (module Layers), and the data helpers.
+
+/// One step of a model: `declare` its tensors, `outputShape(input:)`, `allocate`, `initialize`,
+/// `forward(_:params:)` and `backward(_:params:grads:inputGradient:)` over ``TensorView``s.
+/// The built-in ones: ``Linear``, ``Embedding``, ``LayerNorm``, ``ReLU``, ``GELU``,
+/// ``CausalSelfAttention``; compose them in a ``Sequential``.
+public typealias Layer = Layers.Layer
+
+/// A model as a list of layers ending in logits, softmax cross-entropy on top:
+/// `Sequential(input: [2], [Linear(2, 64), ReLU(), Linear(64, 3)])`. It lays out the
+/// `tensors` ("0.weight", ...), `initialize(_:seed:)`s them, and
+/// `forwardBackward(input:labels:params:grads:segmentDone:)` WRITES every gradient (backward
+/// runs the layers reversed) and hands each tensor's segment off as soon as it is final;
+/// `evaluate(input:labels:params:)` runs forward only. `dtype: .bf16` multiplies in bf16.
+public typealias Sequential = Layers.Sequential
+
+/// x W^T + b over the last dimension: `Linear(inputs, outputs, bias: true)` (the GPT's products).
+public typealias Linear = Layers.Linear
+/// Token plus position embedding of token ids: `Embedding(vocabulary:width:positions:)`; the first layer.
+public typealias Embedding = Layers.Embedding
+/// LayerNorm with a gain over the last dimension: `LayerNorm(width)`.
+public typealias LayerNorm = Layers.LayerNorm
+/// max(x, 0).
+public typealias ReLU = Layers.ReLU
+/// GELU, tanh approximation.
+public typealias GELU = Layers.GELU
+/// Causal multi-head self-attention with its input and output projections, over (T, width)
+/// samples: `CausalSelfAttention(width:heads:)` (the GPT's fused flash attention).
+public typealias CausalSelfAttention = Layers.CausalSelfAttention
+/// Softmax cross-entropy over the last dimension, one label per row; its backward is the
+/// gradient of the mean.
+public typealias SoftmaxCrossEntropy = Layers.SoftmaxCrossEntropy
+/// A batch's summed loss, rows (`count`) and `correct` rows; `loss`, `accuracy`.
+public typealias BatchLoss = Layers.BatchLoss
+/// A layer's storage for an activation at up to `maxBatch` samples: `view(batch:)`.
+public typealias ActivationTensor = Layers.ActivationTensor
+/// Where a layer adds its tensors (`add(_:shape:decays:)`).
+public typealias LayerParameters = Layers.LayerParameters
+/// What the layers of one model share at one batch size (the products, the attention tiles).
+public typealias ActivationPlan = Layers.ActivationPlan
+/// A model that cannot be built as asked (or a sampler set up wrong): its `description` says why.
+public typealias LayerError = Layers.LayerError
+/// The precision of the linear layers' products: `.fp32` (OpenBLAS) or `.bf16` (oneDNN, on
+/// CPUs with native bf16).
+public typealias ComputeDType = Model.ComputeDType
+
+/// This rank's sample indices for each global step: `BatchSampler(count:globalBatch:rank:ranks:seed:)`,
+/// `indices(step:)`, `stepsPerEpoch`; shuffled per epoch from the seed, the same global batch
+/// at any number of ranks, each rank a contiguous slice.
+public typealias BatchSampler = Layers.BatchSampler
+/// This rank's share of an evaluation set: `EvaluationSplit.share(of:rank:ranks:)`.
+public typealias EvaluationSplit = Layers.EvaluationSplit
+/// SplitMix64: the same random numbers on every rank and platform. `SplitMix64(seed:)`,
+/// `next()`, `nextUnit()` (in [0, 1)), `next(below:)`.
+public typealias SplitMix64 = DeterministicRandom.SplitMix64

@@ -101,10 +101,7 @@ func denseForward(_ layer: DenseLayout, params: UnsafePointer<Float>, input: Uns
     let w = params + layer.weightOffset
     let b = params + layer.biasOffset
     sgemm(false, true, M: batch, N: O, K: I, input, lda: I, w, ldb: I, out, ldc: O, accumulate: false)
-    for r in 0..<batch {
-        let row = out + r * layer.outputs
-        for j in 0..<layer.outputs { row[j] += b[j] }
-    }
+    biasForward(out: out, b: b, N: batch, O: O)
 }
 
 /// dW is (O, I) = dout^T (O, B) x input (B, I)
@@ -118,11 +115,7 @@ func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: so
     let dw = grads.at(layer.weightOffset)
     let db = grads.at(layer.biasOffset)
     sgemm(true, false, M: O, N: I, K: B, dout, lda: O, input, ldb: I, dw, ldc: I, accumulate: false)
-    db.update(repeating: 0, count: layer.outputs)
-    for r in 0..<batch {
-        let row = dout + r * layer.outputs
-        for j in 0..<layer.outputs { db[j] += row[j] }
-    }
+    biasBackward(db: db, dout: dout, N: B, O: O)
     if let dinput {
         sgemm(false, false, M: B, N: I, K: O, dout, lda: O, w, ldb: I, dinput, ldc: I, accumulate: false)
     }
@@ -131,12 +124,12 @@ func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: so
 // MARK: - ReLU
 
 /// h is (B, O) = max(h, 0), in place
-func reluForward(_ h: UnsafeMutablePointer<Float>, count: Int) {
+package func reluForward(_ h: UnsafeMutablePointer<Float>, count: Int) {
     for k in 0..<count where !(h[k] > 0) { h[k] = 0 }
 }
 
 /// dout is (B, O) *= (out > 0), in place; `out` is the post-ReLU activation
-func reluBackward(dout: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>, count: Int) {
+package func reluBackward(dout: UnsafeMutablePointer<Float>, out: UnsafePointer<Float>, count: Int) {
     for k in 0..<count where !(out[k] > 0) { dout[k] = 0 }
 }
 

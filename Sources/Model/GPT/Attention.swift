@@ -28,12 +28,12 @@ import Darwin
 let attentionTile = 64
 
 /// Floats of one thread's scratch at T positions: two (T, tile) tiles and two per-row vectors.
-func attentionScratchFloats(T: Int, tile: Int = attentionTile) -> Int { 2 * T * min(tile, T) + 2 * T }
+package func attentionScratchFloats(T: Int, tile: Int = attentionTile) -> Int { 2 * T * min(tile, T) + 2 * T }
 
 /// out (B, T, C) = causal softmax(q k^T / sqrt(hs)) v, heads side by side
 /// lse (B, NH, T) = per query row i, log sum_{j<=i} exp(q_i . k_j / sqrt(hs)) (what the backward needs)
 /// `scratch` holds `slots` x attentionScratchFloats(T:tile:) floats.
-func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
+package func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
                       scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
                       tile: Int = attentionTile) {
     let hs = C / NH
@@ -88,7 +88,7 @@ func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutablePointe
 ///   dp = dout_i v_j^T;  ds = p * (dp - D_i), D_i = rowsum(dout_i * out_i)   (softmax backward)
 ///   dq_i += scale ds k_j;  dk_j = scale ds^T q_i
 /// dqkv (B, T, 3C) is overwritten; `scratch` as in the forward.
-func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
+package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<Float>,
                        out: UnsafePointer<Float>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                        slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH

@@ -10,7 +10,7 @@ import Darwin
 
 /// loss(b, t) = logsumexp(logits[b, t]) - logits[b, t, target]; returns the SUM over B * T in Double.
 /// Rows run in parallel. When `dscale` is given, logits (B, T, V) are REPLACED by dlogits = dscale * (softmax - onehot(target)).
-func crossEntropy(logits: UnsafeMutablePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int,
+package func crossEntropy(logits: UnsafeMutablePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int,
                   B: Int, T: Int, V: Int, dscale: Float?) -> Double {
     let whole = V & ~7
     var losses = [Double](repeating: 0, count: B * T)     // per row, summed in order below

@@ -2,7 +2,7 @@
 // Token row b starts at tokens + b * stride (the training layout has stride T + 1: inputs and targets).
 
 /// out is (B, T, C) = wte[tokens[b, t]] (V, C) + wpe[t] (T, C)
-func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int,
+package func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int,
                       wte: UnsafePointer<Float>, wpe: UnsafePointer<Float>, B: Int, T: Int, C: Int, V: Int) {
     for b in 0..<B {
         for t in 0..<T {
@@ -18,7 +18,7 @@ func embeddingForward(out: UnsafeMutablePointer<Float>, tokens: UnsafePointer<UI
 
 /// dwte (V, C) += dout[b, t] at row tokens[b, t] (ACCUMULATES: the tied head wrote it first)
 /// dwpe (T, C)  = sum over b of dout[b, t]   (overwritten)
-func embeddingBackward(dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>,
+package func embeddingBackward(dwte: UnsafeMutablePointer<Float>, dwpe: UnsafeMutablePointer<Float>,
                        dout: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int,
                        B: Int, T: Int, C: Int) {
     dwpe.update(repeating: 0, count: T * C)

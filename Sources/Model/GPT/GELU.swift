@@ -22,7 +22,7 @@ func geluGradVector(_ x: F8) -> F8 {
 }
 
 /// out (N) = gelu(x)
-func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
+package func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, count: Int) {
     parallelRanges(count, grain: 8) { r in
         var k = r.lowerBound
         while k + 8 <= r.upperBound {
@@ -35,7 +35,7 @@ func geluForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, coun
 }
 
 /// dx (N) = dout * gelu'(x); dx may be dout (in place)
-func geluBackward(dx: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
+package func geluBackward(dx: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, dout: UnsafePointer<Float>, count: Int) {
     parallelRanges(count, grain: 8) { r in
         var k = r.lowerBound
         while k + 8 <= r.upperBound {

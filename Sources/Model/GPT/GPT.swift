@@ -145,13 +145,13 @@ public struct GPT: Sendable, Equatable {
 }
 
 /// Standard normal draws from SplitMix64 by the Box-Muller transform (both values of each pair used).
-struct BoxMuller {
+package struct BoxMuller {
     var rng: SplitMix64
     var spare: Double?
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    package init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
-    mutating func next() -> Double {
+    package mutating func next() -> Double {
         if let s = spare {
             spare = nil
             return s

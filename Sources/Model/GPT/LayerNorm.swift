@@ -4,7 +4,7 @@
 let layerNormEps: Float = 1e-5
 
 /// out is (N, C) = (x - mean) * rstd * w, w (C); mean, rstd (N) are kept for the backward.
-func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
+package func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>,
                       rstd: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                       N: Int, C: Int) {
     let invC = 1 / Float(C)
@@ -36,7 +36,7 @@ func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePoint
 /// dx (N, C) += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat))   (ACCUMULATES into the residual gradient)
 /// dw (C)     = sum over rows of dout * xhat                        (overwritten)
 /// Rows of dx run in parallel; dw sums the rows in order on the calling thread.
-func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>,
+package func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>,
                        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int) {
     let invC = 1 / Float(C)

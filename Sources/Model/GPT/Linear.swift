@@ -5,7 +5,7 @@
 /// out is (N, O) = x (N, I) W^T, W (O, I); with `residual`, out = residual + x W^T (the
 /// residual is copied into out and the product added by sgemm with beta 1, which skips
 /// OpenBLAS's separate beta pass and our own add pass; out may be the residual itself).
-func linearForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+package func linearForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                    N: Int, I: Int, O: Int, residual: UnsafePointer<Float>? = nil) {
     if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
     sgemm(false, true, M: N, N: O, K: I, x, lda: I, w, ldb: I, out, ldc: O, accumulate: residual != nil)
@@ -13,8 +13,25 @@ func linearForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, w:
 
 /// dw (O, I) = dout^T (O, N) x (N, I)        (overwritten)
 /// dx (N, I) = dout (N, O) W (O, I)          (overwritten, or added to dx when `accumulate`)
-func linearBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+package func linearBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                     x: UnsafePointer<Float>, w: UnsafePointer<Float>, N: Int, I: Int, O: Int, accumulate: Bool) {
     sgemm(true, false, M: O, N: I, K: N, dout, lda: O, x, ldb: I, dw, ldc: I, accumulate: false)
     sgemm(false, false, M: N, N: I, K: O, dout, lda: O, w, ldb: I, dx, ldc: I, accumulate: accumulate)
+}
+
+/// out (N, O) += b (O) on every row: a linear layer's bias (the MLP's dense layers; the GPT has none).
+package func biasForward(out: UnsafeMutablePointer<Float>, b: UnsafePointer<Float>, N: Int, O: Int) {
+    for r in 0..<N {
+        let row = out + r * O
+        for j in 0..<O { row[j] += b[j] }
+    }
+}
+
+/// db (O) = sum over the N rows of dout (N, O), in row order (overwritten).
+package func biasBackward(db: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, N: Int, O: Int) {
+    db.update(repeating: 0, count: O)
+    for r in 0..<N {
+        let row = dout + r * O
+        for j in 0..<O { db[j] += row[j] }
+    }
 }

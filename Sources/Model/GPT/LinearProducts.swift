@@ -14,7 +14,7 @@ public enum ComputeDType: String, CaseIterable, Sendable {
 /// interface both dtypes go through. Weights are named by their offset in the flat fp32
 /// parameters, so an implementation may keep its own copy of them in another format.
 /// Not thread-safe: one per workspace.
-protocol LinearProducts: AnyObject {
+package protocol LinearProducts: AnyObject {
     /// Before a pass over `params` (count elements): the bf16 products take their weights' copy here.
     func prepare(params: UnsafePointer<Float>, count: Int)
     /// out (N, O) = x (N, I) W^T (+ residual), W = params[w...] (O, I).
@@ -28,46 +28,48 @@ protocol LinearProducts: AnyObject {
 }
 
 /// fp32 through the models' `sgemm` (OpenBLAS): the layer functions of Linear.swift.
-final class FP32Products: LinearProducts {
-    func prepare(params: UnsafePointer<Float>, count: Int) {}
+package final class FP32Products: LinearProducts {
+    package init() {}
 
-    func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
+    package func prepare(params: UnsafePointer<Float>, count: Int) {}
+
+    package func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
                  N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
         linearForward(out: out, x: x, w: params + w, N: N, I: I, O: O, residual: residual)
     }
 
-    func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+    package func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                   x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
         linearBackward(dx: dx, dw: dw, dout: dout, x: x, w: params + w, N: N, I: I, O: O, accumulate: accumulate)
     }
 
-    var bytes: Int { 0 }
+    package var bytes: Int { 0 }
 }
 
 /// bf16 through oneDNN: a bf16 copy of the parameters (refreshed by `prepare`, once per pass),
 /// the layer's input and output gradient narrowed to bf16 per call (a memory-speed pass), and
 /// the products split over the compute threads (`BF16SplitGEMM`).
-final class BF16Products: LinearProducts {
+package final class BF16Products: LinearProducts {
     let weights: AlignedBuffer<UInt16>
     let input: AlignedBuffer<UInt16>    // a layer's x, (N, I)
     let output: AlignedBuffer<UInt16>   // a layer's dout, (N, O)
     private let products = BF16SplitGEMM()
 
     /// `parameters` elements; rows x widest input / output of any layer.
-    init(parameters: Int, inputs: Int, outputs: Int) {
+    package init(parameters: Int, inputs: Int, outputs: Int) {
         weights = AlignedBuffer(count: parameters)
         input = AlignedBuffer(count: inputs)
         output = AlignedBuffer(count: outputs)
     }
 
-    var bytes: Int { 2 * (weights.count + input.count + output.count) }
+    package var bytes: Int { 2 * (weights.count + input.count + output.count) }
 
-    func prepare(params: UnsafePointer<Float>, count: Int) {
+    package func prepare(params: UnsafePointer<Float>, count: Int) {
         precondition(count <= weights.count, "bf16 weights hold \(weights.count), asked for \(count)")
         BF16Convert.narrow(params, to: weights.pointer, count: count)
     }
 
-    func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
+    package func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
                  N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
         if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
@@ -75,7 +77,7 @@ final class BF16Products: LinearProducts {
                       accumulate: residual != nil)
     }
 
-    func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
+    package func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                   x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
         BF16Convert.narrow(dout, to: output.pointer, count: N * O)
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
