@@ -45,7 +45,7 @@ final class SeedSpreadTests: XCTestCase {
         XCTAssertTrue(html.contains("1.880 ± 0.0141 (2)"), "the best table gives the reruns' mean and sd")
         let lrChart = try XCTUnwrap(html.components(separatedBy: "data-chart=\"best-lr-vs-batch\"").dropFirst().first)
             .components(separatedBy: "</svg>")[0]
-        XCTAssertEqual(lrChart.components(separatedBy: "class=\"mark\"").count - 1, 4, "one best-lr marker per optimizer and batch")
+        XCTAssertEqual(lrChart.components(separatedBy: "<circle").count - 1, 4, "one best-lr marker per optimizer and batch")
         XCTAssertTrue(lrChart.contains("batch 48: best lr 3e-4"))
         XCTAssertEqual(html.components(separatedBy: "(rerun)</td>").count - 1, 8)
         XCTAssertEqual(html.components(separatedBy: "<td>1613056").count - 1, 0, "state in MiB, not bytes")
