@@ -1,10 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch eager baseline for lion-dist's GPT speed (scripts/bench-gpt-vs-torch).
 
-The same model as Sources/Model/GPT in nanoGPT's semantics: token + position embeddings,
-pre-LayerNorm blocks (causal self-attention through F.scaled_dot_product_attention, 4x GELU
-MLP with the tanh approximation), final LayerNorm, output layer tied to the token embedding,
-no biases anywhere. One step = forward + backward + AdamW step (torch.optim.AdamW, its default
+The same model as Sources/Model/GPT in nanoGPT's semantics (scripts/torch_gpt.py). One step = forward + backward + AdamW step (torch.optim.AdamW, its default
 CPU implementation), on a fixed batch of random tokens. --dtype bf16 runs the forward and the
 loss under torch.autocast("cpu", dtype=torch.bfloat16) (matrix products in bf16, parameters,
 gradients and the optimizer fp32), as lion-dist's --compute-dtype bf16 does. Prints one JSON line: tokens/s at the
@@ -15,58 +12,12 @@ process CPU time per step (all threads), steadier than wall time on a busy machi
 """
 import argparse
 import json
-import math
 import statistics
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, n_embd, n_head):
-        super().__init__()
-        self.n_head = n_head
-        self.ln_1 = nn.LayerNorm(n_embd, bias=False)
-        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=False)
-        self.c_proj = nn.Linear(n_embd, n_embd, bias=False)
-        self.ln_2 = nn.LayerNorm(n_embd, bias=False)
-        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=False)
-        self.mlp_proj = nn.Linear(4 * n_embd, n_embd, bias=False)
-
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.c_attn(self.ln_1(x)).split(C, dim=2)
-        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
-        return x + self.mlp_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
-
-
-class GPT(nn.Module):
-    def __init__(self, vocab, block, n_layer, n_head, n_embd):
-        super().__init__()
-        self.wte = nn.Embedding(vocab, n_embd)
-        self.wpe = nn.Embedding(block, n_embd)
-        self.h = nn.ModuleList([Block(n_embd, n_head) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(n_embd, bias=False)
-        self.lm_head = nn.Linear(n_embd, vocab, bias=False)
-        self.lm_head.weight = self.wte.weight  # tied
-        for name, p in self.named_parameters():
-            if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * n_layer) if name.endswith(("c_proj.weight", "mlp_proj.weight")) else 0.02
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx, targets):
-        T = idx.shape[1]
-        x = self.wte(idx) + self.wpe(torch.arange(T))
-        for block in self.h:
-            x = block(x)
-        logits = self.lm_head(self.ln_f(x))
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+from torch_gpt import GPT
 
 
 def main():

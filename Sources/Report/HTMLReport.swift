@@ -7,7 +7,7 @@ public struct HTMLReport {
     public let heatmapBatch: Int?
 
     /// The `data-chart` names of the page's charts, in order.
-    public static let chartNames = ["accuracy-vs-batch", "lr-wd-heatmap", "loss-curves", "memory-per-rank", "step-time"]
+    public static let chartNames = ["accuracy-vs-batch", "best-lr-vs-batch", "lr-wd-heatmap", "loss-curves", "memory-per-rank", "step-time"]
 
     public init(records: [SweepRecord], title: String, heatmapBatch: Int? = nil) {
         self.records = records
@@ -58,6 +58,9 @@ public struct HTMLReport {
         out.append(section("Best \(m.title.lowercased()) vs global batch",
             "Each marker is the best run of that optimizer's lr x wd grid at that global batch, by \(m.axis). Every run has the same budget (\(s.budget(study.records))), \(s.budgetEffect).",
             AccuracyChart.svg(study) + bestTable(study)))
+        out.append(section("Best learning rate vs global batch",
+            "The peak learning rate of the best grid cell of each optimizer at each batch (dots), and every lr its grid tried there (ticks): a best lr at the end of its ticks is at the edge of the grid.",
+            BestLRChart.svg(study)))
         out.append(section("Learning rate x weight decay",
             "\(m.title) at the end of each run for every grid cell at one global batch. The panels share one colour scale; the spread (best minus worst cell, in \(m.unit)) measures how forgiving the optimizer is to its hyperparameters on this grid.",
             HeatmapChart.svg(study, batch: study.heatmapBatch(preferred: heatmapBatch))))
@@ -69,6 +72,9 @@ public struct HTMLReport {
             MemoryChart.svg(study)))
         out.append(section("Step time", "Mean seconds per step in each phase, as shares of the step; throughput in \(s.throughputUnit).",
             StepTimeChart.svg(study)))
+        out.append(section("Every run",
+            "Each run's final \(m.title.lowercased()), throughput, and rank 0's optimizer state and peak Pss; reruns are the best cells' other seeds.",
+            RunTable.html(study)))
         return out.joined(separator: "\n")
     }
 
@@ -97,6 +103,8 @@ public struct HTMLReport {
         var head = "<tr><th>global batch</th><th>steps</th>"
         for o in opts { head += "<th class=\"\(o)\">\(Palette.name(o)) best \(m.title.lowercased())</th><th class=\"\(o)\">lr, wd</th>" }
         if opts.count >= 2 { head += "<th>\(Palette.name(opts[0])) - \(Palette.name(opts[1])) (\(m.unit), + is better)</th>" }
+        let seeded = study.batches.contains { b in opts.contains { study.seedSpread($0, batch: b) != nil } }
+        if seeded { for o in opts { head += "<th class=\"\(o)\">\(Palette.name(o)) reruns: mean ± sd (n)</th>" } }
         var rows: [String] = []
         for b in study.batches {
             let bests = opts.map { study.best($0, batch: b) }
@@ -111,6 +119,11 @@ public struct HTMLReport {
                 if let a = bests[0], let c = bests[1], study.metric.advantage(a, over: c).isFinite {
                     row += String(format: "<td>%+\(study.metric.differenceFormat.dropFirst())</td>", study.metric.advantage(a, over: c))
                 } else { row += "<td>-</td>" }
+            }
+            if seeded {
+                for o in opts {
+                    row += study.seedSpread(o, batch: b).map { String(format: "<td class=\"\(o)\">\(m.format) ± %.4f (%d)</td>", $0.mean, $0.sd, $0.count) } ?? "<td>-</td>"
+                }
             }
             rows.append(row + "</tr>")
         }

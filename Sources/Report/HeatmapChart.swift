@@ -7,13 +7,13 @@ enum HeatmapChart {
         let optimizers = study.optimizers, m = study.metric
         let panelWidth = 400.0
         let width = max(900, panelWidth * Double(optimizers.count) + 100)
-        let rowsMax = Double(max(1, optimizers.map { o in Set(study.records.filter { $0.optimizer == o && $0.globalBatch == batch }.map(\.weightDecay)).count }.max() ?? 1))
+        let rowsMax = Double(max(1, optimizers.map { o in Set(study.gridRecords.filter { $0.optimizer == o && $0.globalBatch == batch }.map(\.weightDecay)).count }.max() ?? 1))
         let height = 80 + rowsMax * min(60, 240 / rowsMax) + 100
         guard let batch else {
             return SVG.chart(name: "lr-wd-heatmap", width: width, height: height, title: "\(m.title) over lr x wd",
                              body: [SVG.empty("no finished runs", x: width / 2, y: height / 2)])
         }
-        let runs = study.records.filter { $0.globalBatch == batch }
+        let runs = study.gridRecords.filter { $0.globalBatch == batch }
         // Scores: the value, negated where lower is better, so "higher is better" below.
         let sign = m.higherIsBetter ? 1.0 : -1.0
         let scores = runs.map { sign * m.value($0) }.filter(\.isFinite)

@@ -35,6 +35,7 @@ public enum MarkdownSummary {
         }
         lines.append("")
         let m = study.metric
+        lines += seedTable(study)
         lines.append("| global batch | " + opts.map { "\(Palette.name($0)): spread (best - worst, \(m.unit)); runs within \(m.near) of its best" }.joined(separator: " | ") + " |")
         lines.append("| ---: |" + String(repeating: " ---: |", count: opts.count))
         for b in study.batches {
@@ -46,5 +47,30 @@ public enum MarkdownSummary {
             lines.append("| \(b) | " + spreads.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The best cells' reruns (other seeds than the grid's): mean ± sample sd (n; range), and the
+    /// difference of the first two optimizers' means. Nothing when no cell was rerun.
+    static func seedTable(_ study: Study) -> [String] {
+        let opts = study.optimizers, m = study.metric
+        guard study.batches.contains(where: { b in opts.contains { study.seedSpread($0, batch: b) != nil } }) else { return [] }
+        var head = "| global batch |", rule = "| ---: |"
+        for o in opts { head += " \(Palette.name(o)) best cell, reruns: mean ± sd (n; range) |"; rule += " ---: |" }
+        if opts.count >= 2 { head += " \(Palette.name(opts[0])) - \(Palette.name(opts[1])) (means, \(m.unit), + is better) |"; rule += " ---: |" }
+        var lines = [head, rule]
+        for b in study.batches {
+            let spreads = opts.map { study.seedSpread($0, batch: b) }
+            var row = "| \(b) |"
+            for s in spreads {
+                row += s.map { String(format: " %.4f ± %.4f (%d; %.4f-%.4f) |", $0.mean, $0.sd, $0.count, $0.min, $0.max) } ?? " - |"
+            }
+            if opts.count >= 2 {
+                if let a = spreads[0], let c = spreads[1] {
+                    row += String(format: " %+.4f |", m.higherIsBetter ? a.mean - c.mean : c.mean - a.mean)
+                } else { row += " - |" }
+            }
+            lines.append(row)
+        }
+        return lines + [""]
     }
 }

@@ -36,6 +36,7 @@ public struct Sweep {
                      "schedule=\(c.schedule.rawValue)", "warmup=\(c.warmupSteps)", "min_lr=\(c.minLR)",
                      "seed=\(c.seed)", "ranks=\(worldSize)", "state=\(c.optimizer.stateDType.rawValue)"]
         if let m = c.maxSteps { parts.append("max_steps=\(m)") }
+        if c.model == .gpt && c.computeDType != .fp32 { parts.append("dtype=\(c.computeDType.rawValue)") }
         return parts.joined(separator: " ")
     }
 

@@ -155,6 +155,7 @@ struct SweepCommand: ParsableCommand {
                         c.hidden = try TrainCommand.parseWidths(hidden)
                         c.epochs = epochs
                         c.gpt = gpt.shape
+                        c.computeDType = gpt.computeDtype
                         c.steps = gpt.steps
                         c.evalInterval = gpt.evalInterval
                         c.evalBatches = gpt.evalBatches
