@@ -26,7 +26,7 @@ struct BenchGPTCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The optimizer step inside each timed step: adamw or lion (the GPT's tuned settings).")
     var optimizer: OptimizerKind = .adamw
 
-    @Flag(help: "One JSON object per line: one per layer kind (layer, forward_ms, backward_ms), then the step's (layer \"step\"); keys in README, GPT speed.")
+    @Flag(help: "One JSON object per line: one per layer kind (layer, forward_ms, backward_ms), then the step's (layer \"step\"); keys in docs/metrics.md.")
     var json = false
 
     func validate() throws {

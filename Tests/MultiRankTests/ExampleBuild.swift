@@ -8,20 +8,25 @@ enum ExampleBuild {
     /// Builds Examples/`name` in release mode and returns its executable. The examples share one
     /// scratch folder (Examples/.build), so lion-dist is compiled for them once, not once each.
     static func build(_ name: String) throws -> String {
+        try build(package: Launcher.packageRoot.appendingPathComponent("Examples/\(name)"), product: name)
+    }
+
+    /// Builds the package at `dir` (any folder: the getting-started article's program is written
+    /// to a temporary one) in the examples' scratch folder and returns its executable `product`.
+    static func build(package dir: URL, product name: String) throws -> String {
         let scratch = Launcher.packageRoot.appendingPathComponent("Examples/.build")
         // SwiftPM can keep a stale build plan after lion-dist's own files moved (a pull, a
         // merge); the second attempt re-plans, so one retry.
         var output = ""
         for _ in 0..<2 {
-            let (status, text) = try swiftBuild(name, scratch: scratch)
+            let (status, text) = try swiftBuild(dir, scratch: scratch)
             if status == 0 { return scratch.appendingPathComponent("release/\(name)").path }
             output = text
         }
         throw BuildFailure(text: "swift build \(name) failed:\n\(output.suffix(3000))")
     }
 
-    static func swiftBuild(_ name: String, scratch: URL) throws -> (Int32, String) {
-        let dir = Launcher.packageRoot.appendingPathComponent("Examples/\(name)")
+    static func swiftBuild(_ dir: URL, scratch: URL) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["swift", "build", "-c", "release", "--package-path", dir.path, "--scratch-path", scratch.path]
