@@ -2,15 +2,18 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
-//                                          -> Collectives -> CMPI
-//                               -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
-//                               -> FashionData -> CZlib
-//                               -> TextData -> DeterministicRandom
-//                               -> Checkpoint -> Collectives, LionEngine, CZlib
-//                               -> Safetensors -> LionEngine (the exchange format; no MPI)
-//                               -> TensorBoard (event files of scalars; no dependencies)
-//                               -> Report -> Basics (sweep results + HTML report; no MPI)
+//   lion-dist (CLI) -> RunSetup (flags of the built-in workloads, tuned defaults, the workload
+//                      factory, the memory plan and check, the sweep) -> Workloads, Report
+//   Workloads (the MLP and the GPT as `Workload`s, their node-shared data, PyTorch names, sampling)
+//               -> Training, Model, FashionData, TextData, Safetensors
+//   Training (the model-agnostic loop) -> Sharding -> LionEngine -> CKernels, Basics
+//                                                  -> Collectives -> CMPI
+//                                      -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
+//                                      -> Checkpoint -> Collectives, LionEngine
+//                                      -> TensorBoard (event files of scalars; no dependencies)
+//                                      -> RunSchema (JSON and the summary's keys; no dependencies)
+//   Report (sweep results + HTML report; no MPI) -> RunSchema, Basics
+//   FashionData -> CZlib, DeterministicRandom;  TextData -> DeterministicRandom
 //   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
 let package = Package(
     name: "lion-dist",
@@ -58,14 +61,28 @@ let package = Package(
         .target(name: "TensorBoard"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
-        // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
+        // JSON with ordered keys and the run summary's schema, shared by its writers and readers.
+        .target(name: "RunSchema"),
+        // The model-agnostic training loop: trainer, workload protocol, metrics, progress, memory report.
+        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "LionEngine", "Collectives", "Checkpoint",
+                                                 "RunSchema", "TensorBoard"]),
+        // The built-in workloads: the MLP on Fashion-MNIST and the GPT on Shakespeare, their
+        // node-shared data, their PyTorch names (safetensors) and text sampling.
+        .target(name: "Workloads", dependencies: ["Training", "Model", "FashionData", "TextData", "Checkpoint", "Collectives",
+                                                  "Safetensors", "RunSchema", "Basics", "DeterministicRandom"]),
+        // What the command line sets up: the built-in workloads' flags and tuned defaults, the
+        // workload factory, the memory plan and check, size checks, the sweep.
+        .target(name: "RunSetup", dependencies: ["Training", "Workloads", "Model", "FashionData", "TextData", "Collectives",
+                                                 "Checkpoint", "Sharding", "LionEngine", "Report", "RunSchema", "Basics"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
-        .target(name: "Report", dependencies: ["Basics"]),
+        .target(name: "Report", dependencies: ["Basics", "RunSchema"]),
         .executableTarget(name: "lion-dist", dependencies: [
+            "RunSetup",
+            "Workloads",
+            "RunSchema",
             "Training",
             "Model",
             "TextData",
@@ -93,7 +110,8 @@ let package = Package(
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Workloads", "RunSetup", "Report", "RunSchema", "Sharding",
+                                                          "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,7 @@ import Basics
 import Checkpoint
 import LionEngine
 import Model
+import RunSchema
 import Sharding
 import Training
 
@@ -69,7 +70,7 @@ public typealias RunShape = Training.RunShape
 
 /// A JSON value with ordered object keys (`.number`, `.int`, `.string`, `.bool`, `.array`,
 /// `.object`): the fields of a ``Workload``'s metrics events.
-public typealias JSON = Training.JSON
+public typealias JSON = RunSchema.JSON
 
 /// The ready-made data-parallel training loop for any ``Workload``: create it with
 /// `Trainer(workload:config:world:)` and call `train()`. Every rank runs the same loop;

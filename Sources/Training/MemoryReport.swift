@@ -1,6 +1,7 @@
+import Basics
 import Collectives
 import Foundation
-import Report
+import RunSchema
 
 /// One rank's memory: as accounted (the buffers it holds, by category) and as measured
 /// (peak Pss at the step's peak and at the end, peak RSS).
@@ -59,7 +60,7 @@ package enum MemoryReport {
 
     /// Resets VmHWM to the current RSS (Linux >= 4.0: "5" into /proc/self/clear_refs), so the
     /// next run of a sweep reports its own peak. Harmless where unsupported.
-    static func resetPeakRSS() {
+    package static func resetPeakRSS() {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 

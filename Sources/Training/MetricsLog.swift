@@ -1,3 +1,4 @@
+import RunSchema
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import Report
+import RunSchema
 import Sharding
 
 /// What a run reports at its end (rank 0 prints it; `--metrics` gets it as the summary event).

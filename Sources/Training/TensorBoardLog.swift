@@ -1,3 +1,4 @@
+import RunSchema
 import Collectives
 import Foundation
 import TensorBoard

@@ -1,3 +1,4 @@
+import RunSchema
 import Basics
 import Checkpoint
 import Model
@@ -43,6 +44,12 @@ public protocol Workload: AnyObject {
     /// Bytes this rank holds for activations and workspace (scratch, the batch) and for its
     /// copy of the data set (for the memory table).
     var heldBytes: WorkloadBytes { get }
+    /// What `heldBytes` will be, known before the data is loaded or a buffer allocated: the
+    /// planner's figure (`lion-dist plan`, the memory check, the end-of-run table's "predicted").
+    var plannedBytes: WorkloadBytes { get }
+    /// `--init-from`: the parameters of a safetensors file (PyTorch's names), checked against
+    /// this model; every rank reads the file, so a refusal is the same line everywhere.
+    func initialWeights(fromSafetensors path: String) throws -> [Float]
 
     /// Writes the initial parameters, identical on every rank for the same seed.
     func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64)
@@ -77,14 +84,6 @@ public struct WorkloadBytes: Sendable, Equatable {
         self.activations = activations
         self.dataset = dataset
     }
-}
-
-/// What `lion-dist plan` needs of a workload it does not build: its parameter count, its
-/// segments (gradient buckets follow them) and what rank 0 would hold.
-struct PlannedWorkload {
-    let parameters: Int
-    let segments: [Range<Int>]
-    let held: WorkloadBytes
 }
 
 /// Summed losses over `count` items (images, characters) and, where the model classifies,

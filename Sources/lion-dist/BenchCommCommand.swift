@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSchema
 import Collectives
 import LionEngine
 import Sharding

@@ -1,4 +1,6 @@
 import ArgumentParser
+import RunSchema
+import RunSetup
 import LionEngine
 import Model
 import TextData

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSchema
 import LionEngine
 
 /// `lion-dist bench optimizer`: Lion and AdamW kernel speed against memory-only limit kernels.

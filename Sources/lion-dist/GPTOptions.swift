@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSetup
 import Model
 import Training
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Workloads
 import Checkpoint
 import Foundation
 import Safetensors

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSetup
 import Foundation
 import Report
 import Training

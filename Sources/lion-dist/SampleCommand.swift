@@ -1,4 +1,5 @@
 import ArgumentParser
+import Workloads
 import Checkpoint
 import Foundation
 import Model
@@ -43,8 +44,8 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let loaded = try ModelFile(checkpoint)
         let path = loaded.path
-        guard case let .gpt(vocab, blockSize, layers, heads, width) = loaded.signature else {
-            throw ValidationError("\(path) holds \(loaded.signature.description), not a GPT; sample a checkpoint of `lion-dist --model gpt --checkpoint DIR`")
+        guard case let .gpt(vocab, blockSize, layers, heads, width)? = BuiltinModel(loaded.signature) else {
+            throw ValidationError("\(path) holds \(loaded.signature.named.description), not a GPT; sample a checkpoint of `lion-dist --model gpt --checkpoint DIR`")
         }
         let corpus = try ShakespeareCorpus.load(directory: dataDir)
         guard corpus.vocabularySize == vocab, loaded.vocabulary.map({ Array($0.utf8) == corpus.characters.symbols }) ?? true else {

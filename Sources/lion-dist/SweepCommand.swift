@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSetup
 import Foundation
 import LionEngine
 import Training
@@ -143,14 +144,14 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// Every cell, batch-major: all of one batch size, then the next.
-    func cells() throws -> [TrainConfig] {
-        var out: [TrainConfig] = []
+    func cells() throws -> [RunConfig] {
+        var out: [RunConfig] = []
         for batch in try ints(batchSizeList, "--batch-sizes") {
             for kind in try kinds() {
                 let (lrGrid, wdGrid) = try grid(kind)
                 for lr in lrGrid {
                     for wd in wdGrid {
-                        var c = TrainConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
+                        var c = RunConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
                         c.model = model
                         c.hidden = try TrainCommand.parseWidths(hidden)
                         c.epochs = epochs
@@ -170,7 +171,7 @@ struct SweepCommand: ParsableCommand {
                         c.threads = threads
                         c.maxSteps = maxSteps
                         c.logInterval = logInterval
-                        try c.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
+                        try c.train.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
                         out.append(c)
                     }
                 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import RunSchema
+import RunSetup
 import Collectives
 import FashionData
 import LionEngine
@@ -187,8 +189,8 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
-    func trainConfig() throws -> TrainConfig {
-        var c = TrainConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
+    func trainConfig() throws -> RunConfig {
+        var c = RunConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
         c.model = model
         c.hidden = try hiddenWidths()
         c.epochs = epochs
@@ -227,10 +229,10 @@ struct TrainCommand: ParsableCommand {
             var config = parsed
             // The same on every rank, so every rank throws the same line.
             do {
-                try config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
+                try config.train.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
                                       scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
-            _ = try Trainer(config: config, comm: comm).run()
+            _ = try WorkloadFactory.trainer(config: config, comm: comm).run()
         }
     }
 }

@@ -2,7 +2,9 @@ import Basics
 import Checkpoint
 import Foundation
 import Model
-import Report
+import RunSchema
+import Safetensors
+import Training
 import TextData
 
 /// The character-level GPT on Shakespeare: each step's global batch is `globalBatch` random
@@ -52,7 +54,7 @@ public final class GPTWorkload: Workload {
     public var parameterCount: Int { model.parameterCount }
     public var signature: ModelSignature {
         let c = model.config
-        return .gpt(vocab: c.vocabSize, blockSize: c.blockSize, layers: c.nLayer, heads: c.nHead, width: c.nEmbd)
+        return BuiltinModel.gpt(vocab: c.vocabSize, blockSize: c.blockSize, layers: c.nLayer, heads: c.nHead, width: c.nEmbd).signature
     }
     public var tensors: [ParameterTensor] { model.tensors }
     public var segments: [Range<Int>] { model.segments }
@@ -72,13 +74,18 @@ public final class GPTWorkload: Workload {
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
     /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
-    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int,
-                             computeDType: ComputeDType) -> PlannedWorkload {
+    public static func planned(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int,
+                               computeDType: ComputeDType) -> PlannedModel {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
-        return PlannedWorkload(parameters: model.parameterCount, segments: model.segments,
-                               held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
-                                                   dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
+        return PlannedModel(parameters: model.parameterCount, segments: model.segments,
+                            held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
+                                                dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
+    }
+
+    /// Checked against the model's shape and the corpus's vocabulary.
+    public func initialWeights(fromSafetensors path: String) throws -> [Float] {
+        try PyTorchStateDict.initialWeights(path, signature: signature, vocabulary: corpus.characters.symbols)
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
