@@ -63,20 +63,27 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // JSON with ordered keys and the run summary's schema, shared by its writers and readers.
         .target(name: "RunSchema"),
+        // What a rank's process gives a run and how it is watched: the thread budget (affinity
+        // masks), memory as /proc measures it, stop signals, the stall watchdog, output-path
+        // probes, the fault-injection test hooks.
+        .target(name: "RankProcess", dependencies: ["Collectives", "LionEngine", "Basics"]),
+        // A rank's memory by category: predicted from a run's settings (the planner, with the
+        // combiners' own formulas), held and measured at the end of a run, and their tables.
+        .target(name: "MemoryPlanning", dependencies: ["Sharding", "LionEngine", "Collectives", "RankProcess", "RunSchema", "Basics"]),
         // The model-agnostic training loop: trainer, workload protocol, metrics, progress, memory report.
         .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "LionEngine", "Collectives", "Checkpoint",
-                                                 "RunSchema", "TensorBoard"]),
+                                                 "RunSchema", "RankProcess", "MemoryPlanning", "TensorBoard"]),
         // The built-in workloads: the MLP on Fashion-MNIST and the GPT on Shakespeare, their
         // node-shared data, their PyTorch names (safetensors) and text sampling.
         .target(name: "Workloads", dependencies: ["Training", "Model", "FashionData", "TextData", "Checkpoint", "Collectives",
-                                                  "Safetensors", "RunSchema", "Basics", "DeterministicRandom"]),
+                                                  "Safetensors", "RunSchema", "MemoryPlanning", "Basics", "DeterministicRandom"]),
         // What the command line sets up: the built-in workloads' flags and tuned defaults, the
         // workload factory, the memory plan and check, size checks, the sweep.
         .target(name: "RunSetup", dependencies: ["Training", "Workloads", "Model", "FashionData", "TextData", "Collectives",
-                                                 "Checkpoint", "Sharding", "LionEngine", "Report", "RunSchema", "Basics"]),
+                                                 "Checkpoint", "Sharding", "LionEngine", "Report", "RunSchema", "MemoryPlanning", "Basics"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema"]),
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema", "RankProcess", "MemoryPlanning"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report", dependencies: ["Basics", "RunSchema"]),
         .executableTarget(name: "lion-dist", dependencies: [
@@ -111,6 +118,7 @@ let package = Package(
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workloads", "RunSetup", "Report", "RunSchema", "Sharding",
+                                                          "RankProcess", "MemoryPlanning",
                                                           "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import RankProcess
 import Collectives
 import LionEngine
 import Model

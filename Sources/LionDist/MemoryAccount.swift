@@ -1,3 +1,4 @@
+import MemoryPlanning
 import Collectives
 import Training
 

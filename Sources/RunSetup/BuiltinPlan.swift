@@ -1,3 +1,4 @@
+import MemoryPlanning
 import TextData
 import Training
 import Workloads

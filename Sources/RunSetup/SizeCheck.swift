@@ -1,3 +1,4 @@
+import Basics
 import FashionData
 import Sharding
 import TextData

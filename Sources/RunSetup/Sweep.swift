@@ -1,3 +1,4 @@
+import MemoryPlanning
 import Basics
 import Collectives
 import FashionData

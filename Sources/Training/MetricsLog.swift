@@ -1,3 +1,4 @@
+import Basics
 import RunSchema
 import Foundation
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import MemoryPlanning
 import RunSchema
 import Collectives
 import Foundation

@@ -1,4 +1,8 @@
+import Checkpoint
+import RankProcess
+import Basics
 import LionEngine
+import MemoryPlanning
 import Sharding
 
 /// Everything the training loop needs of a run, whatever the model (the command line parses and
@@ -61,5 +65,13 @@ public struct TrainConfig: Sendable {
         if let datasetSize, batch > datasetSize {
             throw TrainingError("\(flag) \(batch) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
         }
+    }
+}
+
+extension MemoryPlan {
+    /// The plan of a run of `config` for `model`.
+    public init(config: TrainConfig, model: PlannedModel, worldSize: Int, ranksPerNode: Int) {
+        self.init(optimizer: config.optimizer, comm: config.comm, shard: config.shard, signVote: config.signVote ? config.vote : nil,
+                  bucketElements: config.bucketElements, model: model, worldSize: worldSize, ranksPerNode: ranksPerNode)
     }
 }

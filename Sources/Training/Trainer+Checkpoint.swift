@@ -1,3 +1,4 @@
+import RankProcess
 import Basics
 import Checkpoint
 import Collectives

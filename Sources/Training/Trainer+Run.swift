@@ -1,3 +1,5 @@
+import MemoryPlanning
+import RankProcess
 import Basics
 import RunSchema
 import Collectives

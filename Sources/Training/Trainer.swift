@@ -1,3 +1,5 @@
+import RankProcess
+import Basics
 import Checkpoint
 import Collectives
 import Foundation

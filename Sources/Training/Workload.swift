@@ -1,3 +1,4 @@
+import MemoryPlanning
 import RunSchema
 import Basics
 import Checkpoint
@@ -75,17 +76,6 @@ public protocol Workload: AnyObject {
     func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)]
 }
 
-/// What a workload holds per rank besides parameters, gradients and optimizer state.
-public struct WorkloadBytes: Sendable, Equatable {
-    public var activations: Int
-    public var dataset: Int
-
-    public init(activations: Int, dataset: Int) {
-        self.activations = activations
-        self.dataset = dataset
-    }
-}
-
 /// Summed losses over `count` items (images, characters) and, where the model classifies,
 /// how many of them it got right.
 public struct LossSums: Sendable, Equatable {
@@ -122,22 +112,4 @@ public struct PeriodRecord: Sendable {
 public struct RunShape: Sendable {
     public let periods: Int
     public let totalSteps: Int
-}
-
-/// A measured matrix-product rate and what it measured ("sgemm", "bf16 oneDNN").
-public struct MatmulRate: Sendable {
-    public var flops: Double
-    public var name: String
-    public init(flops: Double, name: String) {
-        self.flops = flops
-        self.name = name
-    }
-
-    /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
-    public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: "sgemm") }
-
-    /// The rate of the GPT's products in `dtype`: sgemm, or oneDNN's bf16 (`BF16GEMMRate`).
-    public static func measure(_ dtype: ComputeDType) -> MatmulRate {
-        dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
-    }
 }

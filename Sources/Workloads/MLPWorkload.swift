@@ -1,3 +1,4 @@
+import MemoryPlanning
 import Basics
 import Checkpoint
 import FashionData

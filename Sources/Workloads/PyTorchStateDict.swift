@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import Foundation
 import Model

@@ -1,3 +1,4 @@
+import Checkpoint
 import ArgumentParser
 import Training
 

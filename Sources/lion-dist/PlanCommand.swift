@@ -1,3 +1,4 @@
+import MemoryPlanning
 import ArgumentParser
 import RunSetup
 import Training

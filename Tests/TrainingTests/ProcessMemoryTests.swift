@@ -1,4 +1,5 @@
 import XCTest
+import RankProcess
 @testable import Training
 
 /// /proc's kB fields: a tab after the colon, then the number padded to 8 columns, so from

@@ -1,3 +1,4 @@
+import MemoryPlanning
 import FashionData
 import Report
 import RunSchema

@@ -1,6 +1,6 @@
 import Basics
-import RunSchema
 import LionEngine
+import RunSchema
 import Sharding
 
 /// Bytes per rank by category: what `lion-dist plan` predicts and what the end-of-run memory
@@ -20,12 +20,23 @@ public struct MemoryBreakdown: Sendable, Equatable {
 
     public var total: Int { values.reduce(0, +) }
 
-    static let labels = ["parameters (share)", "gradient staging", "optimizer state",
+    package static let labels = ["parameters (share)", "gradient staging", "optimizer state",
                          "activations + workspace", "dataset", "runtime baseline"]
-    static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
-    var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
+    package static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
+    package var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
 
-    var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
+    package var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
+}
+
+/// What a workload holds per rank besides parameters, gradients and optimizer state.
+public struct WorkloadBytes: Sendable, Equatable {
+    public var activations: Int
+    public var dataset: Int
+
+    public init(activations: Int, dataset: Int) {
+        self.activations = activations
+        self.dataset = dataset
+    }
 }
 
 /// What the planner needs of a model: its parameter count, its segments (gradient buckets
@@ -70,8 +81,10 @@ public struct MemoryPlan: Sendable {
     public static func runtimeBaseline(ranksPerNode: Int) -> Int { (15 << 19) + (ranksPerNode - 1) * (3 << 18) }
 
     /// `ranksPerNode` ranks per node (the last node may hold fewer), for `model`'s parameters,
-    /// segments and what its workload holds besides (`Workload.plannedBytes`).
-    public init(config: TrainConfig, model: PlannedModel, worldSize: Int, ranksPerNode: Int) {
+    /// segments and what its workload holds besides (`Workload.plannedBytes`), with the optimizer,
+    /// the combine (`--comm`, `--shard`; sign-vote's rule) and the bucket size of the run.
+    public init(optimizer opt: OptimizerConfig, comm: CommKind, shard: ShardScope, signVote: VoteRule?, bucketElements: Int,
+                model: PlannedModel, worldSize: Int, ranksPerNode: Int) {
         let w = worldSize, k = min(max(ranksPerNode, 1), worldSize)
         self.worldSize = w
         self.ranksPerNode = k
@@ -79,30 +92,28 @@ public struct MemoryPlan: Sendable {
         layout = ShardLayout(count: model.parameters, worldSize: w)
         let nodes = (w + k - 1) / k, uniform = w % k == 0
         var b = MemoryBreakdown()
-        let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
+        let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: bucketElements)
         let held: (parameters: Int, gradients: Int)
-        switch config.comm {
+        switch comm {
         case .allreduce:
             held = AllreduceCombiner.heldBytes(layout: layout)
             parameterPlacement = "private per rank"
         case .reduceScatter:
-            held = SharedMemoryCombiner.heldBytes(layout: layout, buckets: buckets, scope: config.shard, ranksPerNode: k,
+            held = SharedMemoryCombiner.heldBytes(layout: layout, buckets: buckets, scope: shard, ranksPerNode: k,
                                                   nodes: nodes, uniform: uniform)
-            let shared = config.shard != .stateOnly && uniform
-            if GradientSlots.apply(scope: config.shard, sharedParams: shared, buckets: buckets, worldSize: w) {
+            let shared = shard != .stateOnly && uniform
+            if GradientSlots.apply(scope: shard, sharedParams: shared, buckets: buckets, worldSize: w) {
                 gradientPlacement = "sharded (\(GradientSlots.slotsPerRank) staging slots of "
                     + Format.bytes(GradientSlots.elements(buckets: buckets) * 4 / GradientSlots.slotsPerRank) + " and the reduced shard)"
             }
             parameterPlacement = shared ? "once per node (shared)" : "private per rank"
         }
         (b.parameters, b.gradients) = held
-        let opt = config.optimizer
         b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
             + (opt.isCautious ? CautiousBits.bytes(count: layout.shardCount) : 0)
         // --comm sign-vote: full momentum, P and G per rank.
-        if config.signVote {
-            (b.parameters, b.gradients, b.optimizerState) = SignVoteOptimizer.heldBytes(count: model.parameters, worldSize: w,
-                                                                                         rule: config.vote)
+        if let rule = signVote {
+            (b.parameters, b.gradients, b.optimizerState) = SignVoteOptimizer.heldBytes(count: model.parameters, worldSize: w, rule: rule)
         }
         b.activations = model.held.activations
         b.dataset = model.held.dataset
