@@ -2,19 +2,22 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> RunSetup (flags of the built-in workloads, tuned defaults, the workload
-//                      factory, the memory plan and check, the sweep) -> Workloads, Report
-//   Workloads (the MLP and the GPT as `Workload`s, their node-shared data, PyTorch names, sampling)
-//               -> Training, Model, FashionData, TextData, Safetensors
-//   Training (the model-agnostic loop) -> Sharding -> LionEngine -> CKernels, Basics
-//                                                  -> Collectives -> CMPI
-//                                      -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
-//                                      -> Checkpoint -> Collectives, LionEngine
-//                                      -> TensorBoard (event files of scalars; no dependencies)
-//                                      -> RunSchema (JSON and the summary's keys; no dependencies)
-//   Report (sweep results + HTML report; no MPI) -> RunSchema, Basics
+//   lion-dist (CLI) -> RunSetup (the built-in workloads' flags and tuned defaults, the workload
+//                      factory, the plan from flags, the memory and size checks, the sweep)
+//   RunSetup -> Workloads (the MLP and the GPT as `Workload`s, their node-shared data, PyTorch
+//               names, text sampling) -> Model, FashionData, TextData, Safetensors
+//            -> Report (sweep results + HTML report; no MPI) -> RunSchema, Basics
+//   Workloads -> Training (the model-agnostic loop) -> MemoryPlanning (memory by category:
+//                planned, held, measured) -> Sharding -> LionEngine -> CKernels, Basics
+//                                                     -> Collectives -> CMPI
+//                                       -> RankProcess (threads, /proc memory, signals, stall watchdog)
+//                                       -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
+//                                       -> Checkpoint -> Collectives, LionEngine
+//                                       -> TensorBoard (event files of scalars; no dependencies)
+//                                       -> RunSchema (JSON and the summary's keys; no dependencies)
 //   FashionData -> CZlib, DeterministicRandom;  TextData -> DeterministicRandom
 //   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
+// No module below RunSetup names a built-in model.
 let package = Package(
     name: "lion-dist",
     products: [
@@ -90,6 +93,8 @@ let package = Package(
             "RunSetup",
             "Workloads",
             "RunSchema",
+            "MemoryPlanning",
+            "Basics",
             "Training",
             "Model",
             "TextData",
@@ -104,7 +109,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine", "CDNNL"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
@@ -112,7 +117,7 @@ let package = Package(
         // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
+        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine", "Training"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),

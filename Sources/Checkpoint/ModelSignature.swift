@@ -87,7 +87,7 @@ public struct ModelSignature: Sendable, Equatable, CustomStringConvertible {
         return s
     }
 
-    /// `words` filled in: "MLP 784-1024-512-10", "GPT 4 layers, 4 heads, 128 wide, context 64, vocab 84".
+    /// `words` filled in: "net {-}" with the shape [4, 8, 2] reads "net 4-8-2".
     public var description: String {
         var text = words.replacingOccurrences(of: "{-}", with: shape.map(String.init).joined(separator: "-"))
             .replacingOccurrences(of: "{shape}", with: "\(shape)").replacingOccurrences(of: "{n}", with: "\(parameterCount)")

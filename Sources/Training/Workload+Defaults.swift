@@ -33,7 +33,7 @@ extension Workload {
     public var plannedBytes: WorkloadBytes { heldBytes }
     /// Refused: the PyTorch names are the built-in models'.
     public func initialWeights(fromSafetensors path: String) throws -> [Float] {
-        throw TrainingError("--init-from safetensors export and --init-from handle the GPT and the MLP, not a library user's own model")
+        throw TrainingError("--init-from \(path): safetensors files under PyTorch's names load into the built-in models, not into \(name); set its parameters in initialize(_:seed:)")
     }
 
     /// "epoch 2/5  step 7/10".

@@ -7,16 +7,16 @@ import Model
 /// A model and the data it trains on, as the trainer sees them. The trainer never knows which
 /// model it runs: it asks the workload to run forward and backward on this rank's slice of a
 /// global step's batch, hands the gradient to the sharded optimizer, and asks the workload to
-/// evaluate at the end of each period (an epoch for the MLP, `--eval-interval` steps for the GPT).
+/// evaluate at the end of each period (an epoch, or a number of steps: the workload says).
 ///
 /// Parameters are the combiner's flat buffer of at least `parameterCount` floats; the workload
 /// reads only `[0, parameterCount)` of it, through its tensors. Gradients go where a
 /// `GradientSink` says, tensor by tensor (with sharded gradients, into a staging slot of the
 /// tensor's bucket, reused once the bucket is handed off).
 public protocol Workload: AnyObject {
-    /// "mlp" or "gpt": the `model` key of `--metrics`.
+    /// A short name: the `model` key of `--metrics`.
     var name: String { get }
-    /// The banner's model line, e.g. "MLP 784-1024-512-10".
+    /// The banner's model line (its shape in words).
     var description: String { get }
     var parameterCount: Int { get }
     /// The model's shape as checkpoints record it (a resume must match it).

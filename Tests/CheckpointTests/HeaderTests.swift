@@ -8,7 +8,9 @@ final class HeaderTests: XCTestCase {
             let (header, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12], optimizer: kind), step: 42, blockSize: 4096)
             let decoded = try CheckpointHeader.decode(file, fileSize: file.count)
             XCTAssertEqual(decoded, header)
-            XCTAssertEqual(decoded.identity.model.description, "MLP 784-37-12-10")
+            // The file keeps the code, the shape and the count; the words are the model's.
+            XCTAssertEqual(decoded.identity.model.description, "model of \(header.parameterCount) parameters, shape [784, 37, 12, 10] (code 0)")
+            XCTAssertEqual(decoded.identity.model.described(like: header.identity.model).description, "MLP 784-37-12-10")
             XCTAssertEqual(decoded.stateBuffers, kind == .lion ? 1 : 2)
             XCTAssertEqual(decoded.dataOffset % 4096, 0)
             XCTAssertGreaterThan(decoded.blockCount, 10)
@@ -36,7 +38,7 @@ final class HeaderTests: XCTestCase {
         let a = Fixtures.identity(hidden: [1024, 512])
         XCTAssertNil(a.mismatch(against: a))
         var b = a
-        b.model = .mlp(inputs: 784, hidden: [256], classes: 10)
+        b.model = Fixtures.mlp([256])
         XCTAssertEqual(a.mismatch(against: b), "was written for MLP 784-1024-512-10, this run is MLP 784-256-10; pass the same --hidden")
         b = a
         b.optimizer = .defaults(for: .adamw)
