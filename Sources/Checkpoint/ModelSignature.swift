@@ -73,7 +73,7 @@ public struct ModelSignature: Sendable, Equatable, CustomStringConvertible {
         guard code < codeCount else { return nil }
         guard code == customCode else {
             return ModelSignature(code: code, shape: dims, parameterCount: parameterCount,
-                                  words: "model of {n} parameters, shape {shape} (code \(code))", flags: "model shape")
+                                  words: "another model (code \(code), shape {-}, {n} parameters)", flags: "model shape")
         }
         return .custom(parameterCount: (dims[0] - 1) * customSplit + dims[1] - 1, shape: Array(dims[2...]))
     }
