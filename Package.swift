@@ -117,7 +117,7 @@ let package = Package(
         // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine", "Training"]),
+        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine", "Training", "RankProcess"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
