@@ -1,7 +1,7 @@
-import RankProcess
 import Collectives
 import LionEngine
 import Model
+import RankProcess
 import Sharding
 import Training
 

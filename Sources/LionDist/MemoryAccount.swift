@@ -1,5 +1,5 @@
-import MemoryPlanning
 import Collectives
+import MemoryPlanning
 import Training
 
 /// One rank's memory: what the optimizer allocated, by kind, and the process's measured peak.

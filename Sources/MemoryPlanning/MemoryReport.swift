@@ -1,7 +1,7 @@
-import RankProcess
 import Basics
 import Collectives
 import Foundation
+import RankProcess
 import RunSchema
 
 /// One rank's memory: as accounted (the buffers it holds, by category) and as measured

@@ -1,5 +1,5 @@
-import Collectives
 import Basics
+import Collectives
 #if canImport(Glibc)
 import Glibc
 #endif

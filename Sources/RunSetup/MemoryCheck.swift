@@ -1,7 +1,7 @@
-import MemoryPlanning
 import Basics
 import Collectives
 import Foundation
+import MemoryPlanning
 import Training
 
 /// Before a run allocates anything: does its `lion-dist plan` fit the memory each node has

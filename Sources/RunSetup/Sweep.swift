@@ -1,8 +1,8 @@
-import MemoryPlanning
 import Basics
 import Collectives
 import FashionData
 import Foundation
+import MemoryPlanning
 import Report
 import RunSchema
 import TextData

@@ -1,6 +1,6 @@
 import Basics
-import RunSchema
 import Foundation
+import RunSchema
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,7 +1,7 @@
-import RankProcess
 import Checkpoint
 import Collectives
 import Foundation
+import RankProcess
 #if canImport(Glibc)
 import Glibc
 #endif

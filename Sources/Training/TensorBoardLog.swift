@@ -1,7 +1,7 @@
-import MemoryPlanning
-import RunSchema
 import Collectives
 import Foundation
+import MemoryPlanning
+import RunSchema
 import TensorBoard
 
 /// `--tensorboard DIR` on rank 0: the run's scalars in a TensorBoard event file, at the global

@@ -1,8 +1,8 @@
-import Checkpoint
-import RankProcess
 import Basics
+import Checkpoint
 import LionEngine
 import MemoryPlanning
+import RankProcess
 import Sharding
 
 /// Everything the training loop needs of a run, whatever the model (the command line parses and

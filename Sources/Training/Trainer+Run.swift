@@ -1,10 +1,10 @@
-import MemoryPlanning
-import RankProcess
 import Basics
-import RunSchema
 import Collectives
 import Foundation
 import LionEngine
+import MemoryPlanning
+import RankProcess
+import RunSchema
 import Sharding
 
 extension Trainer {

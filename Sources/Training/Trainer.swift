@@ -1,10 +1,10 @@
-import RankProcess
 import Basics
 import Checkpoint
 import Collectives
 import Foundation
 import LionEngine
 import Model
+import RankProcess
 import Sharding
 
 /// Data-parallel training of any `Workload`. Every rank runs the same loop on its slice of each

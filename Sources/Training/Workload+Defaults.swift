@@ -1,7 +1,7 @@
-import MemoryPlanning
 import Basics
 import Checkpoint
 import Foundation
+import MemoryPlanning
 import Model
 import RunSchema
 

@@ -1,8 +1,8 @@
-import MemoryPlanning
-import RunSchema
 import Basics
 import Checkpoint
+import MemoryPlanning
 import Model
+import RunSchema
 
 /// A model and the data it trains on, as the trainer sees them. The trainer never knows which
 /// model it runs: it asks the workload to run forward and backward on this rank's slice of a
@@ -45,8 +45,8 @@ public protocol Workload: AnyObject {
     /// Bytes this rank holds for activations and workspace (scratch, the batch) and for its
     /// copy of the data set (for the memory table).
     var heldBytes: WorkloadBytes { get }
-    /// What `heldBytes` will be, known before the data is loaded or a buffer allocated: the
-    /// planner's figure (`lion-dist plan`, the memory check, the end-of-run table's "predicted").
+    /// What the planner counts for this workload: the end-of-run memory table's "predicted"
+    /// activations and dataset (default `heldBytes`; say more when buffers grow during the run).
     var plannedBytes: WorkloadBytes { get }
     /// `--init-from`: the parameters of a safetensors file (PyTorch's names), checked against
     /// this model; every rank reads the file, so a refusal is the same line everywhere.

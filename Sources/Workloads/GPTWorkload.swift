@@ -1,12 +1,12 @@
-import MemoryPlanning
 import Basics
 import Checkpoint
 import Foundation
+import MemoryPlanning
 import Model
 import RunSchema
 import Safetensors
-import Training
 import TextData
+import Training
 
 /// The character-level GPT on Shakespeare: each step's global batch is `globalBatch` random
 /// windows of blockSize + 1 characters, a pure function of (seed, step, row), so W never changes

@@ -1,8 +1,8 @@
-import MemoryPlanning
 import Basics
 import Checkpoint
 import FashionData
 import Foundation
+import MemoryPlanning
 import Model
 import RunSchema
 import Safetensors

@@ -1,8 +1,8 @@
 import ArgumentParser
-import RunSchema
-import RunSetup
 import LionEngine
 import Model
+import RunSchema
+import RunSetup
 import TextData
 import Training
 

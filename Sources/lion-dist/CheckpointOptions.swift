@@ -1,5 +1,5 @@
-import Checkpoint
 import ArgumentParser
+import Checkpoint
 import Training
 
 /// The checkpoint flags of `train`, checked before MPI starts.

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Workloads
 import Foundation
 import Safetensors
 import TextData
 import Training
+import Workloads
 
 /// `lion-dist export --checkpoint FILE|DIR -o model.safetensors`: the parameters under PyTorch's
 /// names (nanoGPT's for the GPT, nn.Sequential's for the MLP) with the model's shape, the

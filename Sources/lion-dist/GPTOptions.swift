@@ -1,6 +1,6 @@
 import ArgumentParser
-import RunSetup
 import Model
+import RunSetup
 import Training
 
 extension ComputeDType: ExpressibleByArgument {}

@@ -1,9 +1,9 @@
 import ArgumentParser
-import RunSchema
-import Workloads
 import Checkpoint
 import Foundation
+import RunSchema
 import Training
+import Workloads
 #if canImport(Glibc)
 import Glibc
 #endif

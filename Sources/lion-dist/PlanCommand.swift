@@ -1,5 +1,5 @@
-import MemoryPlanning
 import ArgumentParser
+import MemoryPlanning
 import RunSetup
 import Training
 

@@ -1,10 +1,10 @@
 import ArgumentParser
-import Workloads
 import Checkpoint
 import Foundation
 import Model
 import TextData
 import Training
+import Workloads
 
 /// `lion-dist sample --checkpoint FILE`: text from a GPT checkpoint, one process, no MPI.
 struct SampleCommand: ParsableCommand {

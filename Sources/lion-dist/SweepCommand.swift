@@ -1,7 +1,7 @@
 import ArgumentParser
-import RunSetup
 import Foundation
 import LionEngine
+import RunSetup
 import Training
 
 /// `lion-dist sweep`: the large-batch study as one command. Every (batch, optimizer, lr, wd)

@@ -1,10 +1,10 @@
-import Basics
 import ArgumentParser
-import RunSchema
-import RunSetup
+import Basics
 import Collectives
 import FashionData
 import LionEngine
+import RunSchema
+import RunSetup
 import Sharding
 import Training
 #if canImport(Glibc)

@@ -1,5 +1,5 @@
-import MemoryPlanning
 import FashionData
+import MemoryPlanning
 import Report
 import RunSchema
 @testable import RunSetup
