@@ -2,17 +2,23 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
-//                                          -> Collectives -> CMPI
-//                               -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
-//                               -> FashionData -> CZlib
-//                               -> TextData -> DeterministicRandom
-//                               -> Checkpoint -> Collectives, LionEngine, CZlib
-//                               -> Safetensors -> LionEngine (the exchange format; no MPI)
-//                               -> TensorBoard (event files of scalars; no dependencies)
-//                               -> Report -> Basics (sweep results + HTML report; no MPI)
+//   lion-dist (CLI) -> RunSetup (the built-in workloads' flags and tuned defaults, the workload
+//                      factory, the plan from flags, the memory and size checks, the sweep)
+//   RunSetup -> Workloads (the MLP and the GPT as `Workload`s, their node-shared data, PyTorch
+//               names, text sampling) -> Model, FashionData, TextData, Safetensors
+//            -> Report (sweep results + HTML report; no MPI) -> RunSchema, Basics
+//   Workloads -> Training (the model-agnostic loop) -> MemoryPlanning (memory by category:
+//                planned, held, measured) -> Sharding -> LionEngine -> CKernels, Basics
+//                                                     -> Collectives -> CMPI
+//                                       -> RankProcess (threads, /proc memory, signals, stall watchdog)
+//                                       -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
+//                                       -> Checkpoint -> Collectives, LionEngine
+//                                       -> TensorBoard (event files of scalars; no dependencies)
+//                                       -> RunSchema (JSON and the summary's keys; no dependencies)
+//   FashionData -> CZlib, DeterministicRandom;  TextData -> DeterministicRandom
 //   LionDist (the library users import) -> Training, Sharding, Layers, ... (a facade + documented typealiases)
 //   Layers -> Model, FashionData (its sampler), DeterministicRandom, Basics
+// No module below RunSetup names a built-in model.
 let package = Package(
     name: "lion-dist",
     products: [
@@ -59,18 +65,41 @@ let package = Package(
         .target(name: "TensorBoard"),
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
-        // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
+        // JSON with ordered keys and the run summary's schema, shared by its writers and readers.
+        .target(name: "RunSchema"),
+        // What a rank's process gives a run and how it is watched: the thread budget (affinity
+        // masks), memory as /proc measures it, stop signals, the stall watchdog, output-path
+        // probes, the fault-injection test hooks.
+        .target(name: "RankProcess", dependencies: ["Collectives", "LionEngine", "Basics"]),
+        // A rank's memory by category: predicted from a run's settings (the planner, with the
+        // combiners' own formulas), held and measured at the end of a run, and their tables.
+        .target(name: "MemoryPlanning", dependencies: ["Sharding", "LionEngine", "Collectives", "RankProcess", "RunSchema", "Basics"]),
+        // The model-agnostic training loop: trainer, workload protocol, metrics, progress, memory report.
+        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "LionEngine", "Collectives", "Checkpoint",
+                                                 "RunSchema", "RankProcess", "MemoryPlanning", "TensorBoard"]),
+        // The built-in workloads: the MLP on Fashion-MNIST and the GPT on Shakespeare, their
+        // node-shared data, their PyTorch names (safetensors) and text sampling.
+        .target(name: "Workloads", dependencies: ["Training", "Model", "FashionData", "TextData", "Checkpoint", "Collectives",
+                                                  "Safetensors", "RunSchema", "MemoryPlanning", "Basics", "DeterministicRandom"]),
+        // What the command line sets up: the built-in workloads' flags and tuned defaults, the
+        // workload factory, the memory plan and check, size checks, the sweep.
+        .target(name: "RunSetup", dependencies: ["Training", "Workloads", "Model", "FashionData", "TextData", "Collectives",
+                                                 "Checkpoint", "Sharding", "LionEngine", "Report", "RunSchema", "MemoryPlanning", "Basics"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics",
+        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema", "RankProcess", "MemoryPlanning",
                                                  "Layers", "DeterministicRandom"]),
         // Layers users compose (Linear, Embedding, LayerNorm, ReLU, GELU, causal self-attention,
         // softmax cross-entropy) over the models' kernels, the Sequential container, the batch sampler.
         .target(name: "Layers", dependencies: ["Model", "Basics", "DeterministicRandom", "FashionData"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
-        .target(name: "Report", dependencies: ["Basics"]),
+        .target(name: "Report", dependencies: ["Basics", "RunSchema"]),
         .executableTarget(name: "lion-dist", dependencies: [
+            "RunSetup",
+            "Workloads",
+            "RunSchema",
+            "MemoryPlanning",
+            "Basics",
             "Training",
             "Model",
             "TextData",
@@ -85,7 +114,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine", "CDNNL"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),
@@ -93,13 +122,15 @@ let package = Package(
         // Runs the release binary (`swift build -c release` first); Launcher refuses one older than Sources/.
         .testTarget(name: "MultiRankTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine"]),
+        .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine", "Training", "RankProcess"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Model", "Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Workloads", "RunSetup", "Report", "RunSchema", "Sharding",
+                                                          "RankProcess", "MemoryPlanning",
+                                                          "FashionData", "TextData"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -95,9 +95,6 @@ extension CheckpointHeader {
         let dimCount = try r.count("dimCount", in: 2...maxModelDims)
         var dims: [Int] = []
         for i in 0..<dimCount { dims.append(try r.count("dims[\(i)]", in: width)) }
-        guard let model = ModelSignature.decode(code: modelCode, dims: dims) else {
-            throw CheckpointError.header("model code \(modelCode) with dimensions \(dims) names no model this build knows")
-        }
         let kindRaw = try r.u8("optimizer"), dtypeRaw = try r.u8("stateDType"), scheduleRaw = try r.u8("schedule")
         let perRankRaw = try r.u8("perRankState")
         guard perRankRaw <= 2 else { throw CheckpointError.header("per-rank state byte is \(perRankRaw), not 0, 1 or 2") }
@@ -120,6 +117,9 @@ extension CheckpointHeader {
         let lossSum = try r.f64("epochLossSum")
         let writers = try r.count("writerWorldSize", in: 1...(1 << 24))
         let n = try r.int("parameterCount", in: 1...(1 << 40))
+        guard let model = ModelSignature.decode(code: modelCode, dims: dims, parameterCount: n) else {
+            throw CheckpointError.header("model code \(modelCode) with dimensions \(dims) names no model this build knows")
+        }
         let buffers = try r.count("stateBuffers", in: 1...2)
         let blockSize = try r.count("blockSize", in: 4096...(1 << 30))
         guard blockSize & (blockSize - 1) == 0 else { throw CheckpointError.header("block size \(blockSize) is not a power of two") }

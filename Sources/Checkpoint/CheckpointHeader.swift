@@ -51,7 +51,7 @@ public struct CheckpointIdentity: Sendable, Equatable {
             return "was written with --vote \(rules[averagedVotes ? 1 : 0]), this run has \(rules[run.averagedVotes ? 1 : 0]); pass the same --vote"
         }
         if model != run.model {
-            return "was written for \(model.description), this run is \(run.model.description); pass the same \(run.model.flags)"
+            return "was written for \(model.described(like: run.model)), this run is \(run.model); pass the same \(run.model.flags)"
         }
         let a = optimizer, b = run.optimizer
         let fields: [(String, String, String)] = [
@@ -116,8 +116,7 @@ public struct CheckpointPosition: Sendable, Equatable {
 ///
 /// ```
 /// magic "LIONCKPT" | version u32 | headerBytes u32
-/// model u32 (0 MLP, 1 GPT) | dimCount u32 | dims u32 x dimCount
-///   (MLP: inputs, hidden..., classes; GPT: vocab, blockSize, layers, heads, width)
+/// model u32 (the family code) | dimCount u32 | dims u32 x dimCount (the shape; `ModelSignature`)
 /// optimizer u8 | stateDType u8 | schedule u8 | 0 u8
 /// lr beta1 beta2 weightDecay eps minLR clipNorm cautiousFactor: f32
 /// warmupSteps totalSteps globalBatch seed: u64

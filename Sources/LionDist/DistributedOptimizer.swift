@@ -1,6 +1,7 @@
 import Collectives
 import LionEngine
 import Model
+import RankProcess
 import Sharding
 import Training
 

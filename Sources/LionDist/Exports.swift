@@ -3,7 +3,9 @@ import Checkpoint
 import DeterministicRandom
 import Layers
 import LionEngine
+import MemoryPlanning
 import Model
+import RunSchema
 import Sharding
 import Training
 
@@ -53,9 +55,15 @@ public typealias GradientSink = Basics.GradientSink
 ///
 /// Everything else has a default: `description`, `signature` (a custom ``ModelSignature``),
 /// `segments`, `totalSteps`, `periodName` ("epoch"), `itemsPerSample` (1), `throughputUnit`
-/// ("samples"), `trainingFLOPsPerSample` (nil), the progress and period lines, their metrics
-/// events (`epoch` with `train_loss`, `eval_loss`, `eval_accuracy`) and the summary fields.
+/// ("samples"), `trainingFLOPsPerSample` (nil), `heldBytes` (none: the memory table shows 0
+/// for activations and data) and `plannedBytes` (`heldBytes`: the end-of-run table's
+/// "predicted" column for your model), the progress and period lines, their metrics events
+/// (`epoch` with `train_loss`, `eval_loss`, `eval_accuracy`) and the summary fields.
 public typealias Workload = Training.Workload
+
+/// What a ``Workload`` holds per rank besides parameters, gradients and optimizer state:
+/// `activations` (and workspace) and its share of the `dataset`, in bytes.
+public typealias WorkloadBytes = MemoryPlanning.WorkloadBytes
 
 /// Summed losses over `count` items and, for a classifier, how many were `correct`;
 /// `loss` is the mean and `accuracy` the fraction correct.
@@ -71,7 +79,7 @@ public typealias RunShape = Training.RunShape
 
 /// A JSON value with ordered object keys (`.number`, `.int`, `.string`, `.bool`, `.array`,
 /// `.object`): the fields of a ``Workload``'s metrics events.
-public typealias JSON = Training.JSON
+public typealias JSON = RunSchema.JSON
 
 /// The ready-made data-parallel training loop for any ``Workload``: create it with
 /// `Trainer(workload:config:world:)` and call `train()`. Every rank runs the same loop;
@@ -88,14 +96,15 @@ public typealias TrainConfig = Training.TrainConfig
 /// Where a ``Trainer`` writes checkpoints (`directory`, nil: none), how often (`every` steps;
 /// always at the end), how many it keeps (`keep`), and whether it resumes (`resume`: the
 /// newest in `directory`; `resumeFrom`: a file).
-public typealias CheckpointSettings = Training.CheckpointSettings
+public typealias CheckpointSettings = Checkpoint.CheckpointSettings
 
 /// What a run reports at its end, the same on every rank: `steps`, `skippedSteps`, the last
 /// `evaluation` (``LossSums``), `finalTrainLoss`, `seconds`, `samplesPerSecond`, per-phase
 /// `timings` and every rank's memory (`ranks`).
 public typealias RunSummary = Training.RunSummary
 
-/// Which model a checkpoint holds. A ``Workload`` of your own gets
+/// Which model a checkpoint holds, as data: a family code, the integers of its shape and its
+/// parameter count (a resume must match all three). A ``Workload`` of your own gets
 /// `.custom(parameterCount:shape:)`: its parameter count and up to 64 integers in 1...2^24
 /// of your choosing that tell its shapes apart (default: the number of tensors).
 public typealias ModelSignature = Checkpoint.ModelSignature

@@ -1,3 +1,4 @@
+import Basics
 import Checkpoint
 import Collectives
 import LionEngine

@@ -1,4 +1,5 @@
 import Collectives
+import MemoryPlanning
 import Training
 
 /// One rank's memory: what the optimizer allocated, by kind, and the process's measured peak.

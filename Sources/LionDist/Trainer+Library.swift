@@ -7,7 +7,7 @@ extension TrainConfig {
     /// other fields as needed (`clipNorm`, `comm`, `checkpoint`, `metricsPath`, `maxSteps`,
     /// `seed`, `threads`); the MLP- and GPT-only fields are ignored.
     public init(globalBatch: Int, optimizer: OptimizerOptions, schedule: Schedule = .constant) {
-        self.init(dataDirectory: "")
+        self.init()
         self.globalBatch = globalBatch
         self.optimizer = optimizer.engineConfig
         self.schedule = schedule.kind
@@ -40,7 +40,7 @@ extension Trainer {
         }
         let count = try TensorLayout.check(workload.tensors)
         guard count == workload.parameterCount, workload.signature.parameterCount == count else {
-            throw LionDistError(.invalidArgument, "workload \(workload.name): tensors cover \(count) elements, parameterCount is \(workload.parameterCount), signature says \(workload.signature.parameterCount.map(String.init) ?? "?"); make them agree")
+            throw LionDistError(.invalidArgument, "workload \(workload.name): tensors cover \(count) elements, parameterCount is \(workload.parameterCount), signature says \(workload.signature.parameterCount); make them agree")
         }
         let segments = workload.segments
         guard segments.first?.lowerBound == 0, segments.last?.upperBound == count,

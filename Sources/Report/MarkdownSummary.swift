@@ -1,4 +1,5 @@
 import Foundation
+import RunSchema
 
 /// The best-run table and the heatmap spreads as Markdown (`lion-dist report --markdown FILE`),
 /// for pasting into docs: the same numbers the HTML page shows.

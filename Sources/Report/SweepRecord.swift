@@ -1,4 +1,5 @@
 import Foundation
+import RunSchema
 
 /// One row of a sweep's `results.jsonl`: one full training run (keys documented in README,
 /// "Large-batch sweep", and declared once in `Summary`, which the writers use too). Missing

@@ -63,7 +63,11 @@ public final class AllreduceCombiner: GradientCombiner {
     }
 
     public var sharesParams: Bool { false }
-    public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4) }
+    public var heldBytes: (parameters: Int, gradients: Int) { Self.heldBytes(layout: layout) }
+    /// A private full-size P and G (what `heldBytes` reports and the planner predicts).
+    public static func heldBytes(layout: ShardLayout) -> (parameters: Int, gradients: Int) {
+        (layout.paddedCount * 4, layout.paddedCount * 4)
+    }
     public func paramsWritten() throws {}
 
     public func takeHandoffs() -> Handoffs? { handoffs.take() }

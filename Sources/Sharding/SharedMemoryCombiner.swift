@@ -69,6 +69,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private let topology: NodeTopology
     private let window: SharedWindow
     private let plan: Plan
+    private let scope: ShardScope
     private let overlap: Bool
     private let staging: AlignedBuffer<Float>?
     private let peers: [Int]          // world ranks of this node, by node rank
@@ -91,6 +92,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
                 scope: ShardScope = .stateOnly) throws {
         precondition(layout.worldSize == world.size)
         self.layout = layout
+        self.scope = scope
         self.world = world
         self.node = node
         self.buckets = buckets
@@ -319,11 +321,24 @@ public final class SharedMemoryCombiner: GradientCombiner {
     }
 
     public var heldBytes: (parameters: Int, gradients: Int) {
+        Self.heldBytes(layout: layout, buckets: buckets, scope: scope, ranksPerNode: node.size,
+                       nodes: topology.nodeCount, uniform: topology.isUniform)
+    }
+
+    /// Bytes of P and of gradient buffers a rank holds on `nodes` nodes of `ranksPerNode` ranks
+    /// (`uniform`: every node has as many): what `heldBytes` reports and the planner predicts.
+    /// P is shared per node (1/k of it counts) unless the scope keeps it private or the nodes
+    /// differ in size (node rank 0 then sums the node's G: 1/k of a full buffer); G is full-size
+    /// or the staging slots and the reduced shard; several equal nodes add a staging row per node.
+    public static func heldBytes(layout: ShardLayout, buckets: BucketPlan, scope: ShardScope, ranksPerNode k: Int,
+                                 nodes: Int, uniform: Bool) -> (parameters: Int, gradients: Int) {
         let n = layout.paddedCount * 4
-        var grads = (slots == nil ? n : GradientSlots.bytes(buckets: buckets, shardCount: layout.shardCount))
-            + (staging?.count ?? 0) * 4
-        if case .leaders = plan { grads += n / node.size }
-        return (sharesParams ? n / node.size : n, grads)
+        let leaders = nodes > 1 && !uniform, columns = nodes > 1 && uniform
+        let shares = !leaders && scope != .stateOnly
+        let staged = GradientSlots.apply(scope: scope, sharedParams: shares, buckets: buckets, worldSize: layout.worldSize)
+        let grads = (staged ? GradientSlots.bytes(buckets: buckets, shardCount: layout.shardCount) : n)
+            + (columns ? nodes * layout.shardCount * 4 : 0) + (leaders ? n / k : 0)
+        return (shares ? n / k : n, grads)
     }
 
     public func paramsWritten() throws {

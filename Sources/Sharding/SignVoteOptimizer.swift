@@ -75,7 +75,18 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
             + "\(hundredths(100 * (1 + planes) * (comm.size - 1) / comm.size)) bits per parameter per rank per step; full momentum per rank)"
     }
     public var rule: VoteRule { wire.rule }
-    public var heldBytes: (parameters: Int, gradients: Int) { (p.count * 4, g.count * 4 + wire.heldBytes) }
+    public var heldBytes: (parameters: Int, gradients: Int) {
+        let b = Self.heldBytes(count: layout.count, worldSize: layout.worldSize, rule: rule)
+        return (b.parameters, b.gradients)
+    }
+    /// What a rank holds (what `heldBytes` reports and the planner predicts): a private P and G
+    /// over the vote layout (padded to 64W), the wire's bit buffers, and fp32 momentum for EVERY
+    /// parameter: 4P, where sharded Lion holds 4P/W.
+    public static func heldBytes(count: Int, worldSize: Int, rule: VoteRule) -> (parameters: Int, gradients: Int, state: Int) {
+        let votes = SignVoteLayout(count: count, worldSize: worldSize)
+        let full = votes.paddedCount * 4
+        return (full, full + SignVoteWire.heldBytes(layout: votes, rule: rule), full)
+    }
     public var stateBytes: Int { optimizer.stateBytes }
     public var state: OptimizerStateSlice { OptimizerStateSlice(optimizer: optimizer, perRank: true) }
 

@@ -80,7 +80,12 @@ public final class SignVoteWire {
     public var votes: UnsafeMutablePointer<UInt64> { packed.pointer }
 
     /// Bytes of bit buffers this rank holds.
-    public var heldBytes: Int { (packed.count + received.count + voted.count + gathered.count) * 8 }
+    public var heldBytes: Int { Self.heldBytes(layout: layout, rule: rule) }
+    /// Votes and received votes (`totalWords` each), this shard's result planes and every shard's.
+    public static func heldBytes(layout: SignVoteLayout, rule: VoteRule) -> Int {
+        let planes = rule.resultPlanes(worldSize: layout.worldSize)
+        return ((2 + planes) * layout.totalWords + planes * layout.shardWords) * 8
+    }
 
     /// Sends the votes to their owners, counts the votes on this rank's shard (on the pool).
     /// Collective.

@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import LionEngine
 import Sharding
@@ -35,19 +36,5 @@ public enum SignVoteSettings {
         guard worldSize <= SignVoteKernel.maxVoters else {
             throw TrainingError("--comm sign-vote counts at most \(SignVoteKernel.maxVoters) votes per parameter, this run has \(worldSize) ranks; use fewer ranks or --comm reduce-scatter")
         }
-    }
-}
-
-extension MemoryBreakdown {
-    /// What `SignVoteOptimizer` holds per rank: a private P and G over the vote layout (padded
-    /// to 64W), the bit buffers (`SignVoteWire`: votes, received votes, this shard's result
-    /// planes, every shard's), and fp32 momentum for EVERY parameter: 4P, where sharded Lion
-    /// holds 4P/W.
-    mutating func planSignVote(parameters: Int, worldSize: Int, rule: VoteRule) {
-        let votes = SignVoteLayout(count: parameters, worldSize: worldSize)
-        let full = votes.paddedCount * 4, planes = rule.resultPlanes(worldSize: worldSize)
-        self.parameters = full
-        gradients = full + ((2 + planes) * votes.totalWords + planes * votes.shardWords) * 8
-        optimizerState = full
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// Stops a run whose loss ran away with finite numbers (the NaN guard catches the rest).
 ///
 /// The rule: the reference is the training loss of the first step this process ran (step 1 of
-/// a fresh run: the untrained model's loss, log(10) = 2.30 for the MLP, log(84) = 4.43 for the
-/// GPT; for a resumed run, its first step after the resume). The run has diverged when the
+/// a fresh run: the untrained model's loss, log(classes) for a classifier, log(vocabulary) for a
+/// language model; for a resumed run, its first step after the resume). The run has diverged when the
 /// training loss stays above `factor` (10) x the reference for `trainChecks` (10) consecutive
 /// steps, or an evaluation's loss is above it at `evalChecks` (2) consecutive evaluations. A NaN
 /// loss counts as above. While any check is above the bound, no checkpoint is saved, so the

@@ -1,4 +1,6 @@
+import Basics
 import Foundation
+import RunSchema
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Rate-limited progress lines for rank 0: where the run stands, loss, throughput, ETA.

@@ -1,9 +1,10 @@
-import Report
+import MemoryPlanning
+import RunSchema
 import Sharding
 
 /// What a run reports at its end (rank 0 prints it; `--metrics` gets it as the summary event).
 public struct RunSummary: Sendable {
-    /// "mlp" or "gpt".
+    /// The workload's name.
     public let model: String
     public let worldSize: Int
     public let optimizer: String
@@ -23,7 +24,7 @@ public struct RunSummary: Sendable {
     public let ranks: [RankMemory]
     public let threadsPerRank: Int
     /// One record per period run, in order (the last may be partial under `maxSteps`), as the
-    /// workload's period events (`epoch` for the MLP, `eval` for the GPT).
+    /// workload's period events (`epoch`, `eval`, ...).
     public let periods: [(event: String, fields: [(String, JSON)])]
     /// Model FLOPs utilisation: the workload's training FLOPs per second over all ranks divided
     /// by W x the sgemm rate measured at start (`sgemmFLOPS`, mean over ranks); nil when the

@@ -1,10 +1,12 @@
 import Collectives
 import Foundation
+import MemoryPlanning
+import RunSchema
 import TensorBoard
 
 /// `--tensorboard DIR` on rank 0: the run's scalars in a TensorBoard event file, at the global
-/// step. Every step: train/loss, lr, grad_norm. At each progress line: tokens_per_s (GPT) or
-/// samples_per_s (MLP), the values `--metrics` writes. At each evaluation: the evaluation's
+/// step. Every step: train/loss, lr, grad_norm. At each progress line: tokens_per_s (or the
+/// workload's unit) or samples_per_s, the values `--metrics` writes. At each evaluation: the evaluation's
 /// figures (val/loss, val/bits_per_char; eval/loss, eval/accuracy), then a flush so a running
 /// job can be watched. At the end: each rank's peak Pss (memory/peak_pss_mib/rank<r>).
 /// A failed write warns once on stderr; training goes on without the file.

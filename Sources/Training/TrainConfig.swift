@@ -1,43 +1,13 @@
+import Basics
+import Checkpoint
 import LionEngine
-import Model
+import MemoryPlanning
+import RankProcess
 import Sharding
 
-/// Which workload `train` runs (`--model`).
-public enum ModelKind: String, CaseIterable, Sendable {
-    /// The MLP on Fashion-MNIST (epochs over 60,000 images).
-    case mlp
-    /// The character-level GPT on Shakespeare (a budget of steps).
-    case gpt
-}
-
-/// The GPT's shape without the vocabulary (the corpus decides it).
-public struct GPTShape: Sendable, Equatable {
-    public var nLayer = 4
-    public var nHead = 4
-    public var nEmbd = 128
-    public var blockSize = 64
-
-    public init() {}
-
-    public func config(vocabSize: Int) -> GPTConfig {
-        GPTConfig(vocabSize: vocabSize, blockSize: blockSize, nLayer: nLayer, nHead: nHead, nEmbd: nEmbd)
-    }
-}
-
-/// Everything a training run needs, parsed and validated by the command line before MPI starts.
+/// Everything the training loop needs of a run, whatever the model (the command line parses and
+/// validates it before MPI starts; `RunConfig` adds the built-in models' flags).
 public struct TrainConfig: Sendable {
-    public var model: ModelKind = .mlp
-    /// MLP: hidden widths and passes over the data.
-    public var hidden: [Int] = [1024, 512]
-    public var epochs: Int = 10
-    /// GPT: shape, step budget, and evaluation every `evalInterval` steps over
-    /// `evalBatches` x the global batch validation windows.
-    public var gpt = GPTShape()
-    public var steps: Int = 2000
-    public var evalInterval: Int = 250
-    public var evalBatches: Int = 20
-    /// GPT: the precision of the matrix products (fp32, or bf16 through oneDNN).
-    public var computeDType: ComputeDType = .fp32
     /// The global batch: split evenly over the ranks.
     public var globalBatch: Int = 256
     public var optimizer: OptimizerConfig = .defaults(for: .lion)
@@ -47,7 +17,6 @@ public struct TrainConfig: Sendable {
     /// Global gradient-norm clipping; 0 turns it off.
     public var clipNorm: Float = 0
     public var seed: UInt64 = 42
-    public var dataDirectory: String
     /// Threads per rank for the update and for OpenBLAS; nil: from the affinity mask.
     public var threads: Int? = nil
     public var metricsPath: String? = nil
@@ -67,10 +36,8 @@ public struct TrainConfig: Sendable {
     public var comm: CommKind = .reduceScatter
     public var bucketMB: Double = 1
     /// `bucketMB` in floats (at least one).
-    var bucketElements: Int { max(1, Int(bucketMB * 262_144)) }
+    public var bucketElements: Int { max(1, Int(bucketMB * 262_144)) }
     public var overlap: Bool = true
-    /// `--memory-check`: refuse a run whose plan does not fit the memory a node has available.
-    public var memoryCheck: Bool = true
     /// `--shard`: sharded gradients and parameters once per node (`gradients-and-params`,
     /// ZeRO-2), parameters once per node (`params`), both needing reduce-scatter; or a private
     /// parameter copy per rank (`state-only`, ZeRO-1).
@@ -84,9 +51,7 @@ public struct TrainConfig: Sendable {
     /// ended (`StallWatchdog`); 0 turns the watchdog off.
     public var stallTimeout: Double = 300
 
-    public init(dataDirectory: String) {
-        self.dataDirectory = dataDirectory
-    }
+    public init() {}
 
     /// The global batch must split evenly over the ranks (the error names the nearest sizes that
     /// do) and, where the data has a size, fit in it. `flag` names the batch in the message.
@@ -100,5 +65,13 @@ public struct TrainConfig: Sendable {
         if let datasetSize, batch > datasetSize {
             throw TrainingError("\(flag) \(batch) is larger than the \(datasetSize) training samples; use at most \(datasetSize - datasetSize % worldSize)")
         }
+    }
+}
+
+extension MemoryPlan {
+    /// The plan of a run of `config` for `model`.
+    public init(config: TrainConfig, model: PlannedModel, worldSize: Int, ranksPerNode: Int) {
+        self.init(optimizer: config.optimizer, comm: config.comm, shard: config.shard, signVote: config.signVote ? config.vote : nil,
+                  bucketElements: config.bucketElements, model: model, worldSize: worldSize, ranksPerNode: ranksPerNode)
     }
 }

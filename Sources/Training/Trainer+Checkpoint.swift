@@ -1,6 +1,8 @@
+import Basics
 import Checkpoint
 import Collectives
 import Foundation
+import RankProcess
 
 /// Where the loop stands after a step (or where a resumed run starts): the next step's global
 /// index, its epoch and index within the epoch, and the epoch's running loss.

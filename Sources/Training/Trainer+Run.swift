@@ -1,6 +1,10 @@
+import Basics
 import Collectives
 import Foundation
 import LionEngine
+import MemoryPlanning
+import RankProcess
+import RunSchema
 import Sharding
 
 extension Trainer {
@@ -165,8 +169,9 @@ extension Trainer {
 
     /// What `lion-dist plan` predicts for this run.
     func plan() -> MemoryPlan {
-        MemoryPlan(config: config, worldSize: comm.size, ranksPerNode: nodeSize,
-                   vocabSize: (workload as? GPTWorkload)?.model.config.vocabSize ?? 0)
+        MemoryPlan(config: config, model: PlannedModel(parameters: workload.parameterCount, segments: workload.segments,
+                                                       held: workload.plannedBytes),
+                   worldSize: comm.size, ranksPerNode: nodeSize)
     }
 
     /// This rank's memory: what it holds by category, and Pss/RSS measured (a last Pss sample now).

@@ -1,9 +1,10 @@
+import Basics
 import Checkpoint
 import Collectives
 import Foundation
 import LionEngine
 import Model
-import Safetensors
+import RankProcess
 import Sharding
 
 /// Data-parallel training of any `Workload`. Every rank runs the same loop on its slice of each
@@ -28,15 +29,6 @@ public final class Trainer {
     /// `--stall-timeout`: from the first step to the final save (`run()`).
     var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
-
-    /// Sets up a run of the workload `config.model` names: loads its data (every rank agrees
-    /// on failure), then `init(config:comm:workload:)`. Collective: every rank calls it.
-    public convenience init(config: TrainConfig, comm: Communicator) throws {
-        try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
-        try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
-        try MemoryCheck.check(config: config, comm: comm)
-        try self.init(config: config, comm: comm, workload: try WorkloadFactory.make(config: config, comm: comm))
-    }
 
     /// Sets up a run of a workload already built (a sweep loads its data once for many runs):
     /// sizes threads from the affinity mask, lays out the shards, initializes the parameters
@@ -72,7 +64,7 @@ public final class Trainer {
         if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
         if let path = config.initFromPath {
             // Every rank reads and checks the file, so a refusal is the same line everywhere.
-            let values = try comm.agree { try Trainer.initialWeights(path, workload: workload) }
+            let values = try comm.agree { try workload.initialWeights(fromSafetensors: path) }
             if !sharded.sharesParams || node.rank == 0 { sharded.params.update(from: values, count: values.count) }
             if comm.rank == 0 { print("initialized from \(path) (\(workload.parameterCount) parameters); optimizer state fresh, step 0") }
         }
@@ -83,18 +75,6 @@ public final class Trainer {
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
         let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
-    }
-
-    /// `--init-from`: the parameters of a safetensors file under PyTorch's names, checked
-    /// against this workload's model and (GPT) its corpus's vocabulary.
-    static func initialWeights(_ path: String, workload: Workload) throws -> [Float] {
-        do {
-            let names = try PyTorchStateDict(signature: workload.signature)
-            let vocabulary = (workload as? GPTWorkload)?.corpus.characters.symbols
-            return try names.load(try SafetensorsFile(path: path), vocabulary: vocabulary)
-        } catch let e as SafetensorsError {
-            throw TrainingError("--init-from \(e.description)")
-        }
     }
 
     /// Weight decay on the tensors that decay (matrices, embeddings), none on the rest (gains,
@@ -119,7 +99,7 @@ public final class Trainer {
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
     /// The workload's steps, cut by `--max-steps`.
-    static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {
+    package static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {
         config.maxSteps.map { min($0, workloadSteps) } ?? workloadSteps
     }
 

@@ -1,7 +1,9 @@
+import Basics
 import Checkpoint
 import Foundation
+import MemoryPlanning
 import Model
-import Report
+import RunSchema
 
 /// What a library user's model need not say: every requirement of `Workload` below has a
 /// default, so a model of one's own implements only `name`, `parameterCount`, `tensors`,
@@ -27,6 +29,12 @@ extension Workload {
     public func matmulRate() -> MatmulRate { .sgemm() }
     /// Not known: the memory table shows 0 for activations and data (Pss still measures them).
     public var heldBytes: WorkloadBytes { WorkloadBytes(activations: 0, dataset: 0) }
+    /// `heldBytes`.
+    public var plannedBytes: WorkloadBytes { heldBytes }
+    /// Refused: the PyTorch names are the built-in models'.
+    public func initialWeights(fromSafetensors path: String) throws -> [Float] {
+        throw TrainingError("--init-from \(path): safetensors files under PyTorch's names load into the built-in models, not into \(name); set its parameters in initialize(_:seed:)")
+    }
 
     /// "epoch 2/5  step 7/10".
     public func progressPosition(step: Int, totalSteps: Int) -> String {
@@ -60,12 +68,5 @@ extension Workload {
     public func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)] {
         [("eval_loss", .number(final.loss))] + (final.accuracy.map { [("eval_accuracy", JSON.number($0))] } ?? [])
             + [Summary.modelShape(description), Summary.evalInterval(stepsPerPeriod)]
-    }
-
-    /// The summary's keys that say what the run trained and on what (`model_shape`, `dataset`,
-    /// `train_size`, `eval_size`, `size_unit`, `eval_split`, `eval_interval`), for the report.
-    func datasetFields(_ dataset: String, train: Int, eval: Int, unit: String, split: String) -> [(String, JSON)] {
-        [Summary.modelShape(description), Summary.dataset(dataset), Summary.trainSize(train), Summary.evalSize(eval),
-         Summary.sizeUnit(unit), Summary.evalSplit(split), Summary.evalInterval(stepsPerPeriod)]
     }
 }

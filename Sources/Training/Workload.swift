@@ -1,20 +1,22 @@
 import Basics
 import Checkpoint
+import MemoryPlanning
 import Model
+import RunSchema
 
 /// A model and the data it trains on, as the trainer sees them. The trainer never knows which
 /// model it runs: it asks the workload to run forward and backward on this rank's slice of a
 /// global step's batch, hands the gradient to the sharded optimizer, and asks the workload to
-/// evaluate at the end of each period (an epoch for the MLP, `--eval-interval` steps for the GPT).
+/// evaluate at the end of each period (an epoch, or a number of steps: the workload says).
 ///
 /// Parameters are the combiner's flat buffer of at least `parameterCount` floats; the workload
 /// reads only `[0, parameterCount)` of it, through its tensors. Gradients go where a
 /// `GradientSink` says, tensor by tensor (with sharded gradients, into a staging slot of the
 /// tensor's bucket, reused once the bucket is handed off).
 public protocol Workload: AnyObject {
-    /// "mlp" or "gpt": the `model` key of `--metrics`.
+    /// A short name: the `model` key of `--metrics`.
     var name: String { get }
-    /// The banner's model line, e.g. "MLP 784-1024-512-10".
+    /// The banner's model line (its shape in words).
     var description: String { get }
     var parameterCount: Int { get }
     /// The model's shape as checkpoints record it (a resume must match it).
@@ -43,6 +45,12 @@ public protocol Workload: AnyObject {
     /// Bytes this rank holds for activations and workspace (scratch, the batch) and for its
     /// copy of the data set (for the memory table).
     var heldBytes: WorkloadBytes { get }
+    /// What the planner counts for this workload: the end-of-run memory table's "predicted"
+    /// activations and dataset (default `heldBytes`; say more when buffers grow during the run).
+    var plannedBytes: WorkloadBytes { get }
+    /// `--init-from`: the parameters of a safetensors file (PyTorch's names), checked against
+    /// this model; every rank reads the file, so a refusal is the same line everywhere.
+    func initialWeights(fromSafetensors path: String) throws -> [Float]
 
     /// Writes the initial parameters, identical on every rank for the same seed.
     func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64)
@@ -66,25 +74,6 @@ public protocol Workload: AnyObject {
     /// (`test_accuracy`, `test_loss`; `val_loss`, `bits_per_char`, ...) for the last evaluation.
     func summaryText(_ final: LossSums) -> String
     func summaryFields(_ final: LossSums, samplesPerSecond: Double) -> [(String, JSON)]
-}
-
-/// What a workload holds per rank besides parameters, gradients and optimizer state.
-public struct WorkloadBytes: Sendable, Equatable {
-    public var activations: Int
-    public var dataset: Int
-
-    public init(activations: Int, dataset: Int) {
-        self.activations = activations
-        self.dataset = dataset
-    }
-}
-
-/// What `lion-dist plan` needs of a workload it does not build: its parameter count, its
-/// segments (gradient buckets follow them) and what rank 0 would hold.
-struct PlannedWorkload {
-    let parameters: Int
-    let segments: [Range<Int>]
-    let held: WorkloadBytes
 }
 
 /// Summed losses over `count` items (images, characters) and, where the model classifies,
@@ -123,22 +112,4 @@ public struct PeriodRecord: Sendable {
 public struct RunShape: Sendable {
     public let periods: Int
     public let totalSteps: Int
-}
-
-/// A measured matrix-product rate and what it measured ("sgemm", "bf16 oneDNN").
-public struct MatmulRate: Sendable {
-    public var flops: Double
-    public var name: String
-    public init(flops: Double, name: String) {
-        self.flops = flops
-        self.name = name
-    }
-
-    /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
-    public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: "sgemm") }
-
-    /// The rate of the GPT's products in `dtype`: sgemm, or oneDNN's bf16 (`BF16GEMMRate`).
-    public static func measure(_ dtype: ComputeDType) -> MatmulRate {
-        dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
-    }
 }

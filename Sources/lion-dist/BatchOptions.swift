@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSetup
 import Training
 
 extension LRScaling: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Collectives
 import LionEngine
+import RunSchema
 import Sharding
 
 /// `lion-dist bench comm` (under mpirun): MPI_Allreduce, MPI_Reduce_scatter_block +

@@ -1,6 +1,8 @@
 import ArgumentParser
 import LionEngine
 import Model
+import RunSchema
+import RunSetup
 import TextData
 import Training
 

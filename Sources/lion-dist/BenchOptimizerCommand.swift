@@ -1,5 +1,6 @@
 import ArgumentParser
 import LionEngine
+import RunSchema
 
 /// `lion-dist bench optimizer`: Lion and AdamW kernel speed against memory-only limit kernels.
 /// All logic lives in `LionEngine.OptimizerBenchmark`; this file parses and prints.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Training
 
 /// The checkpoint flags of `train`, checked before MPI starts.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunSetup
 import Sharding
 import Training
 
@@ -15,7 +16,7 @@ enum CommChoice: String, CaseIterable, ExpressibleByArgument {
     var kind: CommKind { self == .reduceScatter ? .reduceScatter : .allreduce }
 
     /// Sets `config.comm`, `shard` and `signVote`; `shard` nil takes the default.
-    func apply(to config: inout TrainConfig, shard: ShardScope?) {
+    func apply(to config: inout RunConfig, shard: ShardScope?) {
         config.comm = kind
         config.signVote = self == .signVote
         config.shard = shard ?? (self == .reduceScatter ? .gradientsAndParams : .stateOnly)

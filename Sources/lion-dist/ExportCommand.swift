@@ -3,6 +3,7 @@ import Foundation
 import Safetensors
 import TextData
 import Training
+import Workloads
 
 /// `lion-dist export --checkpoint FILE|DIR -o model.safetensors`: the parameters under PyTorch's
 /// names (nanoGPT's for the GPT, nn.Sequential's for the MLP) with the model's shape, the
@@ -35,7 +36,7 @@ struct ExportCommand: ParsableCommand {
         let names: PyTorchStateDict
         do { names = try PyTorchStateDict(signature: loaded.signature) } catch let e as SafetensorsError { throw ValidationError(e.description) }
         var vocabulary: [UInt8]? = nil
-        if case let .gpt(vocab, _, _, _, _) = loaded.signature {
+        if case let .gpt(vocab, _, _, _, _)? = BuiltinModel(loaded.signature) {
             let corpus = try ShakespeareCorpus.load(directory: dataDir)
             guard corpus.vocabularySize == vocab else {
                 throw ValidationError("\(loaded.path) has a vocabulary of \(vocab) characters, \(corpus.path) has \(corpus.vocabularySize); pass the --data-dir it was trained on")
@@ -46,6 +47,6 @@ struct ExportCommand: ParsableCommand {
         do { try data.write(to: URL(fileURLWithPath: output), options: .atomic) } catch {
             throw ValidationError("-o \(output): cannot write (\(error.localizedDescription)); check the directory")
         }
-        print("exported \(loaded.path) (\(loaded.signature.description), step \(loaded.step)) to \(output): \(names.tensors.count) tensors \(dtype.rawValue), \(data.count) bytes")
+        print("exported \(loaded.path) (\(loaded.signature.named.description), step \(loaded.step)) to \(output): \(names.tensors.count) tensors \(dtype.rawValue), \(data.count) bytes")
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Model
+import RunSetup
 import Training
 
 extension ComputeDType: ExpressibleByArgument {}

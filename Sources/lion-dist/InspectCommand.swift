@@ -1,7 +1,9 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import RunSchema
 import Training
+import Workloads
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +48,7 @@ struct InspectCommand: ParsableCommand {
                 ("params_digest", .string(report?.paramsDigest ?? "")),
                 ("state_digest", .string(report?.stateDigest ?? "")),
                 ("valid", .bool(report != nil)),
-                ("model", .string(h?.identity.model.description ?? "")),
+                ("model", .string(h?.identity.model.named.description ?? "")),
                 ("state_per_rank", .bool(h?.identity.perRankState ?? false)),
                 ("cautious_factor", .number(Double(h?.identity.optimizer.cautiousFactor ?? 1))),
             ]
@@ -57,7 +59,7 @@ struct InspectCommand: ParsableCommand {
             print("""
             checkpoint \(file): valid (\(h.blockCount) blocks of \(h.blockSize) bytes, all checksums match)
             format: version \(CheckpointHeader.version), \(h.fileBytes) bytes (header \(h.headerBytes), data at \(h.dataOffset)), written by \(h.writerWorldSize) rank(s)
-            model: \(id.model.description), \(h.parameterCount) parameters
+            model: \(id.model.named), \(h.parameterCount) parameters
             optimizer: \(o.kind.rawValue) lr \(o.lr) betas \(o.beta1)/\(o.beta2) wd \(o.weightDecay) eps \(o.eps)\(o.isCautious ? " cautious factor \(o.cautiousFactor)" : ""), state \(o.stateDType.rawValue) (stored fp32\(id.perRankState ? "; one copy per rank, --comm sign-vote" : ""))
             schedule: \(id.schedule.rawValue), warmup \(id.warmupSteps), \(id.totalSteps) steps, min lr \(id.minLR); clip \(id.clipNorm); batch \(id.globalBatch); seed \(id.seed)
             position: step \(p.step) (applied \(p.optimizerStep), skipped \(p.skippedSteps)), epoch \(p.epoch + 1), step \(p.stepInEpoch) of the epoch

@@ -3,6 +3,7 @@ import Checkpoint
 import Foundation
 import Safetensors
 import Training
+import Workloads
 
 /// The parameters of a model file for `sample` and `export`: a checkpoint (ckpt-<step>.lion,
 /// every checksum verified first), a `--checkpoint` directory (its newest valid checkpoint), or

@@ -1,4 +1,6 @@
 import ArgumentParser
+import MemoryPlanning
+import RunSetup
 import Training
 
 /// `lion-dist plan [train flags] --ranks W [--ranks-per-node K]`: a rank's memory by category
@@ -30,7 +32,7 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         var config = try train.trainConfig()
         do {
-            try config.applyBatch(batchPerRank: train.batching.batchPerRank, worldSize: ranks,
+            try config.train.applyBatch(batchPerRank: train.batching.batchPerRank, worldSize: ranks,
                                   scaling: train.batching.scaling.lrScaling, baseBatch: train.batching.scaling.baseBatch)
             try TrainConfig.checkBatch(config.globalBatch, worldSize: ranks)
             try config.checkSizes(worldSize: ranks, ranksPerNode: ranksPerNode ?? ranks)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Report
+import RunSetup
 import Training
 
 /// `lion-dist report DIR -o report.html`: one self-contained HTML page (inline SVG, no

@@ -4,6 +4,7 @@ import Foundation
 import Model
 import TextData
 import Training
+import Workloads
 
 /// `lion-dist sample --checkpoint FILE`: text from a GPT checkpoint, one process, no MPI.
 struct SampleCommand: ParsableCommand {
@@ -43,8 +44,8 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         let loaded = try ModelFile(checkpoint)
         let path = loaded.path
-        guard case let .gpt(vocab, blockSize, layers, heads, width) = loaded.signature else {
-            throw ValidationError("\(path) holds \(loaded.signature.description), not a GPT; sample a checkpoint of `lion-dist --model gpt --checkpoint DIR`")
+        guard case let .gpt(vocab, blockSize, layers, heads, width)? = BuiltinModel(loaded.signature) else {
+            throw ValidationError("\(path) holds \(loaded.signature.named.description), not a GPT; sample a checkpoint of `lion-dist --model gpt --checkpoint DIR`")
         }
         let corpus = try ShakespeareCorpus.load(directory: dataDir)
         guard corpus.vocabularySize == vocab, loaded.vocabulary.map({ Array($0.utf8) == corpus.characters.symbols }) ?? true else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LionEngine
+import RunSetup
 import Training
 
 /// `lion-dist sweep`: the large-batch study as one command. Every (batch, optimizer, lr, wd)
@@ -143,14 +144,14 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// Every cell, batch-major: all of one batch size, then the next.
-    func cells() throws -> [TrainConfig] {
-        var out: [TrainConfig] = []
+    func cells() throws -> [RunConfig] {
+        var out: [RunConfig] = []
         for batch in try ints(batchSizeList, "--batch-sizes") {
             for kind in try kinds() {
                 let (lrGrid, wdGrid) = try grid(kind)
                 for lr in lrGrid {
                     for wd in wdGrid {
-                        var c = TrainConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
+                        var c = RunConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
                         c.model = model
                         c.hidden = try TrainCommand.parseWidths(hidden)
                         c.epochs = epochs
@@ -171,7 +172,7 @@ struct SweepCommand: ParsableCommand {
                         c.threads = threads
                         c.maxSteps = maxSteps
                         c.logInterval = logInterval
-                        try c.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
+                        try c.train.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
                         out.append(c)
                     }
                 }

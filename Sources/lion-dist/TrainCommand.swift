@@ -1,7 +1,10 @@
 import ArgumentParser
+import Basics
 import Collectives
 import FashionData
 import LionEngine
+import RunSchema
+import RunSetup
 import Sharding
 import Training
 #if canImport(Glibc)
@@ -187,8 +190,8 @@ struct TrainCommand: ParsableCommand {
         return o
     }
 
-    func trainConfig() throws -> TrainConfig {
-        var c = TrainConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
+    func trainConfig() throws -> RunConfig {
+        var c = RunConfig(dataDirectory: dataDir ?? TunedDefaults.dataDirectory(model))
         c.model = model
         c.hidden = try hiddenWidths()
         c.epochs = epochs
@@ -227,10 +230,10 @@ struct TrainCommand: ParsableCommand {
             var config = parsed
             // The same on every rank, so every rank throws the same line.
             do {
-                try config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
+                try config.train.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
                                       scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
-            _ = try Trainer(config: config, comm: comm).run()
+            _ = try WorkloadFactory.trainer(config: config, comm: comm).run()
         }
     }
 }

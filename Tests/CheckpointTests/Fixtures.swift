@@ -5,9 +5,16 @@ import LionEngine
 /// Builds checkpoint files serially, without MPI: the reference the MPI writer must match.
 enum Fixtures {
     static func identity(hidden: [Int] = [5], optimizer: OptimizerKind = .lion) -> CheckpointIdentity {
-        CheckpointIdentity(model: .mlp(inputs: 784, hidden: hidden, classes: 10), optimizer: .defaults(for: optimizer),
+        CheckpointIdentity(model: mlp(hidden), optimizer: .defaults(for: optimizer),
                            schedule: .cosine, warmupSteps: 10, totalSteps: 300, minLR: 0, clipNorm: 0,
                            globalBatch: 64, seed: 7)
+    }
+
+    /// An MLP 784-hidden-10 as its workload signs it (family code 0, the layer widths).
+    static func mlp(_ hidden: [Int]) -> ModelSignature {
+        let sizes = [784] + hidden + [10]
+        let count = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        return ModelSignature(code: 0, shape: sizes, parameterCount: count, words: "MLP {-}", flags: "--hidden")
     }
 
     static func position(step: Int) -> CheckpointPosition {

@@ -8,7 +8,9 @@ final class HeaderTests: XCTestCase {
             let (header, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12], optimizer: kind), step: 42, blockSize: 4096)
             let decoded = try CheckpointHeader.decode(file, fileSize: file.count)
             XCTAssertEqual(decoded, header)
-            XCTAssertEqual(decoded.identity.model.description, "MLP 784-37-12-10")
+            // The file keeps the code, the shape and the count; the words are the model's.
+            XCTAssertEqual(decoded.identity.model.description, "another model (code 0, shape 784-37-12-10, \(header.parameterCount) parameters)")
+            XCTAssertEqual(decoded.identity.model.described(like: header.identity.model).description, "MLP 784-37-12-10")
             XCTAssertEqual(decoded.stateBuffers, kind == .lion ? 1 : 2)
             XCTAssertEqual(decoded.dataOffset % 4096, 0)
             XCTAssertGreaterThan(decoded.blockCount, 10)
@@ -36,7 +38,7 @@ final class HeaderTests: XCTestCase {
         let a = Fixtures.identity(hidden: [1024, 512])
         XCTAssertNil(a.mismatch(against: a))
         var b = a
-        b.model = .mlp(inputs: 784, hidden: [256], classes: 10)
+        b.model = Fixtures.mlp([256])
         XCTAssertEqual(a.mismatch(against: b), "was written for MLP 784-1024-512-10, this run is MLP 784-256-10; pass the same --hidden")
         b = a
         b.optimizer = .defaults(for: .adamw)
@@ -56,6 +58,21 @@ final class HeaderTests: XCTestCase {
         var c = a
         c.schedule = .constant
         XCTAssertNil(c.mismatch(against: b), "a constant schedule does not depend on the run's length")
+    }
+
+    /// A checkpoint read back has its model's code, shape and count but not its words: a run of
+    /// the same family names it in its own words; one of another family is refused in one line.
+    func testAnotherModelIsRefusedInOneLine() throws {
+        let (header, file) = Fixtures.image(Fixtures.identity(hidden: [37, 12]), step: 3, blockSize: 4096)
+        let read = try CheckpointHeader.decode(file, fileSize: file.count).identity
+        var run = header.identity
+        run.model = ModelSignature(code: 1, shape: [84, 64, 4, 4, 128], parameterCount: header.parameterCount,
+                                   words: "GPT {2} layers", flags: "--n-layer")
+        let line = try XCTUnwrap(read.mismatch(against: run))
+        XCTAssertEqual(line, "was written for another model (code 0, shape 784-37-12-10, \(header.parameterCount) parameters), this run is GPT 4 layers; pass the same --n-layer")
+        run.model = Fixtures.mlp([37, 13])
+        XCTAssertEqual(read.mismatch(against: run), "was written for MLP 784-37-12-10, this run is MLP 784-37-13-10; pass the same --hidden")
+        XCTAssertNil(read.mismatch(against: header.identity))
     }
 
     func testBlockSizeGrowsForHugeModels() {

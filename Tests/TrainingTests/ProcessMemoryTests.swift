@@ -1,5 +1,6 @@
-import XCTest
+import RankProcess
 @testable import Training
+import XCTest
 
 /// /proc's kB fields: a tab after the colon, then the number padded to 8 columns, so from
 /// 8 digits on (RSS of 9.5 GiB and more) no space separates them.

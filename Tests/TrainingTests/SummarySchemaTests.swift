@@ -1,8 +1,12 @@
 import FashionData
+import MemoryPlanning
 import Report
+import RunSchema
+@testable import RunSetup
 import Sharding
 import TextData
 @testable import Training
+@testable import Workloads
 import XCTest
 
 /// A run summary as `RunSummary` writes it (with the real workloads' period events and
@@ -39,7 +43,7 @@ final class SummarySchemaTests: XCTestCase {
                           evaluationFields: workload.summaryFields(final, samplesPerSecond: 13_139.5))
     }
 
-    func readBack(_ summary: RunSummary, config: TrainConfig) throws -> SweepRecord {
+    func readBack(_ summary: RunSummary, config: RunConfig) throws -> SweepRecord {
         let sweep = Sweep(cells: [config], outDirectory: "/nonexistent", command: "lion-dist sweep --x", warmupFraction: nil)
         let key = Sweep.key(config, worldSize: summary.worldSize)
         let line = sweep.row(config: config, key: key, summary: summary).text
@@ -103,7 +107,7 @@ final class SummarySchemaTests: XCTestCase {
         let images = ImageSet(count: 4, rows: 28, cols: 28, pixels: [Float](repeating: 0, count: 4 * 784), labels: [0, 1, 2, 3])
         let workload = MLPWorkload(data: FashionMNIST(train: images, test: images), hidden: [4], globalBatch: 2, epochs: 2,
                                    seed: 1, rank: 0, worldSize: 1)
-        var config = TrainConfig(dataDirectory: "/nonexistent")
+        var config = RunConfig(dataDirectory: "/nonexistent")
         (config.hidden, config.epochs, config.globalBatch, config.warmupSteps, config.minLR) = ([4], 2, 64, 23, 1e-6)
         let final = LossSums(lossSum: 3.353, count: 10, correct: 8.935)
         let s = summary(of: workload, model: "mlp", final: final, mfu: 0.591)
@@ -129,7 +133,7 @@ final class SummarySchemaTests: XCTestCase {
     func testGPTSummaryReadsBackThroughTheSweepRow() throws {
         let text = Array(String(repeating: "To be, or not to be: that is the question.\n", count: 40).utf8)
         let corpus = ShakespeareCorpus(bytes: text)
-        var config = TrainConfig(dataDirectory: "/nonexistent")
+        var config = RunConfig(dataDirectory: "/nonexistent")
         config.model = .gpt
         (config.gpt.nLayer, config.gpt.nHead, config.gpt.nEmbd, config.gpt.blockSize) = (1, 1, 8, 8)
         (config.steps, config.globalBatch, config.clipNorm) = (500, 4, 1)

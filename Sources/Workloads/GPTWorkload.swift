@@ -1,9 +1,12 @@
 import Basics
 import Checkpoint
 import Foundation
+import MemoryPlanning
 import Model
-import Report
+import RunSchema
+import Safetensors
 import TextData
+import Training
 
 /// The character-level GPT on Shakespeare: each step's global batch is `globalBatch` random
 /// windows of blockSize + 1 characters, a pure function of (seed, step, row), so W never changes
@@ -52,7 +55,7 @@ public final class GPTWorkload: Workload {
     public var parameterCount: Int { model.parameterCount }
     public var signature: ModelSignature {
         let c = model.config
-        return .gpt(vocab: c.vocabSize, blockSize: c.blockSize, layers: c.nLayer, heads: c.nHead, width: c.nEmbd)
+        return BuiltinModel.gpt(vocab: c.vocabSize, blockSize: c.blockSize, layers: c.nLayer, heads: c.nHead, width: c.nEmbd).signature
     }
     public var tensors: [ParameterTensor] { model.tensors }
     public var segments: [Range<Int>] { model.segments }
@@ -72,13 +75,18 @@ public final class GPTWorkload: Workload {
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
     /// prepared corpus: `ShakespeareCorpus.expectedBytes` tokens of `vocabSize` characters).
-    static func plannedBytes(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int,
-                             computeDType: ComputeDType) -> PlannedWorkload {
+    public static func planned(config: GPTConfig, globalBatch: Int, worldSize: Int, ranksPerNode: Int,
+                               computeDType: ComputeDType) -> PlannedModel {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
-        return PlannedWorkload(parameters: model.parameterCount, segments: model.segments,
-                               held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
-                                                   dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
+        return PlannedModel(parameters: model.parameterCount, segments: model.segments,
+                            held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
+                                                dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
+    }
+
+    /// Checked against the model's shape and the corpus's vocabulary.
+    public func initialWeights(fromSafetensors path: String) throws -> [Float] {
+        try PyTorchStateDict.initialWeights(path, signature: signature, vocabulary: corpus.characters.symbols)
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {

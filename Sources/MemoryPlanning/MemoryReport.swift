@@ -1,6 +1,8 @@
+import Basics
 import Collectives
 import Foundation
-import Report
+import RankProcess
+import RunSchema
 
 /// One rank's memory: as accounted (the buffers it holds, by category) and as measured
 /// (peak Pss at the step's peak and at the end, peak RSS).
@@ -19,7 +21,7 @@ public struct RankMemory: Sendable {
     public let held: MemoryBreakdown
 
     /// One object of the summary's `ranks`.
-    var json: [(String, JSON)] {
+    package var json: [(String, JSON)] {
         typealias R = Summary.Rank
         return [R.rank(rank), R.host(host), R.paramBytes(paramBytes), R.gradBytes(gradBytes),
                 R.optimizerStateBytes(optimizerStateBytes), R.peakRSSBytes(peakRSSBytes), R.peakPssBytes(peakPssBytes),
@@ -27,11 +29,11 @@ public struct RankMemory: Sendable {
     }
 
     /// The numbers as `gather` sends them, in the order `init(rank:host:ints:)` reads them.
-    var ints: [Int] {
+    package var ints: [Int] {
         [paramBytes, gradBytes, optimizerStateBytes, peakRSSBytes, peakPssBytes, endPssBytes] + held.values
     }
 
-    init(rank: Int, host: String, paramBytes: Int, gradBytes: Int, optimizerStateBytes: Int, peakRSSBytes: Int,
+    package init(rank: Int, host: String, paramBytes: Int, gradBytes: Int, optimizerStateBytes: Int, peakRSSBytes: Int,
          peakPssBytes: Int, endPssBytes: Int, held: MemoryBreakdown) {
         self.rank = rank
         self.host = host
@@ -44,7 +46,7 @@ public struct RankMemory: Sendable {
         self.held = held
     }
 
-    init(rank: Int, host: String, ints f: [Int]) {
+    package init(rank: Int, host: String, ints f: [Int]) {
         var held = MemoryBreakdown()
         (held.parameters, held.gradients, held.optimizerState) = (f[6], f[7], f[8])
         (held.activations, held.dataset, held.runtime) = (f[9], f[10], f[11])
@@ -59,12 +61,12 @@ package enum MemoryReport {
 
     /// Resets VmHWM to the current RSS (Linux >= 4.0: "5" into /proc/self/clear_refs), so the
     /// next run of a sweep reports its own peak. Harmless where unsupported.
-    static func resetPeakRSS() {
+    package static func resetPeakRSS() {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
 
     /// Gathers every rank's row (collective: all ranks call it).
-    static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
+    package static func gather(_ mine: RankMemory, comm: Communicator) throws -> [RankMemory] {
         let hosts = try comm.allgather(mine.host, capacity: 64)
         let ints = try comm.allgather(mine.ints.map(Int64.init))
         return zip(hosts, ints).enumerated().map { rank, row in
@@ -73,7 +75,7 @@ package enum MemoryReport {
     }
 
     /// One row per rank: what it holds, its peak and end Pss, its peak RSS (VmHWM).
-    static func table(_ rows: [RankMemory]) -> String {
+    package static func table(_ rows: [RankMemory]) -> String {
         let header = ["rank", "host", "params (share)", "grads", "optimizer state", "peak Pss", "end Pss", "peak RSS"]
         let cells = rows.map { ["\($0.rank)", $0.host, Format.bytes($0.held.parameters), Format.bytes($0.held.gradients),
                                 Format.bytes($0.optimizerStateBytes), Format.bytes($0.peakPssBytes),
@@ -83,7 +85,7 @@ package enum MemoryReport {
 
     /// Rank 0's categories, predicted (`lion-dist plan`) beside held; the measured total is the
     /// peak Pss, and the measured runtime is whatever of it the other categories do not explain.
-    static func planTable(_ plan: MemoryPlan, _ row: RankMemory) -> String {
+    package static func planTable(_ plan: MemoryPlan, _ row: RankMemory) -> String {
         let cells = zip(MemoryBreakdown.labels, zip(plan.perRank.values, row.held.values)).map {
             [$0, Format.bytes($1.0), Format.bytes($1.1)]
         } + [["total (measured: peak Pss)", Format.bytes(plan.perRank.total), Format.bytes(row.peakPssBytes)]]

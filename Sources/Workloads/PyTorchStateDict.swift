@@ -1,7 +1,9 @@
+import Basics
 import Checkpoint
 import Foundation
 import Model
 import Safetensors
+import Training
 
 /// A model's parameters under PyTorch's names, for safetensors files: nanoGPT's `state_dict` for
 /// the GPT (`transformer.wte.weight`, `transformer.h.{i}.attn.c_attn.weight` [3C, C] q,k,v, ...,
@@ -25,8 +27,8 @@ public struct PyTorchStateDict {
 
     public init(signature: ModelSignature) throws {
         self.signature = signature
-        switch signature {
-        case let .gpt(vocab, blockSize, layers, heads, width):
+        switch BuiltinModel(signature) {
+        case let .gpt(vocab, blockSize, layers, heads, width)?:
             let model = GPT(config: GPTConfig(vocabSize: vocab, blockSize: blockSize, nLayer: layers, nHead: heads, nEmbd: width))
             var list = model.tensors.map { t in
                 Tensor(name: t.shape.count == 2 && !t.name.hasPrefix("h.") ? "transformer.\(t.name).weight" : "transformer.\(t.name)",
@@ -35,14 +37,14 @@ public struct PyTorchStateDict {
             list.append(Tensor(name: Self.lmHead, range: list[0].range, shape: list[0].shape))
             tensors = list
             parameterCount = model.parameterCount
-        case let .mlp(inputs, hidden, classes):
+        case let .mlp(inputs, hidden, classes)?:
             let model = MLP(inputs: inputs, hidden: hidden, classes: classes)
             tensors = model.layers.enumerated().flatMap { l, layer in
                 [Tensor(name: "\(2 * l).weight", range: layer.weightOffset..<(layer.weightOffset + layer.weightCount), shape: [layer.outputs, layer.inputs]),
                  Tensor(name: "\(2 * l).bias", range: layer.biasOffset..<(layer.biasOffset + layer.outputs), shape: [layer.outputs])]
             }
             parameterCount = model.parameterCount
-        case .custom:
+        case nil:
             throw SafetensorsError("safetensors export and --init-from handle the GPT and the MLP, not a library user's own model")
         }
     }
@@ -51,8 +53,8 @@ public struct PyTorchStateDict {
     /// the file's `__metadata__`.
     public func metadata(vocabulary: [UInt8]?, step: Int) -> [String: String] {
         var m = ["format": "pt", "step": "\(step)"]
-        switch signature {
-        case let .gpt(vocab, blockSize, layers, heads, width):
+        switch BuiltinModel(signature) {
+        case let .gpt(vocab, blockSize, layers, heads, width)?:
             m["model"] = "gpt"
             m["vocab_size"] = "\(vocab)"
             m["block_size"] = "\(blockSize)"
@@ -61,10 +63,10 @@ public struct PyTorchStateDict {
             m["n_embd"] = "\(width)"
             m["bias"] = "false"
             if let vocabulary { m["vocab"] = String(decoding: vocabulary, as: UTF8.self) }
-        case let .mlp(inputs, hidden, classes):
+        case let .mlp(inputs, hidden, classes)?:
             m["model"] = "mlp"
             m["sizes"] = ([inputs] + hidden + [classes]).map(String.init).joined(separator: "-")
-        case .custom:
+        case nil:
             break
         }
         return m
@@ -91,10 +93,10 @@ public struct PyTorchStateDict {
         for t in tensors {
             guard let e = file.entry(t.name) else {
                 if t.name == Self.lmHead { continue }
-                throw refuse("no tensor \(t.name) (shape \(t.shape)); this is not a \(signature.description) under PyTorch's names, or \(fix)")
+                throw refuse("no tensor \(t.name) (shape \(t.shape)); this is not a \(signature.named) under PyTorch's names, or \(fix)")
             }
             guard e.shape == t.shape else {
-                throw refuse("tensor \(t.name) has shape \(e.shape), this model's is \(t.shape) (\(signature.description)); \(fix)")
+                throw refuse("tensor \(t.name) has shape \(e.shape), this model's is \(t.shape) (\(signature.named)); \(fix)")
             }
             let values = file.floats(e)
             if t.name == Self.lmHead {
@@ -108,7 +110,7 @@ public struct PyTorchStateDict {
         }
         let known = Set(tensors.map(\.name))
         if let extra = file.entries.first(where: { !known.contains($0.name) }) {
-            throw refuse("tensor \(extra.name) is not one of this model's (\(signature.description)); \(fix)")
+            throw refuse("tensor \(extra.name) is not one of this model's (\(signature.named)); \(fix)")
         }
         return params
     }
@@ -124,24 +126,35 @@ public struct PyTorchStateDict {
         }
         switch m["model"] {
         case "gpt":
-            let s = ModelSignature.gpt(vocab: try int("vocab_size"), blockSize: try int("block_size"), layers: try int("n_layer"),
-                                       heads: try int("n_head"), width: try int("n_embd"))
-            if case let .gpt(v, t, l, h, c) = s, let problem = GPTConfig(vocabSize: v, blockSize: t, nLayer: l, nHead: h, nEmbd: c).problem {
+            let (v, t, l, h, c) = (try int("vocab_size"), try int("block_size"), try int("n_layer"), try int("n_head"), try int("n_embd"))
+            if let problem = GPTConfig(vocabSize: v, blockSize: t, nLayer: l, nHead: h, nEmbd: c).problem {
                 throw SafetensorsError("\(file.path): __metadata__ describes no valid GPT: \(problem)")
             }
-            return s
+            return BuiltinModel.gpt(vocab: v, blockSize: t, layers: l, heads: h, width: c).signature
         case "mlp":
             let sizes = (m["sizes"] ?? "").split(separator: "-").compactMap { Int($0) }
             guard sizes.count >= 2, sizes.allSatisfy({ $0 > 0 }) else {
                 throw SafetensorsError("\(file.path): __metadata__ sizes must be the layer widths like 784-1024-512-10, got '\(m["sizes"] ?? "")'")
             }
-            return .mlp(inputs: sizes[0], hidden: Array(sizes[1..<sizes.count - 1]), classes: sizes[sizes.count - 1])
+            return BuiltinModel.mlp(inputs: sizes[0], hidden: Array(sizes[1..<sizes.count - 1]), classes: sizes[sizes.count - 1]).signature
         default:
             throw SafetensorsError("\(file.path): __metadata__ model is '\(m["model"] ?? "")', expected gpt or mlp (lion-dist export writes it)")
         }
     }
 }
 
+extension PyTorchStateDict {
+    /// `--init-from`: the flat parameters of the safetensors file at `path` for the model
+    /// `signature` names (and, for the GPT, its corpus's `vocabulary`).
+    static func initialWeights(_ path: String, signature: ModelSignature, vocabulary: [UInt8]?) throws -> [Float] {
+        do {
+            return try PyTorchStateDict(signature: signature).load(try SafetensorsFile(path: path), vocabulary: vocabulary)
+        } catch let e as SafetensorsError {
+            throw TrainingError("--init-from \(e.description)")
+        }
+    }
+}
+
 extension ModelSignature {
-    var isGPT: Bool { if case .gpt = self { return true } else { return false } }
+    var isGPT: Bool { if case .gpt? = BuiltinModel(self) { return true } else { return false } }
 }

@@ -1,5 +1,5 @@
-import Collectives
 import Basics
+import Collectives
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,11 +12,11 @@ import Glibc
 /// in flight), and every model. Lets the tests drive the non-finite-gradient path.
 /// The environment is read once, on the first step (`spec` is a lazily initialised static);
 /// after that a step without the variable costs one nil check.
-enum FaultInjection {
-    static let spec = parse(ProcessEnv.string("LION_DIST_FAULT_NAN"))
+package enum FaultInjection {
+    package static let spec = parse(ProcessEnv.string("LION_DIST_FAULT_NAN"))
 
     /// `STEP:RANK` or `STEP+:RANK`; nil (no fault) for anything else.
-    static func parse(_ text: String?) -> (step: Int, rank: Int, onward: Bool)? {
+    package static func parse(_ text: String?) -> (step: Int, rank: Int, onward: Bool)? {
         guard let text else { return nil }
         let parts = text.split(separator: ":")
         guard parts.count == 2 else { return nil }
@@ -27,7 +27,7 @@ enum FaultInjection {
 
     /// Writes NaN into the gradient of flat element 0 (the first segment's first element) at
     /// the chosen steps and rank.
-    static func poisonGradient(_ grads: any GradientSink, step: Int, rank: Int) {
+    package static func poisonGradient(_ grads: any GradientSink, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
         grads.at(0)[0] = .nan
     }
@@ -37,7 +37,7 @@ extension FaultInjection {
     /// Test hook: `LION_DIST_FAULT_THROW=RANK:step:N` makes RANK's backward throw in (0-based)
     /// step N, after its last segment (so with overlap every other bucket is already handed
     /// off and the other ranks wait in the combine); `RANK:eval:0` makes its evaluation throw.
-    static let throwSpec: (rank: Int, phase: String, step: Int)? = {
+    package static let throwSpec: (rank: Int, phase: String, step: Int)? = {
         guard let parts = ProcessEnv.string("LION_DIST_FAULT_THROW")?.split(separator: ":"), parts.count == 3,
               let rank = Int(parts[0]), let step = Int(parts[2]) else { return nil }
         return (rank, String(parts[1]), step)
@@ -47,7 +47,7 @@ extension FaultInjection {
         let description: String
     }
 
-    static func throwIfAsked(at phase: String, _ step: Int, rank: Int) throws {
+    package static func throwIfAsked(at phase: String, _ step: Int, rank: Int) throws {
         guard let s = throwSpec, s.rank == rank, s.phase == phase, s.step == step else { return }
         throw Injected(description: "injected failure in \(phase) \(step) (LION_DIST_FAULT_THROW)")
     }
@@ -57,13 +57,13 @@ extension FaultInjection {
     /// Test hook: `LION_DIST_FAULT_STOP=RANK:N` makes RANK stop itself (SIGSTOP) at the start of
     /// (0-based) step N, before its forward: a known point, so a test of the stall watchdog
     /// does not race with the run.
-    static let stopSpec: (rank: Int, step: Int)? = {
+    package static let stopSpec: (rank: Int, step: Int)? = {
         guard let parts = ProcessEnv.string("LION_DIST_FAULT_STOP")?.split(separator: ":"), parts.count == 2,
               let rank = Int(parts[0]), let step = Int(parts[1]) else { return nil }
         return (rank, step)
     }()
 
-    static func stopIfAsked(step: Int, rank: Int) {
+    package static func stopIfAsked(step: Int, rank: Int) {
         guard let s = stopSpec, s.rank == rank, s.step == step else { return }
         raise(SIGSTOP)
     }

@@ -33,7 +33,7 @@ struct SharedImageSplit: ImageSource {
     /// `count` images of `features` bytes, then `count` labels.
     let bytes: UnsafeBufferPointer<UInt8>
     /// Keeps the window mapped.
-    let owner: SharedImages
+    let owner: NodeSharedBytes
 
     func copy(image index: Int, into row: UnsafeMutableBufferPointer<Float>) -> UInt8 {
         precondition(row.count == features, "an image row holds \(features) floats, got \(row.count)")
@@ -46,38 +46,23 @@ struct SharedImageSplit: ImageSource {
 #if canImport(Glibc)
 /// glibc's malloc_trim (malloc.h, which the Glibc module does not export).
 @_silgen_name("malloc_trim")
-func mallocTrim(_ pad: Int) -> Int32
+public func mallocTrim(_ pad: Int) -> Int32
 #endif
 
 /// Fashion-MNIST once per node, as stored (uint8 pixels and labels: 55 MB instead of 220 MB of
-/// float32 per rank): node rank 0 reads the files into its segment of a node-shared window,
-/// every rank of the node reads it, and batches are normalized as they are gathered.
-final class SharedImages {
-    let window: SharedWindow
-    let counts: (train: Int, test: Int)
-    /// A byte of every page summed at load (so the loads happen).
-    private(set) var pageSum: UInt8 = 0
+/// float32 per rank): node rank 0 reads the files into node-shared memory, every rank of the
+/// node reads it, and batches are normalized as they are gathered.
+public final class SharedImages {
+    let shared: NodeSharedBytes
+    public let counts: (train: Int, test: Int)
 
     /// Bytes the node holds (both splits).
     static func bytes(train: Int, test: Int) -> Int { (train + test) * (28 * 28 + 1) }
 
     /// Collective over `world`: node rank 0 of each node reads the files (every rank agrees on a
     /// failure), then copies them into shared memory.
-    init(directory: String, world: Communicator) throws {
-        (counts, window) = try Self.share(directory: directory, world: world, node: try world.splitByNode())
-        // The loader's buffers (gzip, raw arrays) went back to the heap; return them to the
-        // system, or node rank 0 keeps ~40 MB of them resident.
-        #if canImport(Glibc)
-        _ = mallocTrim(0)
-        #endif
-        try window.sync()
-        // Map every page on every rank now (a training epoch reads them all anyway), so Pss
-        // splits the node's bytes evenly from the first step on.
-        for at in stride(from: 0, to: all.count, by: 4096) { pageSum &+= all[at] }
-    }
-
-    private static func share(directory: String, world: Communicator,
-                              node: Communicator) throws -> (counts: (train: Int, test: Int), window: SharedWindow) {
+    public init(directory: String, world: Communicator) throws {
+        let node = try world.splitByNode()
         let raw = try world.agree { () throws -> [(count: Int, bytes: [UInt8], labels: [UInt8])] in
             guard node.rank == 0 else { return [] }
             return [try FashionMNIST.loadRawSplit(directory: directory, prefix: "train"),
@@ -85,32 +70,29 @@ final class SharedImages {
         }
         let train = Int(try node.allreduceMax(Int64(raw.first?.count ?? 0)))
         let test = Int(try node.allreduceMax(Int64(raw.last?.count ?? 0)))
-        let window = try SharedWindow(node: node, bytes: node.rank == 0 ? Self.bytes(train: train, test: test) : 0)
-        if node.rank == 0 {
-            let segment = UnsafeMutableRawBufferPointer(start: window.base(of: 0), count: Self.bytes(train: train, test: test))
+        counts = (train, test)
+        shared = try NodeSharedBytes(node: node, count: Self.bytes(train: train, test: test)) { segment in
             var at = 0
             for part in raw.flatMap({ [$0.bytes, $0.labels] }) {
                 UnsafeMutableRawBufferPointer(rebasing: segment[at..<at + part.count]).copyBytes(from: part)
                 at += part.count
             }
         }
-        return ((train, test), window)
-    }
-
-    /// The node's bytes: both splits, as node rank 0 copied them.
-    private var all: UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(start: window.base(of: 0).assumingMemoryBound(to: UInt8.self),
-                            count: Self.bytes(train: counts.train, test: counts.test))
+        // The loader's buffers (gzip, raw arrays) went back to the heap; return them to the
+        // system, or node rank 0 keeps ~40 MB of them resident.
+        #if canImport(Glibc)
+        _ = mallocTrim(0)
+        #endif
     }
 
     var train: SharedImageSplit {
-        SharedImageSplit(count: counts.train, bytes: UnsafeBufferPointer(rebasing: all[..<(counts.train * (28 * 28 + 1))]), owner: self)
+        SharedImageSplit(count: counts.train, bytes: UnsafeBufferPointer(rebasing: shared.bytes[..<(counts.train * (28 * 28 + 1))]), owner: shared)
     }
 
     var test: SharedImageSplit {
-        SharedImageSplit(count: counts.test, bytes: UnsafeBufferPointer(rebasing: all[(counts.train * (28 * 28 + 1))...]), owner: self)
+        SharedImageSplit(count: counts.test, bytes: UnsafeBufferPointer(rebasing: shared.bytes[(counts.train * (28 * 28 + 1))...]), owner: shared)
     }
 
     /// This rank's share of the node's bytes.
-    var heldBytes: Int { Self.bytes(train: counts.train, test: counts.test) / window.node.size }
+    var heldBytes: Int { shared.heldBytes }
 }

@@ -1,6 +1,8 @@
+import Basics
 import FashionData
 import Sharding
 import TextData
+import Training
 
 /// Sizes derived from flags (parameters, activations, batches, steps, plan figures), computed
 /// once with overflow checks before anything else computes them without: a size that does not
@@ -29,14 +31,14 @@ enum SizeCheck {
     }
 }
 
-extension TrainConfig {
+extension RunConfig {
     /// Every size this run derives from its flags, checked at `worldSize` ranks, up to
     /// `ranksPerNode` per node (the plan's node total). Throws one line naming the flags.
     public func checkSizes(worldSize: Int, ranksPerNode: Int) throws {
         typealias S = SizeCheck
         let w = "--ranks \(worldSize)"
-        let batch = "--batch-size \(globalBatch)"
-        let local = max(1, globalBatch / max(worldSize, 1))
+        let batch = "--batch-size \(train.globalBatch)"
+        let local = max(1, train.globalBatch / max(worldSize, 1))
         let params: Int, activations: Int
         let pixels = 28 * 28, testImages = 10_000
         switch model {
@@ -51,9 +53,9 @@ extension TrainConfig {
             activations = try S.figure("the activation bytes", flags: "\(flag) \(batch)") {
                 try S.mul(4, rows, S.add(widths.dropFirst().reduce(0, +), S.mul(2, widths.max()!), pixels))
             }
-            let stepsPerEpoch = FashionMNIST.trainCount / max(globalBatch, 1)
+            let stepsPerEpoch = FashionMNIST.trainCount / max(train.globalBatch, 1)
             try S.figure("the run's sample count", flags: "--epochs \(epochs) \(batch)") {
-                try S.mul(epochs, max(stepsPerEpoch, 1), globalBatch)
+                try S.mul(epochs, max(stepsPerEpoch, 1), train.globalBatch)
             }
         case .gpt:
             let (V, T, C, L, NH) = (ShakespeareCorpus.expectedCharacters, gpt.blockSize, gpt.nEmbd, gpt.nLayer, gpt.nHead)
@@ -67,11 +69,11 @@ extension TrainConfig {
                 return try S.mul(4, S.add(rowTerm, S.mul(L + 1, local, NH, T, T), S.mul(local, T + 1)))
             }
             try S.figure("the validation token count", flags: "--eval-batches \(evalBatches) \(batch) --block-size \(T)") {
-                try S.mul(evalBatches, globalBatch, T + 1)
+                try S.mul(evalBatches, train.globalBatch, T + 1)
             }
             try S.figure("the run's token count", flags: "--steps \(steps) \(batch) --block-size \(T)") {
                 _ = try S.add(steps, evalInterval)
-                return try S.mul(steps, globalBatch, T)
+                return try S.mul(steps, train.globalBatch, T)
             }
         }
         // ShardLayout's padding, the full-size buffers (P, G, two state buffers, copies), and the
@@ -83,9 +85,9 @@ extension TrainConfig {
         try S.figure("the plan's bytes per node", flags: "\(w) \(batch)") {
             try S.mul(S.add(paddedBytes, activations, 64 << 20), max(ranksPerNode, 1))
         }
-        try S.figure("the bucket size in floats", flags: "--bucket-mb \(bucketMB)") {
-            guard bucketMB * 262_144 < 1e18 else { throw SizeCheck.Overflow() }
-            return bucketElements
+        try S.figure("the bucket size in floats", flags: "--bucket-mb \(train.bucketMB)") {
+            guard train.bucketMB * 262_144 < 1e18 else { throw SizeCheck.Overflow() }
+            return train.bucketElements
         }
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import Synchronization
 #if canImport(Glibc)
@@ -12,9 +13,9 @@ private let pendingStop = Atomic<Int32>(0)
 /// either): the first one lets every rank finish the current step; the ranks agree on it with
 /// one small allreduce per step (`agreed(_:)`), so all stop after the same step, save a
 /// checkpoint and exit together. A second signal stops the process at once (default action).
-enum StopSignal {
+package enum StopSignal {
     /// Installs the handlers for one run and forgets any earlier signal.
-    static func install() {
+    package static func install() {
         pendingStop.store(0, ordering: .relaxed)
         for sig in [SIGTERM, SIGINT] {
             signal(sig) { sig in
@@ -27,19 +28,19 @@ enum StopSignal {
     }
 
     /// Restores the default actions (the run is over).
-    static func uninstall() {
+    package static func uninstall() {
         signal(SIGTERM, SIG_DFL)
         signal(SIGINT, SIG_DFL)
     }
 
     /// The signal any rank received, the same on every rank, or nil. Collective: one 8-byte
     /// allreduce (measured: see README, "What survives what").
-    static func agreed(_ comm: Communicator) throws -> Int32? {
+    package static func agreed(_ comm: Communicator) throws -> Int32? {
         let sig = try comm.allreduceMax(Int64(pendingStop.load(ordering: .relaxed)))
         return sig == 0 ? nil : Int32(sig)
     }
 
-    static func name(_ sig: Int32) -> String {
+    package static func name(_ sig: Int32) -> String {
         switch sig {
         case SIGTERM: return "SIGTERM"
         case SIGINT: return "SIGINT"

@@ -1,5 +1,8 @@
+import Basics
 import Foundation
 import Report
+import RunSchema
+import Training
 
 /// A sweep's results.jsonl read for the sweep's resume and for `lion-dist report`: text that is
 /// not UTF-8 (a binary file, a truncated multi-byte character) is refused naming the file and

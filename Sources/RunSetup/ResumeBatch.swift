@@ -1,4 +1,6 @@
+import Basics
 import Checkpoint
+import Training
 
 extension TrainConfig {
     /// A resumed run at a world size that does not divide the global batch: rather than the

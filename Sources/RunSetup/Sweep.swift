@@ -1,22 +1,27 @@
+import Basics
 import Collectives
 import FashionData
 import Foundation
+import MemoryPlanning
 import Report
+import RunSchema
 import TextData
+import Training
+import Workloads
 
 /// `lion-dist sweep`: many full training runs inside one MPI job. The data is loaded once;
 /// each cell is a fresh `Trainer` on it. Rank 0 appends one JSON line per finished run to
 /// `DIR/results.jsonl` and rewrites `DIR/results.csv`; cells whose key is already in the
 /// JSONL are skipped, so a restarted sweep loses at most the run it was in.
 public struct Sweep {
-    public var cells: [TrainConfig]
+    public var cells: [RunConfig]
     public var outDirectory: String
     /// Recorded in every row (the command that reproduces the study).
     public var command: String
     /// Warm-up as a fraction of each cell's steps; nil keeps each config's `warmupSteps`.
     public var warmupFraction: Double?
 
-    public init(cells: [TrainConfig], outDirectory: String, command: String, warmupFraction: Double?) {
+    public init(cells: [RunConfig], outDirectory: String, command: String, warmupFraction: Double?) {
         self.cells = cells
         self.outDirectory = outDirectory
         self.command = command
@@ -28,7 +33,7 @@ public struct Sweep {
 
     /// The identity of a cell: what changes its result. A restarted sweep skips cells with a row
     /// of the same key.
-    public static func key(_ c: TrainConfig, worldSize: Int) -> String {
+    public static func key(_ c: RunConfig, worldSize: Int) -> String {
         let shape = c.model == .mlp ? ["epochs=\(c.epochs)", "hidden=\(hiddenText(c))"]
             : ["model=gpt", "gpt=\(gptText(c))", "steps=\(c.steps)", "clip=\(c.clipNorm)"]
         var parts = ["\(c.optimizer.kind.rawValue)", "batch=\(c.globalBatch)", "lr=\(c.optimizer.lr)",
@@ -40,9 +45,9 @@ public struct Sweep {
         return parts.joined(separator: " ")
     }
 
-    static func hiddenText(_ c: TrainConfig) -> String { c.hidden.map(String.init).joined(separator: ",") }
+    static func hiddenText(_ c: RunConfig) -> String { c.hidden.map(String.init).joined(separator: ",") }
     /// "4x4x128x64": layers x heads x width x context.
-    static func gptText(_ c: TrainConfig) -> String { "\(c.gpt.nLayer)x\(c.gpt.nHead)x\(c.gpt.nEmbd)x\(c.gpt.blockSize)" }
+    static func gptText(_ c: RunConfig) -> String { "\(c.gpt.nLayer)x\(c.gpt.nHead)x\(c.gpt.nEmbd)x\(c.gpt.blockSize)" }
 
     /// Every global batch must split over the ranks and fit the data; checked for all cells
     /// before any run starts. The error names the offending size.
@@ -62,7 +67,7 @@ public struct Sweep {
         }
         let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
         // The data is loaded once; each cell builds a fresh workload on it.
-        let makeWorkload: (TrainConfig) throws -> Workload
+        let makeWorkload: (RunConfig) throws -> Workload
         switch model {
         case .mlp:
             let data = try comm.agree { try FashionMNIST.load(directory: directory) }
@@ -95,7 +100,7 @@ public struct Sweep {
             if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
             MemoryReport.resetPeakRSS()
             let workload = try makeWorkload(config)
-            let summary = try Trainer(config: config, comm: comm, workload: workload).run()
+            let summary = try Trainer(config: config.train, comm: comm, workload: workload).run()
             try comm.agree {
                 guard isRoot else { return }
                 let line = row(config: config, key: key, summary: summary).text
@@ -114,17 +119,17 @@ public struct Sweep {
     }
 
     /// The cell with its warm-up set from `warmupFraction` (at least one step).
-    func withWarmup(_ c: TrainConfig) -> TrainConfig {
+    func withWarmup(_ c: RunConfig) -> RunConfig {
         guard let warmupFraction else { return c }
         var c = c
         let steps = c.model == .mlp ? FashionMNIST.trainCount / c.globalBatch * c.epochs : c.steps
-        let total = Trainer.totalSteps(workloadSteps: steps, config: c)
+        let total = Trainer.totalSteps(workloadSteps: steps, config: c.train)
         c.warmupSteps = max(1, Int((Double(total) * warmupFraction).rounded()))
         return c
     }
 
     /// One JSON line: the cell's configuration, then the run's summary (same keys as `--metrics`).
-    func row(config c: TrainConfig, key: String, summary: RunSummary) -> JSON {
+    func row(config c: RunConfig, key: String, summary: RunSummary) -> JSON {
         typealias C = Summary.Cell
         let head: [(String, JSON)] = [
             C.cell(key), Summary.optimizer(c.optimizer.kind.rawValue), Summary.globalBatch(c.globalBatch),

@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import Foundation
 import Synchronization
@@ -6,10 +7,10 @@ import Glibc
 #endif
 
 /// Where a rank's loop stands, for the stall watchdog's line (in the order of one step).
-enum LoopPhase: UInt64 {
+package enum LoopPhase: UInt64 {
     case compute = 1, exchange, agreement, save, evaluation
 
-    var text: String {
+    package var text: String {
         switch self {
         case .compute: return "forward/backward"
         case .exchange: return "the gradient exchange (combine, update, gather)"
@@ -35,8 +36,8 @@ enum LoopPhase: UInt64 {
 /// the one exception, made when the main thread is stuck in a collective. One rank per node
 /// reports: the lowest live one among those furthest along. Ranks on other nodes are not seen;
 /// the line says so when every rank of its node is waiting.
-final class StallWatchdog {
-    let timeout: Double
+package final class StallWatchdog {
+    package let timeout: Double
     private let comm: Communicator
     private let board: SharedWindow
     /// World ranks of this node's ranks, by node rank.
@@ -49,12 +50,12 @@ final class StallWatchdog {
     private let longest = Atomic<UInt64>(0)
     private let running = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
-    static let tick: UInt32 = 100_000
+    package static let tick: UInt32 = 100_000
     /// A peer whose heartbeat has not moved for this long counts as stopped.
-    static let silence = 2.0
+    package static let silence = 2.0
 
     /// Collective over `comm` (the node's shared window).
-    init(timeout: Double, comm: Communicator) throws {
+    package init(timeout: Double, comm: Communicator) throws {
         self.timeout = timeout
         self.comm = comm
         let node = try comm.splitByNode()
@@ -73,7 +74,7 @@ final class StallWatchdog {
     }
 
     /// The main thread starts `phase` of (1-based) step `step`.
-    func enter(step: Int, _ phase: LoopPhase) {
+    package func enter(step: Int, _ phase: LoopPhase) {
         let t = Self.now(), last = lastProgress.load(ordering: .relaxed)
         if t - last > longest.load(ordering: .relaxed) { longest.store(t - last, ordering: .relaxed) }
         lastProgress.store(t, ordering: .relaxed)
@@ -81,12 +82,12 @@ final class StallWatchdog {
     }
 
     /// Ends the thread (the run is over); returns once it has.
-    func stop() {
+    package func stop() {
         running.store(false, ordering: .relaxed)
         finished.wait()
     }
 
-    static func now() -> UInt64 {
+    package static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

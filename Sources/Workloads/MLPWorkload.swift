@@ -2,8 +2,11 @@ import Basics
 import Checkpoint
 import FashionData
 import Foundation
+import MemoryPlanning
 import Model
-import Report
+import RunSchema
+import Safetensors
+import Training
 
 /// The MLP on Fashion-MNIST: images shuffled per epoch (a pure function of seed and epoch),
 /// each global batch split evenly over the ranks; one period is one epoch, evaluated on the
@@ -42,7 +45,7 @@ public final class MLPWorkload: Workload {
     }
 
     /// The same on the node-shared bytes.
-    convenience init(images: SharedImages, hidden: [Int], globalBatch: Int, epochs: Int, seed: UInt64, rank: Int, worldSize: Int) {
+    public convenience init(images: SharedImages, hidden: [Int], globalBatch: Int, epochs: Int, seed: UInt64, rank: Int, worldSize: Int) {
         self.init(train: images.train, test: images.test, datasetBytes: images.heldBytes,
                   hidden: hidden, globalBatch: globalBatch, epochs: epochs, seed: seed, rank: rank, worldSize: worldSize)
     }
@@ -64,7 +67,7 @@ public final class MLPWorkload: Workload {
     public var name: String { "mlp" }
     public var description: String { "MLP \(model.shapeDescription)" }
     public var parameterCount: Int { model.parameterCount }
-    public var signature: ModelSignature { .mlp(inputs: model.inputs, hidden: model.hidden, classes: model.classes) }
+    public var signature: ModelSignature { BuiltinModel.mlp(inputs: model.inputs, hidden: model.hidden, classes: model.classes).signature }
     public var tensors: [ParameterTensor] { model.tensors }
     public var segments: [Range<Int>] { Self.segments(model) }
     static func segments(_ model: MLP) -> [Range<Int>] { model.layers.map { $0.weightOffset..<($0.biasOffset + $0.outputs) } }
@@ -89,13 +92,17 @@ public final class MLPWorkload: Workload {
 
     /// What rank 0 of `worldSize` would hold (`ranksPerNode` sharing the images' bytes),
     /// without loading or allocating anything.
-    static func plannedBytes(hidden: [Int], globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedWorkload {
+    public static func planned(hidden: [Int], globalBatch: Int, worldSize: Int, ranksPerNode: Int) -> PlannedModel {
         let model = MLP(inputs: 28 * 28, hidden: hidden, classes: FashionMNIST.classes)
         let local = globalBatch / worldSize, test = 10_000
         let batch = workspaceBatch(localBatch: local, evalCount: test / worldSize)
-        return PlannedWorkload(parameters: model.parameterCount, segments: Self.segments(model),
-                               held: WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * batch * model.inputs,
-                                                   dataset: SharedImages.bytes(train: FashionMNIST.trainCount, test: test) / ranksPerNode))
+        return PlannedModel(parameters: model.parameterCount, segments: Self.segments(model),
+                            held: WorkloadBytes(activations: MLPWorkspace.bytes(model: model, maxBatch: batch) + 4 * batch * model.inputs,
+                                                dataset: SharedImages.bytes(train: FashionMNIST.trainCount, test: test) / ranksPerNode))
+    }
+
+    public func initialWeights(fromSafetensors path: String) throws -> [Float] {
+        try PyTorchStateDict.initialWeights(path, signature: signature, vocabulary: nil)
     }
 
     public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {

@@ -1,3 +1,4 @@
+import Basics
 import Collectives
 import Foundation
 import LionEngine
@@ -17,9 +18,9 @@ package struct ThreadBudget {
     /// Threads for the update pool and OpenBLAS.
     package let threads: Int
     /// One line for rank 0 to print (stdout), when the binding was widened.
-    let note: String?
+    package let note: String?
     /// One line for rank 0 to print (stderr), when an explicit binding leaves cores idle.
-    let warning: String?
+    package let warning: String?
 
     /// Threads for this rank, agreed with the other ranks of its node; `requested` is
     /// `--threads`, which may not exceed the cores in this rank's (possibly widened) mask.
@@ -68,7 +69,7 @@ package struct ThreadBudget {
     }
 
     /// Rank `r`'s share: each CPU of its mask counts 1/k when k node ranks hold it.
-    static func share(of r: Int, masks: [[UInt64]]) -> Int {
+    package static func share(of r: Int, masks: [[UInt64]]) -> Int {
         var share = 0.0
         for cpu in CPUAffinity.cpus(masks[r]) {
             let holders = masks.filter { $0[cpu / 64] & (1 << UInt64(cpu % 64)) != 0 }.count
@@ -79,7 +80,7 @@ package struct ThreadBudget {
 }
 
 /// How the launcher bound this process, from the environment OpenMPI (4.x) gives its ranks.
-enum MPIBinding: Equatable {
+package enum MPIBinding: Equatable {
     /// Not bound at launch (no mpirun, `--bind-to none`, oversubscribed, or another launcher).
     case none
     /// Bound by OpenMPI's default policy (core for 2 ranks or fewer, socket above).
@@ -87,7 +88,7 @@ enum MPIBinding: Equatable {
     /// Bound as asked (`--bind-to ...`, `--map-by ...:PE=N`, or an MCA parameter).
     case explicit
 
-    init(environment env: [String: String]) {
+    package init(environment env: [String: String]) {
         guard env["OMPI_MCA_orte_bound_at_launch"] == "1" else { self = .none; return }
         let policy = env["OMPI_MCA_hwloc_base_binding_policy"]
         let mapping = env["OMPI_MCA_rmaps_base_mapping_policy"] ?? ""

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// What this process's memory measures at one moment, from /proc (Linux; zeros elsewhere).
@@ -27,12 +28,12 @@ public enum ProcessMemory {
     }
 
     /// The first line starting with `key`: its number of kB, in bytes.
-    static func field(_ key: String, in path: String) -> Int {
+    package static func field(_ key: String, in path: String) -> Int {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
         return field(key, inText: text) ?? 0
     }
 
-    static func field(_ key: String, inText text: String) -> Int? {
+    package static func field(_ key: String, inText text: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
             // "VmHWM:\t 137012 kB", but "VmHWM:\t10006460 kB" from 8 digits on: split on tabs too.
             return (line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first ?? 0) * 1024
@@ -45,18 +46,19 @@ public enum ProcessMemory {
 /// on the first steps and then every `interval` steps, and once more at the end; keeps the
 /// largest. The first steps are where the peak is set (every buffer has been touched once by
 /// then); later samples catch growth (allocator fragmentation, lazily touched pages).
-struct PssSampler {
-    static let firstSteps = 3
-    static let interval = 100
-    private(set) var peak = 0
-    private(set) var samples = 0
+package struct PssSampler {
+    package init() {}
+    package static let firstSteps = 3
+    package static let interval = 100
+    package private(set) var peak = 0
+    package private(set) var samples = 0
 
-    mutating func atStepPeak(_ step: Int) {
+    package mutating func atStepPeak(_ step: Int) {
         guard step < Self.firstSteps || step % Self.interval == 0 else { return }
         sample()
     }
 
-    mutating func sample() {
+    package mutating func sample() {
         peak = max(peak, ProcessMemory.pssBytes())
         samples += 1
     }

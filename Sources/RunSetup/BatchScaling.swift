@@ -1,3 +1,5 @@
+import Basics
+import Training
 /// How the peak learning rate follows the global batch B (`--lr-scaling`, against `--base-batch`):
 /// none keeps it; linear multiplies it by B/base (Goyal et al. 2017); sqrt by sqrt(B/base)
 /// (the usual rule for Adam-type and sign-based optimizers, whose update size does not grow with B).

@@ -1,5 +1,8 @@
+import Basics
 import Collectives
 import Foundation
+import MemoryPlanning
+import Training
 
 /// Before a run allocates anything: does its `lion-dist plan` fit the memory each node has
 /// available? A run that does not fit would be killed by the kernel part way (one rank, then
@@ -17,7 +20,7 @@ enum MemoryCheck {
     }
 
     /// Collective over `comm`.
-    static func check(config: TrainConfig, comm: Communicator) throws {
+    static func check(config: RunConfig, comm: Communicator) throws {
         guard config.memoryCheck else { return }
         let node = try comm.splitByNode()
         let plan = MemoryPlan(config: config, worldSize: comm.size, ranksPerNode: node.size)

@@ -1,12 +1,25 @@
+import Basics
 import Collectives
 import FashionData
 import TextData
+import Training
+import Workloads
 
-/// Builds the workload a `TrainConfig` names, with its data, on every rank.
+/// Builds the workload a `RunConfig` names, with its data, on every rank.
 public enum WorkloadFactory {
+    /// Sets up a run of the workload `config.model` names: checks its sizes, its resume batch
+    /// and its memory plan, loads its data (every rank agrees on failure), then the trainer.
+    /// Collective: every rank calls it.
+    public static func trainer(config: RunConfig, comm: Communicator) throws -> Trainer {
+        try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
+        try comm.agree { try config.train.checkResumeBatch(worldSize: comm.size) }
+        try MemoryCheck.check(config: config, comm: comm)
+        return try Trainer(config: config.train, comm: comm, workload: try make(config: config, comm: comm))
+    }
+
     /// Checks the batch against the world size and the data, loads the data (every rank agrees
     /// on failure) and builds the workload. Collective.
-    public static func make(config: TrainConfig, comm: Communicator) throws -> Workload {
+    public static func make(config: RunConfig, comm: Communicator) throws -> Workload {
         try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
         switch config.model {
         case .mlp:
@@ -21,7 +34,7 @@ public enum WorkloadFactory {
             // Every rank loads and checks the file; then the tokens live once per node.
             let loaded = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
             let node = try comm.splitByNode()
-            let corpus = try SharedTokens.share(loaded, node: node)
+            let corpus = try loaded.sharedPerNode(node)
             #if canImport(Glibc)
             _ = mallocTrim(0)       // return the dropped private copy to the system
             #endif
@@ -30,7 +43,7 @@ public enum WorkloadFactory {
     }
 
     /// The GPT on the Shakespeare corpus already loaded; `ranksSharingData` ranks read one copy of it.
-    public static func gpt(config: TrainConfig, corpus: ShakespeareCorpus, comm: Communicator,
+    public static func gpt(config: RunConfig, corpus: ShakespeareCorpus, comm: Communicator,
                            ranksSharingData: Int = 1) throws -> Workload {
         try comm.agree {
             try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size)
@@ -46,7 +59,7 @@ public enum WorkloadFactory {
     }
 
     /// The MLP on Fashion-MNIST data already loaded (a sweep loads it once for many runs).
-    public static func mlp(config: TrainConfig, data: FashionMNIST, comm: Communicator) throws -> Workload {
+    public static func mlp(config: RunConfig, data: FashionMNIST, comm: Communicator) throws -> Workload {
         try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: data.train.count) }
         return MLPWorkload(data: data, hidden: config.hidden, globalBatch: config.globalBatch, epochs: config.epochs,
                            seed: config.seed, rank: comm.rank, worldSize: comm.size)

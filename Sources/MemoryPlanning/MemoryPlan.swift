@@ -1,7 +1,7 @@
+import Basics
 import LionEngine
-import Model
+import RunSchema
 import Sharding
-import TextData
 
 /// Bytes per rank by category: what `lion-dist plan` predicts and what the end-of-run memory
 /// table measures. Parameters and gradients count this rank's share of node-shared pages
@@ -20,12 +20,37 @@ public struct MemoryBreakdown: Sendable, Equatable {
 
     public var total: Int { values.reduce(0, +) }
 
-    static let labels = ["parameters (share)", "gradient staging", "optimizer state",
+    package static let labels = ["parameters (share)", "gradient staging", "optimizer state",
                          "activations + workspace", "dataset", "runtime baseline"]
-    static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
-    var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
+    package static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
+    package var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
 
-    var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
+    package var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
+}
+
+/// What a workload holds per rank besides parameters, gradients and optimizer state.
+public struct WorkloadBytes: Sendable, Equatable {
+    public var activations: Int
+    public var dataset: Int
+
+    public init(activations: Int, dataset: Int) {
+        self.activations = activations
+        self.dataset = dataset
+    }
+}
+
+/// What the planner needs of a model: its parameter count, its segments (gradient buckets
+/// follow them) and what its workload holds besides parameters, gradients and state.
+public struct PlannedModel: Sendable {
+    public var parameters: Int
+    public var segments: [Range<Int>]
+    public var held: WorkloadBytes
+
+    public init(parameters: Int, segments: [Range<Int>], held: WorkloadBytes) {
+        self.parameters = parameters
+        self.segments = segments
+        self.held = held
+    }
 }
 
 /// Predicts a rank's memory for a training configuration without allocating anything: the
@@ -55,49 +80,41 @@ public struct MemoryPlan: Sendable {
     /// estimate; `MemoryPlanTests` holds the plan to measured runs.
     public static func runtimeBaseline(ranksPerNode: Int) -> Int { (15 << 19) + (ranksPerNode - 1) * (3 << 18) }
 
-    /// `ranksPerNode` ranks per node (the last node may hold fewer).
-    public init(config: TrainConfig, worldSize: Int, ranksPerNode: Int,
-                vocabSize: Int = ShakespeareCorpus.expectedCharacters) {
+    /// `ranksPerNode` ranks per node (the last node may hold fewer), for `model`'s parameters,
+    /// segments and what its workload holds besides (`Workload.plannedBytes`), with the optimizer,
+    /// the combine (`--comm`, `--shard`; sign-vote's rule) and the bucket size of the run.
+    public init(optimizer opt: OptimizerConfig, comm: CommKind, shard: ShardScope, signVote: VoteRule?, bucketElements: Int,
+                model: PlannedModel, worldSize: Int, ranksPerNode: Int) {
         let w = worldSize, k = min(max(ranksPerNode, 1), worldSize)
         self.worldSize = w
         self.ranksPerNode = k
-        let model: PlannedWorkload
-        switch config.model {
-        case .mlp:
-            model = MLPWorkload.plannedBytes(hidden: config.hidden, globalBatch: config.globalBatch, worldSize: w, ranksPerNode: k)
-        case .gpt:
-            model = GPTWorkload.plannedBytes(config: config.gpt.config(vocabSize: vocabSize), globalBatch: config.globalBatch,
-                                             worldSize: w, ranksPerNode: k, computeDType: config.computeDType)
-        }
         parameterCount = model.parameters
         layout = ShardLayout(count: model.parameters, worldSize: w)
-        let full = layout.paddedCount * 4
         let nodes = (w + k - 1) / k, uniform = w % k == 0
         var b = MemoryBreakdown()
-        switch config.comm {
+        let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: bucketElements)
+        let held: (parameters: Int, gradients: Int)
+        switch comm {
         case .allreduce:
-            b.parameters = full
-            b.gradients = full
+            held = AllreduceCombiner.heldBytes(layout: layout)
             parameterPlacement = "private per rank"
         case .reduceScatter:
-            let leaders = !uniform
-            let shared = config.shard != .stateOnly && !leaders
-            let buckets = BucketPlan(layers: model.segments, paddedCount: layout.paddedCount, bucketElements: config.bucketElements)
-            let staged = GradientSlots.apply(scope: config.shard, sharedParams: shared, buckets: buckets, worldSize: w)
-            b.parameters = shared ? full / k : full
-            if staged {
+            held = SharedMemoryCombiner.heldBytes(layout: layout, buckets: buckets, scope: shard, ranksPerNode: k,
+                                                  nodes: nodes, uniform: uniform)
+            let shared = shard != .stateOnly && uniform
+            if GradientSlots.apply(scope: shard, sharedParams: shared, buckets: buckets, worldSize: w) {
                 gradientPlacement = "sharded (\(GradientSlots.slotsPerRank) staging slots of "
                     + Format.bytes(GradientSlots.elements(buckets: buckets) * 4 / GradientSlots.slotsPerRank) + " and the reduced shard)"
             }
-            b.gradients = (staged ? GradientSlots.bytes(buckets: buckets, shardCount: layout.shardCount) : full)
-                + (nodes > 1 && uniform ? nodes * layout.shardCount * 4 : 0) + (leaders ? full / k : 0)
             parameterPlacement = shared ? "once per node (shared)" : "private per rank"
         }
-        let opt = config.optimizer
+        (b.parameters, b.gradients) = held
         b.optimizerState = layout.shardCount * opt.stateBuffers * opt.stateDType.bytesPerElement
             + (opt.isCautious ? CautiousBits.bytes(count: layout.shardCount) : 0)
-        // --comm sign-vote (issue 15; DataParallelFactory.swift): full momentum, P and G per rank.
-        if config.signVote { b.planSignVote(parameters: model.parameters, worldSize: w, rule: config.vote) }
+        // --comm sign-vote: full momentum, P and G per rank.
+        if let rule = signVote {
+            (b.parameters, b.gradients, b.optimizerState) = SignVoteOptimizer.heldBytes(count: model.parameters, worldSize: w, rule: rule)
+        }
         b.activations = model.held.activations
         b.dataset = model.held.dataset
         b.runtime = Self.runtimeBaseline(ranksPerNode: k)
