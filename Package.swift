@@ -94,6 +94,8 @@ let package = Package(
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
+        // The command line's parse and validate() in this process: flag errors without a launch.
+        .testTarget(name: "CLITests", dependencies: ["lion-dist", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )
