@@ -131,6 +131,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workloads", "RunSetup", "Report", "RunSchema", "Sharding",
                                                           "RankProcess", "MemoryPlanning",
                                                           "FashionData", "TextData"]),
+        // The command line's parse and validate() in this process: flag errors without a launch.
+        .testTarget(name: "CLITests", dependencies: ["lion-dist", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v5]
 )

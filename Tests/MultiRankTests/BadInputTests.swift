@@ -8,18 +8,14 @@ final class BadInputTests: XCTestCase {
         r.stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("error") || $0.hasPrefix("Error") }
     }
 
+    /// The flag errors themselves are CLITests' (parse and validate() in process). Here one of
+    /// each path under a real launch: a validate() error, which every rank raises before MPI
+    /// starts (only the launcher's rank 0 prints it), and a thread count each rank checks
+    /// against its own affinity after MPI starts.
     func testBadFlagValuesStopEveryRankWithOneLine() throws {
         let cases: [([String], String)] = [
             (["--beta2", "1.5"], "--beta2"),
-            (["--lr", "-1"], "--lr must be > 0"),
-            (["--epochs", "-1"], "--epochs must be at least 1"),
-            (["--lr", "--epochs", "3"], "'--lr <lr>'"),
             (["--threads", "30000"], "--threads 30000 is more than the"),
-            (["--threads", "1000"], "--threads 1000 is more than the"),
-            (["--weight-decay", "-0.1"], "--weight-decay"),
-            (["--hidden", "12,,4"], "--hidden"),
-            (["--optimizer", "sgd"], "sgd"),
-            (["--epochs", "0"], "--epochs"),
         ]
         for (args, needle) in cases {
             let r = try Launcher.run(ranks: 2, args)
@@ -104,27 +100,6 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(lines.count, 1, r.stderr)
             XCTAssertTrue(lines.first?.contains("\(results.path) line \(line) is not a sweep result") ?? false, r.stderr)
             XCTAssertTrue(lines.first?.contains(what) ?? false, r.stderr)
-        }
-    }
-
-    func testSweepRefusesEmptyAndRepeatedListItems() throws {
-        let cases: [([String], String)] = [
-            (["--batch-sizes", "64,,128"], "--batch-sizes must be positive integers"),
-            (["--batch-sizes", "64,64"], "--batch-sizes lists 64 twice"),
-            (["--lrs", "1e-3,0.001"], "--lrs lists 0.001 twice"),
-            (["--optimizers", "lion,lion"], "--optimizers lists lion twice"),
-            (["--lion-wds", "-1"], "--lion-wds must be non-negative"),
-        ]
-        let dir = try Launcher.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("sweep").path
-        for (args, needle) in cases {
-            let r = try Launcher.run(ranks: nil, ["sweep", "--out", out] + args)
-            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(args): a refused sweep must not create its --out")
-            XCTAssertNotEqual(r.status, 0, "\(args) should fail")
-            let lines = ourLines(r)
-            XCTAssertEqual(lines.count, 1, "\(args): \(r.stderr)")
-            XCTAssertTrue(lines.first?.contains(needle) ?? false, "\(args): \(lines)")
         }
     }
 

@@ -161,16 +161,22 @@ final class CheckpointResumeTests: XCTestCase {
         let newest = dir.appendingPathComponent("ckpt-00000060.lion"), older = dir.appendingPathComponent("ckpt-00000040.lion")
         let pristine = try Data(contentsOf: newest), olderBytes = try Data(contentsOf: older)
 
-        let cases: [(String, (inout Data) -> Void, String)] = [
-            ("truncated", { $0 = $0.prefix($0.count - 1000) }, "truncated"),
-            ("magic", { $0[0] = UInt8(ascii: "X") }, "wrong magic"),
-            ("version", { $0[8] = 9 }, "format version 9"),
-            ("checksum", { $0[4096 + 70_000] ^= 0x10 }, "checksum mismatch in block 1 "),
+        // Every kind through `inspect` (one process; CheckpointTests reads them in process); a
+        // header and a data block through a resume at W = 2.
+        let cases: [(String, (inout Data) -> Void, String, resume: Bool)] = [
+            ("truncated", { $0 = $0.prefix($0.count - 1000) }, "truncated", false),
+            ("magic", { $0[0] = UInt8(ascii: "X") }, "wrong magic", true),
+            ("version", { $0[8] = 9 }, "format version 9", false),
+            ("checksum", { $0[4096 + 70_000] ^= 0x10 }, "checksum mismatch in block 1 ", true),
         ]
-        for (name, corrupt, needle) in cases {
+        for (name, corrupt, needle, resume) in cases {
             var bytes = pristine
             corrupt(&bytes)
             try bytes.write(to: newest)
+            let inspected = try inspect(newest.path)
+            XCTAssertEqual(inspected["valid"] as? Bool, false, name)
+            XCTAssertTrue((inspected["error"] as? String ?? "").contains(needle), "\(name): \(inspected)")
+            guard resume else { continue }
             let r = try Launcher.run(ranks: 2, flags + ["--resume"])
             XCTAssertNotEqual(r.status, 0, name)
             let lines = errorLines(r)
@@ -180,9 +186,6 @@ final class CheckpointResumeTests: XCTestCase {
             XCTAssertTrue(line.contains("next older valid checkpoint is \(older.path)"), "\(name): \(line)")
             XCTAssertEqual(try Data(contentsOf: newest), bytes, "\(name): the refused file must not be overwritten")
             XCTAssertEqual(try Data(contentsOf: older), olderBytes)
-            let inspected = try inspect(newest.path)
-            XCTAssertEqual(inspected["valid"] as? Bool, false, name)
-            XCTAssertTrue((inspected["error"] as? String ?? "").contains(needle), "\(name): \(inspected)")
         }
 
         // The previous checkpoint still loads (the corrupt newest stays where it is).

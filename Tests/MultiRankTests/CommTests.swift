@@ -5,26 +5,11 @@ import XCTest
 /// nodes over TCP) must train to the same parameters. MLP 784-37-10: 29,425 parameters, which
 /// neither 2, 3 nor 4 divides, so every W pads its last shard.
 final class CommTests: XCTestCase {
-    let common = ["--hidden", "37", "--batch-size", "48", "--max-steps", "12", "--seed", "7", "--threads", "1",
-                  "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
+    let common = TrainedParameters.common
 
-    /// Two "nodes" on this machine: ranks with the same LION_DIST_NODE_KEY form a node, here
-    /// rank / perNode; MPI traffic (also within a node) goes over TCP.
-    func fakeNodes(perNode: Int) -> [String] {
-        ["--mca", "btl", "self,tcp", "sh", "-c",
-         "LION_DIST_NODE_KEY=$((OMPI_COMM_WORLD_RANK / \(perNode))) exec \"$0\" \"$@\""]
-    }
-
-    func finalParams(ranks: Int, _ extra: [String], prefix: [String] = [], expect: String? = nil) throws -> [Float] {
-        let dir = try Launcher.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let out = dir.appendingPathComponent("params.f32")
-        let r = try Launcher.run(ranks: ranks, common + extra + ["--save-params", out.path], mpirunPrefix: prefix)
-        XCTAssertEqual(r.status, 0, "W=\(ranks) \(extra) failed: \(r.stderr)")
-        if let expect { XCTAssertTrue(r.stdout.contains(expect), "W=\(ranks) \(extra): expected '\(expect)' in:\n\(r.stdout)") }
-        let p = try Launcher.readFloats(out)
-        XCTAssertEqual(p.count, 29_425)
-        return p
+    func finalParams(ranks: Int, _ extra: [String], prefix: [String] = [], expect: String? = nil,
+                     file: StaticString = #filePath, line: UInt = #line) throws -> [Float] {
+        try TrainedParameters.params(ranks: ranks, extra, prefix: prefix, expect: expect, file: file, line: line)
     }
 
     func assertClose(_ a: [Float], _ b: [Float], bitwise: Bool, _ what: String) {
@@ -44,12 +29,12 @@ final class CommTests: XCTestCase {
     }
 
     func testReduceScatterMatchesAllreduce() throws {
-        let initial = try finalParams(ranks: 1, ["--lr", "1e-30"])
+        let initial = try TrainedParameters.initial()
         for ranks in 2...4 {
             let allreduce = try finalParams(ranks: ranks, ["--comm", "allreduce"], expect: "comm: allreduce")
             let moved = zip(allreduce, initial).filter { abs($0 - $1) > 1e-6 }.count
             XCTAssertGreaterThan(moved, allreduce.count / 2, "training should move most parameters")
-            let shm = try finalParams(ranks: ranks, ["--comm", "reduce-scatter"], expect: "shared memory, 1 node")
+            let shm = try finalParams(ranks: ranks, [], expect: "shared memory, 1 node")
             // Two ranks: a + b is the same both ways. More: MPI's order may differ from ours.
             assertClose(shm, allreduce, bitwise: ranks == 2, "W=\(ranks) reduce-scatter vs allreduce")
         }
@@ -58,7 +43,7 @@ final class CommTests: XCTestCase {
     func testOverlappedBucketsMatchUnbucketed() throws {
         // --bucket-mb 0.001 (262 floats) splits the 784-37-10 MLP into two buckets.
         let reference = try finalParams(ranks: 3, ["--comm", "allreduce", "--no-overlap"])
-        let shm = try finalParams(ranks: 3, ["--comm", "reduce-scatter", "--bucket-mb", "0.001"], expect: "2 buckets overlapped")
+        let shm = try finalParams(ranks: 3, ["--bucket-mb", "0.001"], expect: "2 buckets overlapped")
         assertClose(shm, reference, bitwise: false, "W=3 reduce-scatter overlapped")
         let mpi = try finalParams(ranks: 3, ["--comm", "allreduce", "--bucket-mb", "0.001"], expect: "MPI_Iallreduce per bucket, 2 buckets")
         assertClose(mpi, reference, bitwise: false, "W=3 allreduce overlapped")
@@ -69,8 +54,8 @@ final class CommTests: XCTestCase {
         let cases: [(ranks: Int, perNode: Int, plan: String)] = [
             (4, 2, "shared memory in 2 nodes of 2"), (3, 2, "2 nodes of unequal size"), (2, 1, "2 nodes of 1")]
         for c in cases {
-            let flat = try finalParams(ranks: c.ranks, ["--comm", "reduce-scatter"])
-            let nodes = try finalParams(ranks: c.ranks, ["--comm", "reduce-scatter"], prefix: fakeNodes(perNode: c.perNode),
+            let flat = try finalParams(ranks: c.ranks, [])
+            let nodes = try finalParams(ranks: c.ranks, [], prefix: Launcher.fakeNodes(perNode: c.perNode),
                                         expect: c.plan)
             assertClose(nodes, flat, bitwise: false, "W=\(c.ranks) in nodes of \(c.perNode) vs one node")
         }
@@ -107,11 +92,11 @@ final class CommTests: XCTestCase {
     /// The README's claim: overlapping bucket reductions with backward changes when the sums
     /// happen, not what they are. Three ranks, two buckets, both combine paths.
     func testOverlapDoesNotChangeParameters() throws {
-        for comm in ["allreduce", "reduce-scatter"] {
-            let base = ["--comm", comm, "--bucket-mb", "0.001"]
+        for comm in [["--comm", "allreduce"], []] {
+            let base = comm + ["--bucket-mb", "0.001"]
             let overlapped = try finalParams(ranks: 3, base, expect: "2 buckets")
             let serial = try finalParams(ranks: 3, base + ["--no-overlap"])
-            assertClose(overlapped, serial, bitwise: true, "W=3 \(comm) overlapped vs not")
+            assertClose(overlapped, serial, bitwise: true, "W=3 \(comm.last ?? "reduce-scatter") overlapped vs not")
         }
     }
 
@@ -133,14 +118,4 @@ final class CommTests: XCTestCase {
             XCTAssertEqual(row["wire_bytes"] as? Int, signVote ? 3 * (1 << 18) / 16 : 1 << 20)
             XCTAssertEqual(row["wire_bits_per_param"] as? Double, signVote ? 1.5 : 32)
         }
-    }
-
-    func testBadCommFlagIsOneLine() throws {
-        let r = try Launcher.run(ranks: nil, ["--comm", "ring"])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("--comm"), r.stderr)
-        let bucket = try Launcher.run(ranks: nil, ["--bucket-mb", "0"])
-        XCTAssertNotEqual(bucket.status, 0)
-        XCTAssertTrue(bucket.stderr.contains("--bucket-mb must be > 0"), bucket.stderr)
-    }
-}
+    }}

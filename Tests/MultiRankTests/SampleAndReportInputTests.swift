@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// `sample` writes its text as it generates; `--temperature inf` is refused as not finite;
-/// `report` on a file that is not text names the file and the line.
+/// `sample` writes its text as it generates (`--temperature inf`, refused by validate(), is
+/// CLITests'); `report` on a file that is not text names the file and the line.
 final class SampleAndReportInputTests: FaultTestCase {
     func testSampleStreamsItsTextAsItGenerates() throws {
         let dir = try temporaryDirectory()
@@ -31,12 +31,6 @@ final class SampleAndReportInputTests: FaultTestCase {
         XCTAssertTrue(text.hasPrefix("ROMEO:"), text)
         XCTAssertGreaterThanOrEqual(text.count, 6 + 50, "streamed characters before the end: \(text)")
         XCTAssertTrue(p.isRunning, "still generating while its text was read")
-    }
-
-    func testInfiniteTemperatureIsRefusedAsNotFinite() throws {
-        let r = try Launcher.run(ranks: nil, ["sample", "--checkpoint", "/nonexistent", "--temperature", "inf"])
-        XCTAssertNotEqual(r.status, 0)
-        XCTAssertTrue(r.stderr.contains("--temperature must be a finite number > 0, got inf"), r.stderr)
     }
 
     func testReportOnABinaryFileNamesTheFileAndLine() throws {

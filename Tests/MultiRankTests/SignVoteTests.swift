@@ -94,18 +94,11 @@ final class SignVoteTests: XCTestCase {
         for needle in needles { XCTAssertTrue(lines.first?.contains(needle) ?? false, "\(what): no '\(needle)' in \(lines)") }
     }
 
+    /// The settings validate() refuses before MPI starts (AdamW, bf16 state, --shard params,
+    /// --vote without sign-vote) are CLITests'; a batch that does not split is refused after.
     func testRefusedSettingsSayWhyInOneLine() throws {
         let base = ["--comm", "sign-vote", "--hidden", "37", "--max-steps", "2", "--threads", "1"]
-        let cases: [(ranks: Int, [String], [String])] = [
-            (2, ["--optimizer", "adamw"], ["AdamW's update is not a sign", "use --optimizer lion"]),
-            (2, ["--state-dtype", "bf16"], ["fp32 momentum", "drop --state-dtype bf16"]),
-            (2, ["--shard", "params"], ["private parameter copy per rank", "drop --shard params"]),
-            (4, ["--batch-size", "50"], ["48 or 52"]),
-            (2, ["--comm", "reduce-scatter", "--vote", "average"], ["--vote is sign-vote's rule", "pass --comm sign-vote"]),
-        ]
-        for (ranks, extra, needles) in cases {
-            assertOneLine(try Launcher.run(ranks: ranks, base + extra), needles, "W=\(ranks) \(extra)")
-        }
+        assertOneLine(try Launcher.run(ranks: 4, base + ["--batch-size", "50"]), ["48 or 52"], "W=4 --batch-size 50")
     }
 
     /// A checkpoint keeps every rank's momentum: resuming at the same W continues bit for bit;

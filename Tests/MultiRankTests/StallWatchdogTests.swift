@@ -27,13 +27,9 @@ final class StallWatchdogTests: XCTestCase {
         }
     }
 
-    func testZeroTurnsItOffAndBadValuesAreRefused() throws {
+    /// Bad values (-1, inf, nan) are refused by validate(): CLITests.
+    func testZeroTurnsItOff() throws {
         let ok = try Launcher.run(ranks: 2, ["--hidden", "37", "--max-steps", "3", "--threads", "1", "--stall-timeout", "0"])
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        for bad in ["-1", "inf", "nan"] {
-            let r = try Launcher.run(ranks: nil, ["--stall-timeout", bad])
-            XCTAssertNotEqual(r.status, 0)
-            XCTAssertTrue(r.stderr.contains("--stall-timeout must be a finite number of seconds >= 0"), r.stderr)
-        }
     }
 }

@@ -78,8 +78,5 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("global batch 64 (32 per rank)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("lr 0.002 "), r.stdout)   // 1e-3 x sqrt(64/16)
-        let both = try Launcher.run(ranks: nil, ["--batch-size", "64", "--batch-per-rank", "32"])
-        XCTAssertNotEqual(both.status, 0)
-        XCTAssertTrue(both.stderr.contains("pass one of them"), both.stderr)
     }
 }
