@@ -93,6 +93,12 @@ package final class StallWatchdog {
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
+    /// Seconds from `start` to `end` (monotonic nanoseconds), 0 when `start` is later: the main
+    /// thread may record progress after this thread read the clock.
+    package static func seconds(from start: UInt64, to end: UInt64) -> Double {
+        end > start ? Double(end - start) / 1e9 : 0
+    }
+
     private func watch() {
         var beat: UInt64 = 0
         var seen = [(beat: UInt64, at: UInt64)](repeating: (0, Self.now()), count: peers.count)
@@ -105,7 +111,7 @@ package final class StallWatchdog {
                 let b = board.published(by: p, slot: 2)
                 if b != seen[p].beat { seen[p] = (b, t) }
             }
-            let idle = Double(t - lastProgress.load(ordering: .relaxed)) / 1e9
+            let idle = Self.seconds(from: lastProgress.load(ordering: .relaxed), to: t)
             let limit = max(timeout, 20 * Double(longest.load(ordering: .relaxed)) / 1e9)
             guard idle > limit else { continue }
             let live = peers.indices.map { $0 == nodeRank || Double(t - seen[$0].at) / 1e9 < Self.silence }
