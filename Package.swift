@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layering (arrows point down):
-//   lion-dist (CLI) -> Training -> Sharding -> LionEngine -> CKernels, Basics
-//                                          -> Collectives -> CMPI
+//   lion-dist (CLI) -> Training -> DataParallel -> SignVote -> Sharding -> LionEngine -> CKernels, Basics
+//                                                                    -> Collectives -> CMPI
+//                               DataParallel -> Model (the step's one owner: layout, buckets, groups, pool)
 //                               -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
 //                               -> FashionData -> CZlib
 //                               -> TextData -> DeterministicRandom
@@ -11,7 +12,7 @@ import PackageDescription
 //                               -> Safetensors -> LionEngine (the exchange format; no MPI)
 //                               -> TensorBoard (event files of scalars; no dependencies)
 //                               -> Report -> Basics (sweep results + HTML report; no MPI)
-//   LionDist (the library users import) -> Training, Sharding, ... (a facade + documented typealiases)
+//   LionDist (the library users import) -> Training, DataParallel, Sharding, ... (a facade + documented typealiases)
 let package = Package(
     name: "lion-dist",
     products: [
@@ -41,6 +42,11 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
         .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
+        // Sign-vote Lion (`--comm sign-vote`): 1-bit votes instead of a gradient combine.
+        .target(name: "SignVote", dependencies: ["Sharding", "LionEngine", "Collectives", "Basics"]),
+        // The data-parallel step's one owner: layout, bucket plan, parameter groups, pool, and
+        // the exchange (a combiner under the sharded optimizer, or sign-vote) behind one step.
+        .target(name: "DataParallel", dependencies: ["Sharding", "SignVote", "Model", "LionEngine", "Collectives", "Basics"]),
         // The MLP: tensor views of a flat parameter buffer (owned by Sharding's combiners),
         // forward/backward, loss. bf16 products through oneDNN (CDNNL), bf16 narrowing in CKernels.
         .target(name: "Model", dependencies: ["COpenBLAS", "CDNNL", "CKernels", "DeterministicRandom", "Basics"]),
@@ -59,14 +65,16 @@ let package = Package(
         // Checkpoints: one file per save, written collectively with MPI-IO, readable at any W.
         .target(name: "Checkpoint", dependencies: ["Collectives", "LionEngine", "CZlib"]),
         // The training loop, metrics, progress, reports.
-        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
+        .target(name: "Training", dependencies: ["Basics", "DataParallel", "SignVote", "Sharding", "DeterministicRandom", "Model", "FashionData", "TextData", "LionEngine", "Collectives", "Checkpoint", "Report", "Safetensors", "TensorBoard"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
+        .target(name: "LionDist", dependencies: ["Training", "DataParallel", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics"]),
         // The sweep's results format and its HTML report (inline SVG). No MPI: `report` runs anywhere.
         .target(name: "Report", dependencies: ["Basics"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "Training",
+            "DataParallel",
+            "SignVote",
             "Model",
             "TextData",
             "Sharding",
@@ -92,8 +100,10 @@ let package = Package(
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
-        // Training without MPI: the summary's schema read back through the sweep's row.
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData"]),
+        // Training without MPI: the summary's schema read back through the sweep's row. With MPI as
+        // a singleton (W = 1): the scalar collectives of a step, counted.
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Report", "Sharding", "FashionData", "TextData",
+                                                          "DataParallel", "SignVote", "Collectives", "Model", "LionEngine", "Basics"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -86,15 +86,17 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private var squares = 0.0
     private var handoffs = HandoffClock()
 
-    /// Collective over `world`; `node` is `world.splitByNode()`.
-    public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool,
+    /// Collective over `topology.world`.
+    public init(layout: ShardLayout, topology: Topology, buckets: BucketPlan, overlap: Bool,
                 scope: ShardScope = .stateOnly) throws {
+        let world = topology.world, node = topology.node
         precondition(layout.worldSize == world.size)
         self.layout = layout
         self.world = world
         self.node = node
         self.buckets = buckets
-        topology = try NodeTopology.gather(world: world, node: node)
+        self.topology = topology.nodes
+        let topology = topology.nodes
         peers = topology.members[topology.nodeOf[world.rank]]
         let n = layout.paddedCount
         if topology.nodeCount == 1 {

@@ -61,10 +61,10 @@ final class SharedImages {
     /// Bytes the node holds (both splits).
     static func bytes(train: Int, test: Int) -> Int { (train + test) * (28 * 28 + 1) }
 
-    /// Collective over `world`: node rank 0 of each node reads the files (every rank agrees on a
+    /// Collective over `world` (`node` is its node's ranks): node rank 0 of each node reads the files (every rank agrees on a
     /// failure), then copies them into shared memory.
-    init(directory: String, world: Communicator) throws {
-        (counts, window) = try Self.share(directory: directory, world: world, node: try world.splitByNode())
+    init(directory: String, world: Communicator, node: Communicator) throws {
+        (counts, window) = try Self.share(directory: directory, world: world, node: node)
         // The loader's buffers (gzip, raw arrays) went back to the heap; return them to the
         // system, or node rank 0 keeps ~40 MB of them resident.
         #if canImport(Glibc)

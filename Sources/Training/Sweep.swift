@@ -59,6 +59,8 @@ public struct Sweep {
                                    datasetSize: model == .mlp ? FashionMNIST.trainCount : Int.max)
             for c in cells { try c.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         }
+        // The node is split once for the whole sweep.
+        let topology = try Topology(world: comm)
         let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
         // The data is loaded once; each cell builds a fresh workload on it.
         let makeWorkload: (TrainConfig) throws -> Workload
@@ -94,7 +96,7 @@ public struct Sweep {
             if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
             MemoryReport.resetPeakRSS()
             let workload = try makeWorkload(config)
-            let summary = try Trainer(config: config, comm: comm, workload: workload).run()
+            let summary = try Trainer(config: config, topology: topology, workload: workload).run()
             try comm.agree {
                 guard isRoot else { return }
                 let line = row(config: config, key: key, summary: summary).text

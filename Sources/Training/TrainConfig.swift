@@ -1,6 +1,7 @@
 import LionEngine
 import Model
 import Sharding
+import SignVote
 
 /// Which workload `train` runs (`--model`).
 public enum ModelKind: String, CaseIterable, Sendable {

@@ -5,13 +5,14 @@ import TextData
 /// Builds the workload a `TrainConfig` names, with its data, on every rank.
 public enum WorkloadFactory {
     /// Checks the batch against the world size and the data, loads the data (every rank agrees
-    /// on failure) and builds the workload. Collective.
-    public static func make(config: TrainConfig, comm: Communicator) throws -> Workload {
-        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
+    /// on failure) and builds the workload. Collective over `topology.world`.
+    public static func make(config: TrainConfig, topology: Topology) throws -> Workload {
+        let comm = topology.world
         switch config.model {
         case .mlp:
+            try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
             // The images once per node, as bytes (normalized as batches are gathered).
-            let images = try SharedImages(directory: config.dataDirectory, world: comm)
+            let images = try SharedImages(directory: config.dataDirectory, world: comm, node: topology.node)
             try comm.agree {
                 try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: images.counts.train)
             }
@@ -19,8 +20,9 @@ public enum WorkloadFactory {
                                seed: config.seed, rank: comm.rank, worldSize: comm.size)
         case .gpt:
             // Every rank loads and checks the file; then the tokens live once per node.
+            // The batch is checked once, in `gpt` (against the corpus too).
             let loaded = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
-            let node = try comm.splitByNode()
+            let node = topology.node
             let corpus = try SharedTokens.share(loaded, node: node)
             #if canImport(Glibc)
             _ = mallocTrim(0)       // return the dropped private copy to the system

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Sharding
+import SignVote
 import Training
 
 /// The values of `--comm`: a gradient combine (`CommKind`) for the sharded optimizer, or

@@ -2,7 +2,9 @@ import ArgumentParser
 import Collectives
 import FashionData
 import LionEngine
+import DataParallel
 import Sharding
+import SignVote
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -159,7 +161,7 @@ struct TrainCommand: ParsableCommand {
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
         if comm == .signVote {
-            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as TrainingError { throw ValidationError(e.message) }
+            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as StepError { throw ValidationError(e.message) }
         }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
         if model != .gpt && gpt.computeDtype != .fp32 {

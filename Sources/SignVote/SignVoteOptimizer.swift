@@ -1,6 +1,7 @@
 import Basics
 import Collectives
 import LionEngine
+import Sharding
 
 /// `--comm sign-vote`: sign-vote Lion (Distributed Lion, Liu et al. 2024, arXiv 2404.00438).
 /// Every rank keeps the FULL momentum of its own local gradients and a private parameter copy;
@@ -19,7 +20,7 @@ import LionEngine
 /// Every rank applies the same update to the same parameters, so they stay identical.
 /// Wire: 3(W-1)/W bits per parameter per rank per step (`SignVoteLayout.wireBitsPerParameter`).
 /// Memory: 4P of momentum per rank (sharded Lion: 4P/W), a full P and G (as `--comm allreduce`).
-public final class SignVoteOptimizer: DataParallelOptimizer {
+public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
     public let layout: ShardLayout
     public let votes: SignVoteLayout
     public let rank: Int
@@ -64,6 +65,8 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
         g = AlignedBuffer(count: n)
     }
 
+    /// Its own P and G: nothing but votes crosses the wire.
+    public var buffers: any GradientBuffers { self }
     public var params: UnsafeMutablePointer<Float> { p.pointer }
     /// The full-size local gradient (backward writes it through `gradients`).
     public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
