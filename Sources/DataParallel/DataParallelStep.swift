@@ -80,7 +80,7 @@ public final class DataParallelStep {
     /// each step. Written only before the first step and by checkpoint loads.
     public var parameters: ParameterValues { ParameterValues(buffers.params, count: parameterCount) }
     /// Where backward writes this rank's local mean gradient (`gradients[tensor]`).
-    public var gradients: any GradientSink { buffers.gradients }
+    public var gradients: GradientSink { buffers.gradients }
     /// The full-size gradient buffer as values (`[tensor]`), nil with sharded gradients.
     public var flatGradients: ParameterValues? {
         buffers.flatGradients.map { ParameterValues($0, count: parameterCount) }

@@ -30,7 +30,7 @@ public protocol GradientBuffers: AnyObject {
     var layout: ShardLayout { get }
     var params: UnsafeMutablePointer<Float> { get }
     /// Where backward writes this rank's local gradient, tensor by tensor.
-    var gradients: any GradientSink { get }
+    var gradients: GradientSink { get }
     /// The full-size flat gradient buffer (`layout.paddedCount` floats) when there is one; nil
     /// with sharded gradients.
     var flatGradients: UnsafeMutablePointer<Float>? { get }

@@ -131,7 +131,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     public var params: UnsafeMutablePointer<Float> { window.floats(of: paramsOwner, at: paramsOffset) }
     /// The full-size G in this rank's segment (without slots).
     private var grads: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: 0) }
-    public var gradients: any GradientSink { slots ?? FlatGradients(grads) }
+    public var gradients: GradientSink { slots.map { GradientSink($0) } ?? .flat(grads) }
     public var flatGradients: UnsafeMutablePointer<Float>? { slots == nil ? grads : nil }
     public var shardGradient: UnsafeMutablePointer<Float> { reducedShard?.pointer ?? grads + layout.range(of: world.rank).lowerBound }
     public var description: String {

@@ -70,7 +70,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
     public var params: UnsafeMutablePointer<Float> { p.pointer }
     /// The full-size local gradient (backward writes it through `gradients`).
     public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
-    public var gradients: any GradientSink { FlatGradients(g.pointer) }
+    public var gradients: GradientSink { .flat(g.pointer) }
     public var sharesParams: Bool { false }
     public var description: String {
         let planes = wire.resultPlanes

@@ -27,7 +27,7 @@ enum FaultInjection {
 
     /// Writes NaN into the gradient of flat element 0 (the first segment's first element) at
     /// the chosen steps and rank.
-    static func poisonGradient(_ grads: any GradientSink, step: Int, rank: Int) {
+    static func poisonGradient(_ grads: GradientSink, step: Int, rank: Int) {
         guard let spec, spec.rank == rank, step == spec.step || (spec.onward && step >= spec.step) else { return }
         grads.at(0)[0] = .nan
     }

@@ -85,7 +85,7 @@ public final class GPTWorkload: Workload {
         model.initialize(params.base, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: ParameterValues, grads: any GradientSink,
+    public func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let lossSum = try tokens.withUnsafeMutableBufferPointer { t in
             corpus.fillTrainBatch(step: step, firstRow: firstRow, rows: localBatch, blockSize: blockSize, seed: seed,

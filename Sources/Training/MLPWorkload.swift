@@ -102,7 +102,7 @@ public final class MLPWorkload: Workload {
         model.initialize(params.base, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: ParameterValues, grads: any GradientSink,
+    public func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let epoch = step / sampler.stepsPerEpoch
         if order?.epoch != epoch { order = (epoch, sampler.permutation(epoch: epoch)) }

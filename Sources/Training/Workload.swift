@@ -52,7 +52,7 @@ public protocol Workload: AnyObject {
     /// that of the slice's mean loss, and calls `segmentDone(i)` as each segment's gradient is
     /// final, last segment first: a segment's gradient must not be written after its
     /// `segmentDone`. Returns the slice's summed loss and the items it sums over.
-    func forwardBackward(step: Int, params: ParameterValues, grads: any GradientSink,
+    func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums
     /// This rank's share of the evaluation set (sums; the trainer adds them over the ranks).
     /// An error thrown here or in `forwardBackward` on one rank ends the job (see `Trainer.run()`).

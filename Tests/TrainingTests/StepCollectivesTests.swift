@@ -99,7 +99,7 @@ final class Tiny: Workload {
         for t in tensors { params[t].fill(0.25) }
     }
 
-    func forwardBackward(step: Int, params: ParameterValues, grads: any GradientSink,
+    func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums {
         steps += 1
         for (i, t) in tensors.enumerated().reversed() {
