@@ -11,10 +11,11 @@ public final class Topology {
     /// Every world rank's node and node rank.
     public let nodes: NodeTopology
 
-    /// Collective over `world`: one node split and one small allgather.
-    public init(world: Communicator) throws {
+    /// Collective over `world`: one node split and one small allgather. `nodeKey` groups the
+    /// ranks with the same key as one node instead (a test of the multi-node paths on one machine).
+    public init(world: Communicator, nodeKey: Int? = nil) throws {
         self.world = world
-        node = try world.splitByNode()
+        node = try world.splitByNode(key: nodeKey)
         nodes = try NodeTopology.gather(world: world, node: node)
     }
 

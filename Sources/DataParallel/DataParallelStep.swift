@@ -62,7 +62,8 @@ public final class DataParallelStep {
         case .signVote(let rule):
             try SignVoteSettings.check(optimizer: config, worldSize: world.size)
             optimizer = SignVoteOptimizer(layout: layout, config: config, clipNorm: settings.clipNorm, comm: world, pool: pool,
-                                          buckets: buckets, groups: self.groups, rule: rule)
+                                          buckets: buckets, groups: self.groups, rule: rule,
+                                          dump: settings.voteDumpDirectory.map(SignVoteDump.init))
         case .combine(let kind, let scope, let overlap):
             let combiner = try kind.makeCombiner(layout: layout, topology: topology, buckets: buckets,
                                                  overlap: overlap, scope: scope)

@@ -22,13 +22,16 @@ public struct StepSettings: Sendable {
     /// Floats per gradient bucket (backward's segments are grouped until one holds this many);
     /// nil: one bucket, handed off when backward is done.
     public var bucketElements: Int?
+    /// Sign-vote's test hook: each rank writes the gradient it votes with here (`SignVoteDump`).
+    public var voteDumpDirectory: String?
 
     public init(optimizer: OptimizerConfig, clipNorm: Float = 0, exchange: Exchange = .combine(.allreduce),
-                bucketElements: Int? = nil) {
+                bucketElements: Int? = nil, voteDumpDirectory: String? = nil) {
         self.optimizer = optimizer
         self.clipNorm = clipNorm
         self.exchange = exchange
         self.bucketElements = bucketElements
+        self.voteDumpDirectory = voteDumpDirectory
     }
 }
 

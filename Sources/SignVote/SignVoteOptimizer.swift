@@ -37,13 +37,14 @@ public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
     private let groups: [ParameterGroup]
     /// Steps taken (applied or skipped), for the test hook.
     private var steps = 0
+    private let dump: SignVoteDump?
 
     /// `groups` tile [0, layout.paddedCount) as for `ShardedOptimizer` (nil: one group with
     /// `config.weightDecay`); groups may not set their own betas (one voter kernel per step).
     /// Collective over `comm` only through later calls. Lion with fp32 state only (the caller
     /// refuses other settings with a line that says why).
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float, comm: Communicator, pool: ThreadPool,
-                buckets: BucketPlan, groups: [ParameterGroup]? = nil, rule: VoteRule = .majority) {
+                buckets: BucketPlan, groups: [ParameterGroup]? = nil, rule: VoteRule = .majority, dump: SignVoteDump? = nil) {
         precondition(layout.worldSize == comm.size)
         precondition(config.kind == .lion && config.stateDType == .fp32, "sign-vote is Lion with fp32 momentum")
         self.layout = layout
@@ -52,6 +53,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
         self.clipNorm = clipNorm
         self.comm = comm
         self.pool = pool
+        self.dump = dump
         let n = votes.paddedCount
         var tiled = ParameterGroup.normalized(groups ?? [ParameterGroup(range: 0..<layout.paddedCount, weightDecay: config.weightDecay)],
                                               count: layout.paddedCount)
@@ -90,7 +92,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
         var clock = MPIRuntime.time()
         let count = layout.count
 
-        SignVoteTestHook.dump(step: steps, rank: rank, params: p.pointer, grads: g.pointer, count: count)
+        dump?.dump(step: steps, rank: rank, params: p.pointer, grads: g.pointer, count: count)
         steps += 1
         // 1. The norm and the riders in one scalar allreduce; a non-finite gradient anywhere skips.
         var scalars = [scaleAndSumSquares(g.pointer, count: count, scale: 1, pool: pool)] + riders

@@ -8,7 +8,7 @@ extension TrainConfig {
     var stepSettings: StepSettings {
         StepSettings(optimizer: optimizer, clipNorm: clipNorm,
                      exchange: signVote ? .signVote(vote) : .combine(comm, scope: shard, overlap: overlap),
-                     bucketElements: bucketElements)
+                     bucketElements: bucketElements, voteDumpDirectory: voteDumpDirectory)
     }
 }
 

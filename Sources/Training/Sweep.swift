@@ -50,7 +50,9 @@ public struct Sweep {
     }
 
     /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
-    public func run(comm: Communicator) throws {
+    /// The node is split once for the whole sweep (`topology`).
+    public func run(topology: Topology) throws {
+        let comm = topology.world
         let isRoot = comm.rank == 0
         let model = cells.first?.model ?? .mlp
         precondition(cells.allSatisfy { $0.model == model }, "one model per sweep")
@@ -59,8 +61,6 @@ public struct Sweep {
                                    datasetSize: model == .mlp ? FashionMNIST.trainCount : Int.max)
             for c in cells { try c.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         }
-        // The node is split once for the whole sweep.
-        let topology = try Topology(world: comm)
         let directory = cells.first?.dataDirectory ?? TunedDefaults.dataDirectory(model)
         // The data is loaded once; each cell builds a fresh workload on it.
         let makeWorkload: (TrainConfig) throws -> Workload

@@ -89,7 +89,7 @@ extension Trainer {
     /// scalar allreduce: `stats.stop`) every rank saves (unless it just did) and stops here
     /// together, with one line.
     func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
-        checkpointTestHookAfterStep(at.step, rank: comm.rank)
+        config.checkpoint.hooks.afterStep(at.step, rank: comm.rank)
         var due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
         if due && stats.unsafeToSave {
             due = false
@@ -98,7 +98,7 @@ extension Trainer {
             }
         }
         if due { try saveCheckpoint(at, stats: stats) }
-        checkpointTestHookAfterSave(at.step)
+        config.checkpoint.hooks.afterSave(at.step)
         guard let sig = stats.stop else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
         guard let dir = config.checkpoint.directory else {
@@ -127,7 +127,8 @@ extension Trainer {
             report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
                                                identity: checkpointIdentity, position: position,
                                                params: UnsafeBufferPointer(core.paddedParameters),
-                                               shard: layout.range(of: comm.rank), optimizer: core.optimizer.state.optimizer)
+                                               shard: layout.range(of: comm.rank), optimizer: core.optimizer.state.optimizer,
+                                               hooks: config.checkpoint.hooks)
         } catch let failure as CollectiveFailure {
             // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.
             let last = isRoot ? directory.checkpoints().first.map { "\($0.path) is intact (continue with --resume)" } : nil

@@ -30,11 +30,11 @@ public final class Trainer {
     var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
 
-    /// Sets up a run of the workload `config.model` names: splits the node (once per run),
+    /// Sets up a run of the workload `config.model` names on `topology` (made once per run):
     /// loads its data (every rank agrees on failure), then `init(config:topology:workload:)`.
     /// Collective: every rank calls it.
-    public convenience init(config: TrainConfig, comm: Communicator) throws {
-        let topology = try Topology(world: comm)
+    public convenience init(config: TrainConfig, topology: Topology) throws {
+        let comm = topology.world
         try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         try comm.agree { try config.checkResumeBatch(worldSize: comm.size) }
         try MemoryCheck.check(config: config, topology: topology)
@@ -110,13 +110,13 @@ public final class Trainer {
         // Each segment goes to the core as backward finishes it (the bucket it closes starts
         // reducing with overlap or sharded gradients).
         watchdog?.enter(step: globalStep + 1, .compute)
-        FaultInjection.stopIfAsked(step: globalStep, rank: comm.rank)
-        let core = self.core, grads = core.gradients, rank = comm.rank
+        config.faults.stopIfAsked(step: globalStep, rank: comm.rank)
+        let core = self.core, grads = core.gradients, rank = comm.rank, faults = config.faults
         let local = try workload.forwardBackward(step: globalStep, params: core.parameters, grads: grads) { segment in
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
             if segment == 0 {
-                FaultInjection.poisonGradient(grads, step: globalStep, rank: rank)
-                try FaultInjection.throwIfAsked(at: "step", globalStep, rank: rank)
+                faults.poisonGradient(grads, step: globalStep, rank: rank)
+                try faults.throwIfAsked(at: "step", globalStep, rank: rank)
             }
             try core.segmentDone(segment)
         }
@@ -152,7 +152,7 @@ public final class Trainer {
 
     /// Each rank evaluates its share of the evaluation set; one allreduce sums.
     func evaluate() throws -> LossSums {
-        try FaultInjection.throwIfAsked(at: "eval", 0, rank: comm.rank)
+        try config.faults.throwIfAsked(at: "eval", 0, rank: comm.rank)
         let mine = try workload.evaluate(params: core.parameters)
         var sums = [mine.lossSum, mine.count, mine.correct ?? 0]
         try comm.allreduceSum(&sums)

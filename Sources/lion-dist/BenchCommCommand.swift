@@ -46,7 +46,7 @@ struct BenchCommCommand: ParsableCommand {
         try withMPI { world in
             let root = world.rank == 0
             if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce  wire bits/param") }
-            try bench.run(topology: try Topology(world: world)) { rows in
+            try bench.run(topology: try Topology(world: world, nodeKey: TestEnvironment.nodeKey)) { rows in
                 guard root else { return }
                 let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
                 for r in rows {

@@ -232,7 +232,9 @@ struct TrainCommand: ParsableCommand {
                 try config.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
                                       scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
-            _ = try Trainer(config: config, comm: comm).run()
+            TestEnvironment.apply(to: &config)
+            let topology = try Topology(world: comm, nodeKey: TestEnvironment.nodeKey)
+            _ = try Trainer(config: config, topology: topology).run()
         }
     }
 }
