@@ -1,11 +1,12 @@
 import Basics
 import LionEngine
 
-/// What the trainer drives, whatever crosses the wire: the sharded optimizer (`--comm
-/// allreduce|reduce-scatter`: gradients combined, each rank updates its shard, parameters
-/// gathered) and sign-vote Lion (`--comm sign-vote`: each rank votes with the sign of its own
-/// Lion update, the owners count the votes, every rank applies the voted update). One step:
-/// backward writes `buffers.gradients` (calling `bucketReady` per finished bucket), then `step`.
+/// What the step's owner (`DataParallelStep`) drives, whatever crosses the wire: the sharded
+/// optimizer (`--comm allreduce|reduce-scatter`: gradients combined, each rank updates its
+/// shard, parameters gathered) and sign-vote Lion (`--comm sign-vote`: each rank votes with the
+/// sign of its own Lion update, the owners count the votes, every rank applies the voted
+/// update). One step: backward writes `buffers.gradients` (calling `bucketReady` per finished
+/// bucket), then `step`.
 public protocol DataParallelOptimizer: AnyObject {
     /// The parameters and the gradient storage, and how they move (a combiner's, or its own).
     var buffers: any GradientBuffers { get }
