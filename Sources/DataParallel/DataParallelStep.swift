@@ -36,8 +36,11 @@ public final class DataParallelStep {
     /// - Parameters:
     ///   - tensors: the model's tensors (they must tile the buffer from 0).
     ///   - segments: what backward finishes, last first (buckets follow them); nil: one bucket.
-    ///   - groups: tensors with their own lr multiplier, decay or betas; `engineDecay` turns
-    ///     their decay into the engine's.
+    ///   - groups: tensors with their own lr multiplier, decay or betas.
+    ///   - engineDecay: turns a weight decay as the caller states it (the groups', and
+    ///     `userWeightDecay`) into the engine's per unit of scheduled lr; identity by default.
+    ///   - userWeightDecay: the decay of tensors that decay, as the caller states it; nil:
+    ///     `settings.optimizer.weightDecay` (already the engine's).
     ///   - threads: threads of the update's pool.
     public init(tensors: [ParameterTensor], segments: [Range<Int>]? = nil, settings: StepSettings,
                 groups tensorGroups: [TensorGroup] = [], engineDecay: (Float) -> Float = { $0 }, userWeightDecay: Float? = nil,
