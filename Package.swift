@@ -7,8 +7,10 @@ import PackageDescription
 //   RunSetup -> Workloads (the MLP and the GPT as `Workload`s, their node-shared data, PyTorch
 //               names, text sampling) -> Model, FashionData, TextData, Safetensors
 //            -> Report (sweep results + HTML report; no MPI) -> RunSchema, Basics
-//   Workloads -> Training (the model-agnostic loop) -> MemoryPlanning (memory by category:
-//                planned, held, measured) -> Sharding -> LionEngine -> CKernels, Basics
+//   Workloads -> Training (the model-agnostic loop) -> DataParallel (the step's one owner: layout,
+//                buckets, groups, pool, exchange) -> SignVote, Sharding
+//             -> MemoryPlanning (memory by category: planned, held, measured) -> SignVote, Sharding
+//   SignVote -> Sharding -> LionEngine -> CKernels, Basics
 //                                                     -> Collectives -> CMPI
 //                                       -> RankProcess (threads, /proc memory, signals, stall watchdog)
 //                                       -> Model -> COpenBLAS, CDNNL, CKernels, DeterministicRandom, Basics
@@ -48,6 +50,11 @@ let package = Package(
         .target(name: "Collectives", dependencies: ["CMPI"]),
         // Shard layout, the sharded optimizer (combine -> update -> gather), memory accounting.
         .target(name: "Sharding", dependencies: ["LionEngine", "Collectives", "Basics"]),
+        // Sign-vote Lion (`--comm sign-vote`): 1-bit votes instead of a gradient combine.
+        .target(name: "SignVote", dependencies: ["Sharding", "LionEngine", "Collectives", "Basics"]),
+        // The data-parallel step's one owner: layout, bucket plan, parameter groups, pool, and
+        // the exchange (a combiner under the sharded optimizer, or sign-vote) behind one step.
+        .target(name: "DataParallel", dependencies: ["Sharding", "SignVote", "Model", "LionEngine", "Collectives", "Basics"]),
         // The MLP: tensor views of a flat parameter buffer (owned by Sharding's combiners),
         // forward/backward, loss. bf16 products through oneDNN (CDNNL), bf16 narrowing in CKernels.
         .target(name: "Model", dependencies: ["COpenBLAS", "CDNNL", "CKernels", "DeterministicRandom", "Basics"]),
@@ -73,9 +80,9 @@ let package = Package(
         .target(name: "RankProcess", dependencies: ["Collectives", "LionEngine", "Basics"]),
         // A rank's memory by category: predicted from a run's settings (the planner, with the
         // combiners' own formulas), held and measured at the end of a run, and their tables.
-        .target(name: "MemoryPlanning", dependencies: ["Sharding", "LionEngine", "Collectives", "RankProcess", "RunSchema", "Basics"]),
+        .target(name: "MemoryPlanning", dependencies: ["Sharding", "SignVote", "LionEngine", "Collectives", "RankProcess", "RunSchema", "Basics"]),
         // The model-agnostic training loop: trainer, workload protocol, metrics, progress, memory report.
-        .target(name: "Training", dependencies: ["Basics", "Sharding", "Model", "LionEngine", "Collectives", "Checkpoint",
+        .target(name: "Training", dependencies: ["Basics", "DataParallel", "SignVote", "Sharding", "Model", "LionEngine", "Collectives", "Checkpoint",
                                                  "RunSchema", "RankProcess", "MemoryPlanning", "TensorBoard"]),
         // The built-in workloads: the MLP on Fashion-MNIST and the GPT on Shakespeare, their
         // node-shared data, their PyTorch names (safetensors) and text sampling.
@@ -87,7 +94,7 @@ let package = Package(
                                                  "Checkpoint", "Sharding", "LionEngine", "Report", "RunSchema", "MemoryPlanning", "Basics"]),
         // The public library: one `import LionDist` for the sharded optimizer step, state dicts,
         // checkpoints, memory accounting and the trainer with a user's own `Workload`.
-        .target(name: "LionDist", dependencies: ["Training", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema", "RankProcess", "MemoryPlanning",
+        .target(name: "LionDist", dependencies: ["Training", "DataParallel", "Sharding", "LionEngine", "Collectives", "Checkpoint", "Model", "Basics", "RunSchema", "RankProcess", "MemoryPlanning",
                                                  "Layers", "DeterministicRandom"]),
         // Layers users compose (Linear, Embedding, LayerNorm, ReLU, GELU, causal self-attention,
         // softmax cross-entropy) over the models' kernels, the Sequential container, the batch sampler.
@@ -101,6 +108,8 @@ let package = Package(
             "MemoryPlanning",
             "Basics",
             "Training",
+            "DataParallel",
+            "SignVote",
             "Model",
             "TextData",
             "Sharding",
@@ -130,7 +139,8 @@ let package = Package(
         // Training without MPI: the summary's schema read back through the sweep's row.
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Workloads", "RunSetup", "Report", "RunSchema", "Sharding",
                                                           "RankProcess", "MemoryPlanning",
-                                                          "FashionData", "TextData"]),
+                                                          "FashionData", "TextData", "DataParallel", "SignVote", "Collectives",
+                                                          "Model", "LionEngine", "Basics"]),
         // The command line's parse and validate() in this process: flag errors without a launch.
         .testTarget(name: "CLITests", dependencies: ["lion-dist", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],

@@ -45,7 +45,7 @@ public struct CheckpointDirectory: Sendable {
     /// Creates the directory if needed, replaces a stale temporary file of this step with a new
     /// one and reserves `bytes` for it (posix_fallocate), so that a disk too full for the whole
     /// checkpoint fails here, before anything is written, naming the space it needs and has.
-    public func prepare(step: Int, bytes: Int) throws {
+    public func prepare(step: Int, bytes: Int, preallocate: Bool = true) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -58,7 +58,7 @@ public struct CheckpointDirectory: Sendable {
             throw CheckpointError(.io, "cannot create \(tmp): \(String(cString: strerror(errno))); check --checkpoint \(path)")
         }
         defer { close(fd) }
-        guard !TestHooks.skipPreallocation else { return }
+        guard preallocate else { return }
         let rc = posix_fallocate(fd, 0, off_t(bytes))
         // A file system without fallocate (EOPNOTSUPP, EINVAL): the checked writes and the
         // read-back verification still catch a full disk, only later.

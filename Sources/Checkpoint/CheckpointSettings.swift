@@ -1,3 +1,5 @@
+import Checkpoint
+
 /// `--checkpoint DIR`, `--checkpoint-every STEPS`, `--keep K`, `--resume`, `--resume-from FILE`.
 public struct CheckpointSettings: Sendable {
     /// Where checkpoints are written (and `--resume` looks); nil: no checkpoints.
@@ -10,6 +12,8 @@ public struct CheckpointSettings: Sendable {
     public var resume = false
     /// Continue from this checkpoint file.
     public var resumeFrom: String? = nil
+    /// Test hooks (`LION_DIST_TEST_*`, read by the command line); none by default.
+    public var hooks: CheckpointTestHooks = .none
 
     public init() {}
 }

@@ -29,7 +29,8 @@ public enum CheckpointWriter {
 
     public static func save(comm: Communicator, directory: CheckpointDirectory, keep: Int,
                             identity: CheckpointIdentity, position: CheckpointPosition,
-                            params: UnsafeBufferPointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer) throws -> SaveReport {
+                            params: UnsafeBufferPointer<Float>, shard: Range<Int>, optimizer: LocalOptimizer,
+                            hooks: CheckpointTestHooks = .none) throws -> SaveReport {
         let start = MPIRuntime.time()
         let n = identity.parameterCount!
         let buffers = identity.optimizer.stateBuffers
@@ -45,7 +46,7 @@ public enum CheckpointWriter {
         let isRoot = comm.rank == 0
         let tmpPath = directory.temporaryPath(step: step)
 
-        try comm.agree { if isRoot { try directory.prepare(step: step, bytes: header.fileBytes) } }
+        try comm.agree { if isRoot { try directory.prepare(step: step, bytes: header.fileBytes, preallocate: !hooks.skipPreallocation) } }
         do {
             let file = try comm.agree { try MPIFile(comm: comm, path: tmpPath, mode: .createWriteOnly) }
             try comm.agree { try file.setSize(header.fileBytes) }
@@ -61,12 +62,12 @@ public enum CheckpointWriter {
                     pieces += crcPieces(real, dataOffset: at, blockSize: blockSize)
                 }
             }
-            TestHooks.killIfAsked(.save, step: step, rank: comm.rank)
+            hooks.killIfAsked(.save, step: step, rank: comm.rank)
             header.blockCRCs = try combine(pieces, header: header, comm: comm)
             try comm.agree { if isRoot { try file.writeAt(offset: 0, bytes: header.encode()) } }
             try comm.agree { try file.sync() }
             try comm.agree { try file.close() }
-            TestHooks.corruptIfAsked(path: tmpPath, step: step, rank: comm.rank)
+            hooks.corruptIfAsked(path: tmpPath, step: step, rank: comm.rank)
             try verifyWritten(comm: comm, path: tmpPath, header: header)
             try comm.agree { if isRoot { try directory.commit(step: step) } }
         } catch {

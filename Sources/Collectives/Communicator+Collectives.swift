@@ -2,6 +2,12 @@ import CMPI
 
 /// The collectives the trainer uses, typed. Counts are element counts.
 extension Communicator {
+    /// Scalar collectives this process has started (allreduces of a few doubles or one
+    /// integer: norms, metrics, agreements, stop flags), over every communicator. The gradient
+    /// exchange (float buffers, bit planes) is not counted. Only the main thread calls MPI, so a
+    /// plain counter: a test reads it before and after a step.
+    nonisolated(unsafe) public private(set) static var scalarCollectives = 0
+
     /// In place sum over all ranks.
     public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) throws {
         try check(MPI_Allreduce(CMPI_IN_PLACE(), buffer, Int32(count), CMPI_FLOAT(), CMPI_SUM(), handle),
@@ -11,6 +17,7 @@ extension Communicator {
     /// In place sum of a few doubles (metrics, norms).
     public func allreduceSum(_ values: inout [Double]) throws {
         let n = Int32(values.count)
+        Communicator.scalarCollectives += 1
         try values.withUnsafeMutableBufferPointer { buffer in
             try check(MPI_Allreduce(CMPI_IN_PLACE(), buffer.baseAddress, n, CMPI_DOUBLE(), CMPI_SUM(), handle),
                       "MPI_Allreduce(\(n) doubles)")
@@ -25,12 +32,14 @@ extension Communicator {
 
     public func allreduceMin(_ value: Int64) throws -> Int64 {
         var v = value
+        Communicator.scalarCollectives += 1
         try check(MPI_Allreduce(CMPI_IN_PLACE(), &v, 1, CMPI_INT64(), CMPI_MIN(), handle), "MPI_Allreduce(min)")
         return v
     }
 
     public func allreduceMax(_ value: Int64) throws -> Int64 {
         var v = value
+        Communicator.scalarCollectives += 1
         try check(MPI_Allreduce(CMPI_IN_PLACE(), &v, 1, CMPI_INT64(), CMPI_MAX(), handle), "MPI_Allreduce(max)")
         return v
     }

@@ -38,11 +38,11 @@ public final class Communicator {
     }
 
     /// The ranks that share this rank's node (MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)).
-    /// `LION_DIST_NODE_KEY` (an integer) overrides the split: ranks with the same key form a
-    /// "node", which lets one machine test the multi-node paths.
-    public func splitByNode() throws -> Communicator {
+    /// `key` overrides the split: ranks with the same key form a "node", which lets one machine
+    /// test the multi-node paths (the command line's `LION_DIST_NODE_KEY`).
+    public func splitByNode(key: Int? = nil) throws -> Communicator {
         var out: MPI_Comm? = nil
-        if let key = ProcessEnv.int("LION_DIST_NODE_KEY") {
+        if let key {
             try check(MPI_Comm_split(handle, Int32(key), Int32(rank), &out), "MPI_Comm_split")
         } else {
             try check(MPI_Comm_split_type(handle, CMPI_COMM_TYPE_SHARED(), Int32(rank), CMPI_INFO_NULL(), &out),
@@ -92,23 +92,5 @@ public final class Communicator {
         let text = "error (rank \(rank) of \(size) on \(Communicator.processorName())): \(error); ending every rank (MPI_Abort)\n"
         fputs(text, stderr)
         abort(code: code)
-    }
-}
-
-/// Reads the process environment (rank hints, overrides).
-public enum ProcessEnv {
-    public static func string(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
-    }
-
-    public static func int(_ name: String) -> Int? {
-        string(name).flatMap { Int($0) }
-    }
-
-    /// The world rank as the launcher announces it before MPI_Init (OpenMPI, PMI, SLURM);
-    /// 0 when run without a launcher. Used to print argument errors once, not once per rank.
-    public static var launcherRank: Int {
-        int("OMPI_COMM_WORLD_RANK") ?? int("PMI_RANK") ?? int("PMIX_RANK") ?? int("SLURM_PROCID") ?? 0
     }
 }

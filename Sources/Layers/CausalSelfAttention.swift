@@ -68,7 +68,7 @@ public final class CausalSelfAttention: Layer {
         return o
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         let x = self.x!
         let (B, T, C) = (x.shape[0], x.shape[1], width)
         let (q, a, d, dq, dxv) = (qkv.view(batch: B), y.view(batch: B), dy.view(batch: B), dqkv.view(batch: B), dx.view(batch: B))

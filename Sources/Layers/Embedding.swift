@@ -60,7 +60,7 @@ public final class Embedding: Layer {
         return y
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         let dwte = grads[tokenTable!], dwpe = grads[positionTable!]
         dwte.fill(0)   // the kernel adds to it (the GPT's tied head wrote it first)
         dwpe.fill(0)   // it overwrites the first `length` rows only

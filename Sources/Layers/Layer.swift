@@ -23,7 +23,7 @@ public protocol Layer: AnyObject {
     /// Given dout, the loss's gradient with respect to the last forward's output, WRITES the
     /// gradient of each of this layer's tensors to `grads[tensor]` (overwriting it) and returns
     /// the gradient with respect to x (its own storage), or nil when `inputGradient` is false.
-    func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink,
+    func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink,
                   inputGradient: Bool) -> TensorView?
     /// Whether x has a gradient (false for token ids): such a layer must come first.
     var differentiableInput: Bool { get }

@@ -42,7 +42,7 @@ public final class LayerNorm: Layer {
         return y
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         let x = self.x!
         let d = dx.view(batch: x.batch)
         d.fill(0)   // the kernel adds to dx (the GPT's residual gradient)

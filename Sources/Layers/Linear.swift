@@ -60,7 +60,7 @@ public final class Linear: Layer {
         return y
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         let x = self.x!
         let d = dx.view(batch: x.batch)
         // dW = dout^T x and dx = dout W (both overwritten); dx is computed either way.

@@ -24,7 +24,7 @@ public final class ReLU: Layer {
         return y
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         guard inputGradient else { return nil }
         let d = dx.view(batch: dout.batch)
         d.base.update(from: dout.base, count: dout.count)
@@ -56,7 +56,7 @@ public final class GELU: Layer {
         return y
     }
 
-    public func backward(_ dout: TensorView, params: ParameterValues, grads: any GradientSink, inputGradient: Bool) -> TensorView? {
+    public func backward(_ dout: TensorView, params: ParameterValues, grads: GradientSink, inputGradient: Bool) -> TensorView? {
         guard inputGradient, let x else { return nil }
         let d = dx.view(batch: x.batch)
         geluBackward(dx: d.base, x: x.base, dout: dout.base, count: x.count)

@@ -111,7 +111,7 @@ public final class Sequential {
     /// Forward, the loss against `labels` (one per row of the logits), and backward: WRITES
     /// the gradient of the MEAN loss over the rows into `grads[tensor]` for every tensor, calling
     /// `segmentDone(i)` as each tensor's gradient is final, last first. Returns the summed loss.
-    public func forwardBackward(input: [Float], labels: [Int], params: ParameterValues, grads: any GradientSink,
+    public func forwardBackward(input: [Float], labels: [Int], params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) rethrows -> BatchLoss {
         let logits = forward(input, params: params)
         let result = loss.forward(logits, labels: labels, gradient: true)

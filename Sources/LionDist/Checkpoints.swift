@@ -20,13 +20,13 @@ extension DistributedOptimizer {
     public func saveCheckpoint(directory: String, keep: Int = 2) throws -> String {
         guard keep >= 1 else { throw LionDistError(.invalidArgument, "keep must be >= 1, got \(keep)") }
         let position = CheckpointPosition(step: stepCount, epoch: 0, stepInEpoch: stepCount,
-                                          optimizerStep: sharded.optimizer.step, skippedSteps: skippedSteps,
+                                          optimizerStep: localOptimizer.step, skippedSteps: skippedSteps,
                                           epochLossSum: 0, epochSteps: 0)
         let report = try LionDistError.wrap {
             try CheckpointWriter.save(comm: world.comm, directory: CheckpointDirectory(path: directory), keep: keep,
                                       identity: checkpointIdentity, position: position,
-                                      params: UnsafeBufferPointer(start: sharded.combiner.params, count: layout.paddedCount),
-                                      shard: layout.range(of: world.rank), optimizer: sharded.optimizer)
+                                      params: UnsafeBufferPointer(core.paddedParameters),
+                                      shard: layout.range(of: world.rank), optimizer: localOptimizer)
         }
         return report.path
     }
@@ -43,8 +43,8 @@ extension DistributedOptimizer {
     public func loadCheckpoint(_ path: String) throws {
         let header = try LionDistError.wrap {
             try CheckpointReader.load(comm: world.comm, path: path, expected: checkpointIdentity,
-                                      params: UnsafeMutableBufferPointer(start: sharded.combiner.params, count: layout.paddedCount),
-                                      shard: layout.range(of: world.rank), optimizer: sharded.optimizer)
+                                      params: core.paddedParameters,
+                                      shard: layout.range(of: world.rank), optimizer: localOptimizer)
         }
         stepCount = header.position.step
         skippedSteps = header.position.skippedSteps

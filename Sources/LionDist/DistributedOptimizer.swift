@@ -1,4 +1,5 @@
 import Collectives
+import DataParallel
 import LionEngine
 import Model
 import RankProcess
@@ -14,19 +15,23 @@ import Training
 /// var layout = TensorLayout()
 /// try layout.add("w", shape: [1, 8])
 /// let opt = try DistributedOptimizer(tensors: layout.tensors, options: .lion(lr: 1e-3), world: world)
+/// let w = layout.tensors[0]
 /// for _ in 0..<100 {
-///     let (p, g) = (opt.parameters, opt.gradients)
+///     let (p, g) = (opt.parameters[w], opt.gradients[w])     // TensorViews of shape [1, 8]
 ///     // ... your forward/backward: read p, write this rank's mean gradient into g ...
 ///     try opt.step()
 /// }
 /// ```
 ///
-/// The model's parameters live in one flat, 64-byte aligned buffer (`parameters`), the same on
-/// every rank; each rank writes the mean gradient of ITS slice of the global batch into
-/// `gradients`. The buffer is split into W equal shards; rank r keeps optimizer state for its
+/// The model's parameters live in one flat, 64-byte aligned buffer (`parameters`, read tensor
+/// by tensor: `parameters[tensor]`), the same on every rank; each rank writes the mean gradient
+/// of ITS slice of the global batch into `gradients` (`gradients[tensor]`). The buffer is split into W equal shards; rank r keeps optimizer state for its
 /// shard only (Lion: 4 bytes per parameter / W in fp32; AdamW: 8 / W). See `memory`.
 /// Costs per step: one reduction of the gradient, one allreduce of a few scalars (the norm and
 /// your `sums`), the update of 1/W of the parameters, one allgather of the parameters.
+///
+/// A thin face of the step's one owner (`DataParallelStep`), which the ready-made `Trainer`
+/// drives too: the same layout, groups, pool and exchange.
 public final class DistributedOptimizer {
     /// The model's tensors, as given.
     public let tensors: [ParameterTensor]
@@ -46,9 +51,11 @@ public final class DistributedOptimizer {
     /// Steps skipped because the gradient was not finite.
     public internal(set) var skippedSteps = 0
 
-    let layout: ShardLayout
-    let sharded: ShardedOptimizer
-    let groups: [ParameterGroup]
+    /// The step's owner: layout, groups, pool, combiner, state.
+    let core: DataParallelStep
+    var layout: ShardLayout { core.layout }
+    /// This rank's optimizer state (its shard).
+    var localOptimizer: LocalOptimizer { core.optimizer.state.optimizer }
     private let byName: [String: ParameterTensor]
 
     /// Sets up the shards, the combiner (`comm`) and the state. Collective: every rank calls it
@@ -84,32 +91,24 @@ public final class DistributedOptimizer {
         self.clipNorm = clipNorm
         self.world = world
         byName = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, $0) })
-        let layout = ShardLayout(count: parameterCount, worldSize: world.size)
-        self.layout = layout
-        let groups = try TensorGroup.engineGroups(groups, tensors: tensors, options: options, paddedCount: layout.paddedCount)
-        self.groups = groups
-        sharded = try LionDistError.wrap {
-            let node = try world.comm.splitByNode()
-            let pool = ThreadPool(threads: try ThreadBudget.resolve(requested: threads, node: node).threads)
-            let combiner = try comm.makeCombiner(layout: layout, world: world.comm, node: node,
-                                                 buckets: .single(paddedCount: layout.paddedCount), overlap: false)
-            return ShardedOptimizer(layout: layout, config: options.engineConfig, clipNorm: clipNorm,
-                                    comm: world.comm, pool: pool, combiner: combiner, groups: groups,
-                                    tensors: tensors.map(\.range))
+        core = try LionDistError.wrap {
+            let threads = try ThreadBudget.resolve(requested: threads, node: world.topology.node).threads
+            return try DataParallelStep(tensors: tensors, settings: StepSettings(optimizer: options.engineConfig, clipNorm: clipNorm,
+                                                                                 exchange: .combine(comm)),
+                                        groups: groups, engineDecay: options.engineWeightDecay, userWeightDecay: options.weightDecay,
+                                        threads: threads, topology: world.topology)
         }
     }
 
-    /// The flat parameters, `parameterCount` floats, the same on every rank after each step.
-    /// Tensor `t` is `parameters[t.range]`. The buffer lives as long as the optimizer.
-    public var parameters: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: sharded.combiner.params, count: parameterCount)
-    }
+    /// The parameters, the same on every rank after each step: `parameters[tensor]` is a
+    /// ``TensorView`` of the tensor's shape (`parameters[i]`: flat element i). Write them only
+    /// before the first step or to load weights. Views live as long as the optimizer.
+    public var parameters: ParameterValues { core.parameters }
 
-    /// Where this rank writes the mean gradient of its slice of the batch before each `step()`
-    /// (`parameterCount` floats). `step()` consumes it: write all of it every step.
-    public var gradients: UnsafeMutableBufferPointer<Float> {
-        UnsafeMutableBufferPointer(start: sharded.combiner.flatGradients!, count: parameterCount)
-    }
+    /// Where this rank writes the mean gradient of its slice of the batch before each `step()`:
+    /// `gradients[tensor]` is a ``TensorView`` of the tensor's shape. `step()` consumes it: write
+    /// all of it every step.
+    public var gradients: ParameterValues { core.flatGradients! }
 
     /// The tensor called `name`, or nil.
     public func tensor(named name: String) -> ParameterTensor? { byName[name] }
@@ -126,18 +125,15 @@ public final class DistributedOptimizer {
     @discardableResult
     public func step(sums: [Double] = []) throws -> StepResult {
         let lr = learningRate
-        var riders = sums
-        let outcome = try LionDistError.wrap {
-            try sharded.step(lr: lr, riders: &riders)
-        }
+        let (outcome, totals) = try LionDistError.wrap { try core.step(lr: lr, sums: sums) }
         stepCount += 1
         if !outcome.applied { skippedSteps += 1 }
-        return StepResult(applied: outcome.applied, gradientNorm: outcome.gradNorm, learningRate: lr, sums: riders,
+        return StepResult(applied: outcome.applied, gradientNorm: outcome.gradNorm, learningRate: lr, sums: totals,
                           maskedFraction: outcome.maskedFraction)
     }
 
     /// A short description of how gradients cross ranks, e.g. "allreduce (MPI_Allreduce)".
-    public var communication: String { sharded.combiner.description }
+    public var communication: String { core.description }
 }
 
 /// What one `DistributedOptimizer.step(sums:)` did.

@@ -2,6 +2,7 @@ import Basics
 import Checkpoint
 import DeterministicRandom
 import Layers
+import DataParallel
 import LionEngine
 import MemoryPlanning
 import Model
@@ -35,19 +36,25 @@ public typealias CommKind = Sharding.CommKind
 /// elements and its `range` in the buffer. Build them with ``TensorLayout``.
 public typealias ParameterTensor = Model.ParameterTensor
 
-/// Where a ``Workload``'s backward writes gradients: `at(offset)` is the gradient storage of
-/// the tensor starting at that flat offset.
+/// Where a ``Workload``'s backward writes gradients: `grads[tensor]` is a ``TensorView`` of the
+/// tensor's gradient this step (with sharded gradients, a staging slot of the tensor's bucket).
 public typealias GradientSink = Basics.GradientSink
+
+/// A PyTorch-style parameter group: some tensors, by name, with their own learning-rate
+/// multiplier (`lrScale`), `weightDecay` and `betas`.
+/// `TensorGroup(tensors: ["wte"], lrScale: 0.5, weightDecay: 0)`.
+public typealias TensorGroup = DataParallel.TensorGroup
 
 /// A model and the data it trains on, as ``Trainer`` sees them. Implement:
 /// - `name` (a short name, the `model` key of the metrics), `parameterCount` and `tensors`
 ///   (from a ``TensorLayout``);
 /// - `stepsPerPeriod` and `periods`: steps per epoch and epochs (an evaluation closes each);
-/// - `initialize(_:seed:)`: write the initial parameters, the same on every rank;
+/// - `initialize(_:seed:)`: write the initial parameters (`params[tensor]`, a ``TensorView``),
+///   the same on every rank;
 /// - `forwardBackward(step:params:grads:segmentDone:)`: run this rank's slice of global step
-///   `step`'s batch, OVERWRITE the gradient with that of the slice's MEAN loss, writing each
-///   tensor's gradient at `grads.at(tensor.offset)` (a ``GradientSink``: with sharded
-///   gradients a staging slot of the tensor's bucket, so address every tensor through it), call
+///   `step`'s batch, reading `params[tensor]`, OVERWRITE the gradient with that of the slice's
+///   MEAN loss, writing each tensor's gradient into `grads[tensor]` (a ``GradientSink``: with
+///   sharded gradients a staging slot of the tensor's bucket, so address every tensor through it), call
 ///   `segmentDone(i)` as each segment (default: one per tensor) is final, last first, and
 ///   return the slice's ``LossSums``;
 /// - `evaluate(params:)`: this rank's share of the evaluation set, as ``LossSums`` (the

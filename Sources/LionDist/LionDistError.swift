@@ -1,6 +1,7 @@
 import Basics
 import Checkpoint
 import Collectives
+import DataParallel
 import LionEngine
 import Training
 
@@ -43,6 +44,7 @@ public struct LionDistError: Error, CustomStringConvertible, Sendable {
         case let e as OptimizerConfigError: return LionDistError(.invalidArgument, e.message())
         case let e as CheckpointError: return LionDistError(.checkpoint, e.message)
         case let e as TrainingError: return LionDistError(.training, e.message)
+        case let e as StepError: return LionDistError(e.badArgument ? .invalidArgument : .training, e.message)
         case let e as MPIError: return LionDistError(.communication, e.description)
         case let e as MPIShortfall: return LionDistError(.communication, e.description)
         case let e as CollectiveFailure: return LionDistError(.communication, "rank \(e.failingRank): \(e.message)")

@@ -26,7 +26,7 @@ extension DistributedOptimizer {
     public var memory: MemoryAccount {
         let c = options.engineConfig
         return MemoryAccount(rank: world.rank, parameterBytes: layout.paddedCount * 4, gradientBytes: layout.paddedCount * 4,
-                             optimizerStateBytes: sharded.stateBytes,
+                             optimizerStateBytes: core.stateBytes,
                              unshardedStateBytes: parameterCount * c.stateBuffers * c.stateDType.bytesPerElement,
                              peakRSSBytes: MemoryReport.peakRSSBytes())
     }

@@ -8,12 +8,3 @@ extension LossSums {
         self.init(lossSum: loss.lossSum, count: Double(loss.count), correct: Double(loss.correct))
     }
 }
-
-extension ParameterValues {
-    /// The parameters a ``Workload``'s `initialize`, `forwardBackward` and `evaluate` receive,
-    /// as views: `ParameterValues(params, count: parameterCount)`. (The one bridge from the
-    /// Workload's pointers to the layers' typed views.)
-    public init(_ params: UnsafePointer<Float>, count: Int) {
-        self.init(UnsafeMutablePointer(mutating: params), count: count)
-    }
-}

@@ -51,10 +51,9 @@ extension DistributedOptimizer {
     /// Memory: a full-size fp32 copy of each state buffer on every rank, for the call's duration.
     public func stateDict() throws -> StateDict {
         let buffers = options.engineConfig.stateBuffers
-        let own = layout.range(of: world.rank)
         var full = [[Float]](repeating: [], count: buffers)
         for k in 0..<buffers {
-            let mine = sharded.optimizer.exportState(k)
+            let mine = localOptimizer.exportState(k)
             full[k] = try LionDistError.wrap { try world.comm.allgatherJoined(mine) }
         }
         var out: [String: TensorState] = [:]
@@ -62,7 +61,7 @@ extension DistributedOptimizer {
             out[t.name] = TensorState(shape: t.shape, expAvg: Array(full[0][t.range]),
                                       expAvgSq: buffers > 1 ? Array(full[1][t.range]) : nil)
         }
-        return StateDict(algorithm: options.algorithm, stepCount: stepCount, appliedSteps: sharded.optimizer.step,
+        return StateDict(algorithm: options.algorithm, stepCount: stepCount, appliedSteps: localOptimizer.step,
                          tensors: out)
     }
 
@@ -97,9 +96,9 @@ extension DistributedOptimizer {
                 let values = k == 0 ? dict.tensors[t.name]!.expAvg : dict.tensors[t.name]!.expAvgSq!
                 full.replaceSubrange(t.range, with: values)
             }
-            sharded.optimizer.importState(k, from: Array(full[own]))
+            localOptimizer.importState(k, from: Array(full[own]))
         }
-        sharded.optimizer.step = dict.appliedSteps
+        localOptimizer.step = dict.appliedSteps
         stepCount = dict.stepCount
         skippedSteps = dict.stepCount - dict.appliedSteps
     }

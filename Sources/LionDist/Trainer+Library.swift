@@ -50,7 +50,7 @@ extension Trainer {
         guard workload.stepsPerPeriod >= 1, workload.periods >= 1, workload.totalSteps >= 1 else {
             throw LionDistError(.invalidArgument, "workload \(workload.name): stepsPerPeriod, periods and totalSteps must be >= 1")
         }
-        do { try self.init(config: config, comm: world.comm, workload: workload) } catch { throw LionDistError.wrapping(error) }
+        do { try self.init(config: config, topology: world.topology, workload: workload) } catch { throw LionDistError.wrapping(error) }
     }
 
     /// Trains to the end (see `run()`), with every error as a `LionDistError`. Collective.

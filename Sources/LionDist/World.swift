@@ -17,22 +17,25 @@ public final class World {
     public let size: Int
     /// MPI_COMM_WORLD, with errors returned instead of aborting.
     let comm: Communicator
+    /// The node split and the hosts, made once per process for every optimizer and trainer.
+    let topology: Topology
 
     nonisolated(unsafe) private static var current: World?
 
-    private init(comm: Communicator) {
+    private init(comm: Communicator) throws {
         self.comm = comm
+        topology = try Topology(world: comm)
         rank = comm.rank
         size = comm.size
     }
 
-    /// Starts MPI (once per process; later calls return the same world). Collective: every
-    /// rank calls it.
+    /// Starts MPI (once per process; later calls return the same world) and finds each rank's
+    /// node. Collective: every rank calls it.
     public static func start() throws -> World {
         if let current { return current }
         return try LionDistError.wrap {
             try MPIRuntime.initialize()
-            let world = World(comm: try Communicator.world())
+            let world = try World(comm: try Communicator.world())
             current = world
             return world
         }

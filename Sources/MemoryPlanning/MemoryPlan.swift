@@ -2,6 +2,7 @@ import Basics
 import LionEngine
 import RunSchema
 import Sharding
+import SignVote
 
 /// Bytes per rank by category: what `lion-dist plan` predicts and what the end-of-run memory
 /// table measures. Parameters and gradients count this rank's share of node-shared pages

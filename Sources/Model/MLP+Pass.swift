@@ -27,13 +27,13 @@ extension MLP {
                                 x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
                                 workspace: MLPWorkspace,
                                 layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
-        try forwardBackward(params: params, gradients: FlatGradients(grads), x: x, labels: labels, batch: batch,
+        try forwardBackward(params: params, gradients: .flat(grads), x: x, labels: labels, batch: batch,
                             workspace: workspace, layerDone: layerDone)
     }
 
     /// The same, writing each layer's gradient where `gradients` says (sharded gradients: a
     /// staging slot of its bucket).
-    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: some GradientSink,
+    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: GradientSink,
                                 x: UnsafePointer<Float>, labels: UnsafePointer<UInt8>, batch: Int,
                                 workspace: MLPWorkspace,
                                 layerDone: (Int, Range<Int>) throws -> Void) rethrows -> (lossSum: Double, correct: Int) {
@@ -107,7 +107,7 @@ func denseForward(_ layer: DenseLayout, params: UnsafePointer<Float>, input: Uns
 /// dW is (O, I) = dout^T (O, B) x input (B, I)
 /// db is (O)    = sum over B of dout (B, O)
 /// dinput is (B, I) = dout (B, O) x W (O, I); skipped for the first layer
-func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: some GradientSink,
+func denseBackward(_ layer: DenseLayout, params: UnsafePointer<Float>, grads: GradientSink,
                    input: UnsafePointer<Float>, dout: UnsafePointer<Float>,
                    dinput: UnsafeMutablePointer<Float>?, batch: Int) {
     let (I, O, B) = (layer.inputs, layer.outputs, batch)

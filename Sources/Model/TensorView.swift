@@ -66,7 +66,8 @@ public struct TensorView: @unchecked Sendable {
     public var elements: [Float] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }
 
-/// A model's parameters: the flat buffer, read tensor by tensor (`params[tensor]`).
+/// A model's parameters (or a full-size gradient): the flat buffer, read tensor by tensor
+/// (`params[tensor]`) or element by element (`params[i]`).
 public struct ParameterValues: @unchecked Sendable {
     /// Elements of the buffer the tensors tile (`[0, count)`).
     public let count: Int
@@ -76,6 +77,15 @@ public struct ParameterValues: @unchecked Sendable {
         self.base = base
         self.count = count
     }
+
+    /// Flat element `i` of the buffer (`0..<count`).
+    public subscript(i: Int) -> Float {
+        get { precondition(i >= 0 && i < count, "index \(i) out of \(count)"); return base[i] }
+        nonmutating set { precondition(i >= 0 && i < count, "index \(i) out of \(count)"); base[i] = newValue }
+    }
+
+    /// Every element, flat.
+    public var elements: [Float] { Array(UnsafeBufferPointer(start: base, count: count)) }
 
     /// The view of `tensor`'s elements.
     public subscript(tensor: ParameterTensor) -> TensorView {

@@ -8,13 +8,12 @@ import Glibc
 
 /// Where a rank's loop stands, for the stall watchdog's line (in the order of one step).
 package enum LoopPhase: UInt64 {
-    case compute = 1, exchange, agreement, save, evaluation
+    case compute = 1, exchange, save = 4, evaluation
 
     package var text: String {
         switch self {
         case .compute: return "forward/backward"
         case .exchange: return "the gradient exchange (combine, update, gather)"
-        case .agreement: return "the end-of-step agreement (one 8-byte allreduce)"
         case .save: return "a checkpoint save"
         case .evaluation: return "the evaluation"
         }
@@ -55,10 +54,10 @@ package final class StallWatchdog {
     package static let silence = 2.0
 
     /// Collective over `comm` (the node's shared window).
-    package init(timeout: Double, comm: Communicator) throws {
+    package init(timeout: Double, topology: Topology) throws {
         self.timeout = timeout
+        let comm = topology.world, node = topology.node
         self.comm = comm
-        let node = try comm.splitByNode()
         nodeRank = node.rank
         peers = try node.allgather([Int64(comm.rank)]).map { Int($0[0]) }
         let hosts = try comm.allgather(host, capacity: 256)

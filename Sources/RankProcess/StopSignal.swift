@@ -1,5 +1,4 @@
 import Basics
-import Collectives
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -10,9 +9,10 @@ import Glibc
 private let pendingStop = Atomic<Int32>(0)
 
 /// SIGTERM and SIGINT (Ctrl-C; a Slurm job at its time limit or preempted; mpirun forwarding
-/// either): the first one lets every rank finish the current step; the ranks agree on it with
-/// one small allreduce per step (`agreed(_:)`), so all stop after the same step, save a
-/// checkpoint and exit together. A second signal stops the process at once (default action).
+/// either): the first one lets every rank finish the current step; the ranks agree on it in the
+/// step's own scalar allreduce (`riders` ride with the loss sums and the gradient norm;
+/// `agreed(_:)` reads the totals), so all stop after the same step, save a checkpoint and exit
+/// together, at no extra collective. A second signal stops the process at once (default action).
 package enum StopSignal {
     /// Installs the handlers for one run and forgets any earlier signal.
     package static func install() {
@@ -33,11 +33,22 @@ package enum StopSignal {
         signal(SIGINT, SIG_DFL)
     }
 
-    /// The signal any rank received, the same on every rank, or nil. Collective: one 8-byte
-    /// allreduce (measured: see README, "What survives what").
-    package static func agreed(_ comm: Communicator) throws -> Int32? {
-        let sig = try comm.allreduceMax(Int64(pendingStop.load(ordering: .relaxed)))
-        return sig == 0 ? nil : Int32(sig)
+    /// The signals the riders count, one rider each; `agreed` prefers the later one as
+    /// allreduceMax of the signal numbers did (SIGTERM over SIGINT).
+    private static let counted: [Int32] = [SIGTERM, SIGINT]
+
+    /// This rank's stop flag as riders of the step's scalar allreduce: 1 for the signal it
+    /// received (if any), 0 for the others.
+    package static var riders: [Double] {
+        let sig = pendingStop.load(ordering: .relaxed)
+        return counted.map { $0 == sig ? 1 : 0 }
+    }
+
+    /// The signal any rank received, the same on every rank, or nil, from the `riders` summed
+    /// over the ranks.
+    package static func agreed(_ sums: ArraySlice<Double>) -> Int32? {
+        precondition(sums.count == counted.count)
+        return zip(counted, sums).filter { $0.1 > 0 }.map(\.0).max()
     }
 
     package static func name(_ sig: Int32) -> String {

@@ -19,10 +19,10 @@ enum MemoryCheck {
         return nil
     }
 
-    /// Collective over `comm`.
-    static func check(config: RunConfig, comm: Communicator) throws {
+    /// Collective over `topology.world`.
+    static func check(config: RunConfig, topology: Topology) throws {
         guard config.memoryCheck else { return }
-        let node = try comm.splitByNode()
+        let comm = topology.world, node = topology.node
         let plan = MemoryPlan(config: config, worldSize: comm.size, ranksPerNode: node.size)
         let need = plan.perRank.total * node.size
         let host = Communicator.processorName()

@@ -56,7 +56,9 @@ public struct Sweep {
     }
 
     /// Runs every cell not yet done. Collective: every rank calls it with the same sweep.
-    public func run(comm: Communicator) throws {
+    /// The node is split once for the whole sweep (`topology`).
+    public func run(topology: Topology) throws {
+        let comm = topology.world
         let isRoot = comm.rank == 0
         let model = cells.first?.model ?? .mlp
         precondition(cells.allSatisfy { $0.model == model }, "one model per sweep")
@@ -100,7 +102,7 @@ public struct Sweep {
             if isRoot { print("\nsweep: cell \(n + 1)/\(todo.count): \(key)") }
             MemoryReport.resetPeakRSS()
             let workload = try makeWorkload(config)
-            let summary = try Trainer(config: config.train, comm: comm, workload: workload).run()
+            let summary = try Trainer(config: config.train, topology: topology, workload: workload).run()
             try comm.agree {
                 guard isRoot else { return }
                 let line = row(config: config, key: key, summary: summary).text

@@ -10,21 +10,23 @@ public enum WorkloadFactory {
     /// Sets up a run of the workload `config.model` names: checks its sizes, its resume batch
     /// and its memory plan, loads its data (every rank agrees on failure), then the trainer.
     /// Collective: every rank calls it.
-    public static func trainer(config: RunConfig, comm: Communicator) throws -> Trainer {
+    public static func trainer(config: RunConfig, topology: Topology) throws -> Trainer {
+        let comm = topology.world
         try comm.agree { try config.checkSizes(worldSize: comm.size, ranksPerNode: comm.size) }
         try comm.agree { try config.train.checkResumeBatch(worldSize: comm.size) }
-        try MemoryCheck.check(config: config, comm: comm)
-        return try Trainer(config: config.train, comm: comm, workload: try make(config: config, comm: comm))
+        try MemoryCheck.check(config: config, topology: topology)
+        return try Trainer(config: config.train, topology: topology, workload: try make(config: config, topology: topology))
     }
 
     /// Checks the batch against the world size and the data, loads the data (every rank agrees
-    /// on failure) and builds the workload. Collective.
-    public static func make(config: RunConfig, comm: Communicator) throws -> Workload {
-        try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
+    /// on failure) and builds the workload. Collective over `topology.world`.
+    public static func make(config: RunConfig, topology: Topology) throws -> Workload {
+        let comm = topology.world
         switch config.model {
         case .mlp:
+            try comm.agree { try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size) }
             // The images once per node, as bytes (normalized as batches are gathered).
-            let images = try SharedImages(directory: config.dataDirectory, world: comm)
+            let images = try SharedImages(directory: config.dataDirectory, world: comm, node: topology.node)
             try comm.agree {
                 try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size, datasetSize: images.counts.train)
             }
@@ -32,13 +34,13 @@ public enum WorkloadFactory {
                                seed: config.seed, rank: comm.rank, worldSize: comm.size)
         case .gpt:
             // Every rank loads and checks the file; then the tokens live once per node.
+            // The batch is checked once, in `gpt` (against the corpus too).
             let loaded = try comm.agree { try ShakespeareCorpus.load(directory: config.dataDirectory) }
-            let node = try comm.splitByNode()
-            let corpus = try loaded.sharedPerNode(node)
+            let corpus = try loaded.sharedPerNode(topology.node)
             #if canImport(Glibc)
             _ = mallocTrim(0)       // return the dropped private copy to the system
             #endif
-            return try gpt(config: config, corpus: corpus, comm: comm, ranksSharingData: node.size)
+            return try gpt(config: config, corpus: corpus, comm: comm, ranksSharingData: topology.node.size)
         }
     }
 

@@ -27,7 +27,7 @@ public final class AllreduceCombiner: GradientCombiner {
     }
 
     public var params: UnsafeMutablePointer<Float> { p.pointer }
-    public var gradients: any GradientSink { FlatGradients(g.pointer) }
+    public var gradients: GradientSink { .flat(g.pointer) }
     public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
     public var shardGradient: UnsafeMutablePointer<Float> { g.pointer + layout.range(of: comm.rank).lowerBound }
     public var description: String {

@@ -1,38 +1,22 @@
 import Basics
 import LionEngine
 
-/// What the trainer drives, whatever crosses the wire: the sharded optimizer (`--comm
-/// allreduce|reduce-scatter`: gradients combined, each rank updates its shard, parameters
-/// gathered) and sign-vote Lion (`--comm sign-vote`: each rank votes with the sign of its own
-/// Lion update, the owners count the votes, every rank applies the voted update). One step:
-/// backward writes `gradients` (calling `bucketReady` per finished bucket), then `step`.
+/// What the step's owner (`DataParallelStep`) drives, whatever crosses the wire: the sharded
+/// optimizer (`--comm allreduce|reduce-scatter`: gradients combined, each rank updates its
+/// shard, parameters gathered) and sign-vote Lion (`--comm sign-vote`: each rank votes with the
+/// sign of its own Lion update, the owners count the votes, every rank applies the voted
+/// update). One step: backward writes `buffers.gradients` (calling `bucketReady` per finished
+/// bucket), then `step`.
 public protocol DataParallelOptimizer: AnyObject {
-    var layout: ShardLayout { get }
-    /// The flat parameter buffer (at least `layout.paddedCount` floats; the model reads P).
-    var params: UnsafeMutablePointer<Float> { get }
-    /// Where backward writes this rank's local gradient, tensor by tensor.
-    var gradients: any GradientSink { get }
-    /// The full-size flat gradient buffer when there is one (nil with sharded gradients).
-    var flatGradients: UnsafeMutablePointer<Float>? { get }
-    /// The buckets backward fills, in the order it finishes them.
-    var buckets: BucketPlan { get }
-    /// True when `params` is one copy per node shared by its ranks (written by one rank).
-    var sharesParams: Bool { get }
-    /// A short description for the banner.
-    var description: String { get }
-    /// Bytes of P and of gradient buffers this rank holds (see `GradientCombiner.heldBytes`).
-    var heldBytes: (parameters: Int, gradients: Int) { get }
+    /// The parameters and the gradient storage, and how they move (a combiner's, or its own).
+    var buffers: any GradientBuffers { get }
     /// Bytes of optimizer state this rank holds.
     var stateBytes: Int { get }
     /// The optimizer state, for checkpoints.
     var state: OptimizerStateSlice { get }
-
-    /// Backward has finished bucket `index` (bucket order; every bucket every step, or never).
-    func bucketReady(_ index: Int) throws
-    /// Every rank has written `params` outside a step (initialization, a checkpoint load). Collective.
-    func paramsWritten() throws
-    /// One step from this rank's local mean gradient in `gradients` (consumed); `riders` (loss
-    /// sums, counts) are summed over the ranks in the step's scalar allreduce. Collective.
+    /// One step from this rank's local mean gradient in `buffers.gradients` (consumed); `riders`
+    /// (loss sums, counts, the stop flag) are summed over the ranks in the step's one scalar
+    /// allreduce. Collective.
     func step(lr: Float, riders: inout [Double]) throws -> StepOutcome
 }
 

@@ -24,20 +24,16 @@ public enum ShardScope: String, CaseIterable, Sendable {
 }
 
 /// Owns the flat parameter buffer (`layout.paddedCount` floats; the model reads P) and the
-/// gradient storage backward writes into (`gradients`), and moves them between ranks. One
-/// step, in order: `bucketReady` as backward finishes each bucket (every bucket, or, without
-/// sharded gradients, none), `reduceScatterMean`, the optimizer updates this rank's shard of
-/// `params` from `shardGradient`, `allgatherParams`.
-public protocol GradientCombiner: AnyObject {
+/// gradient storage backward writes into (`gradients`): what the step's owner and the model see
+/// of any exchange, the combiners' and sign-vote's alike.
+public protocol GradientBuffers: AnyObject {
     var layout: ShardLayout { get }
     var params: UnsafeMutablePointer<Float> { get }
     /// Where backward writes this rank's local gradient, tensor by tensor.
-    var gradients: any GradientSink { get }
+    var gradients: GradientSink { get }
     /// The full-size flat gradient buffer (`layout.paddedCount` floats) when there is one; nil
     /// with sharded gradients.
     var flatGradients: UnsafeMutablePointer<Float>? { get }
-    /// After `reduceScatterMean`: this rank's shard of the mean gradient (`layout.shardCount` floats).
-    var shardGradient: UnsafeMutablePointer<Float> { get }
     /// The buckets backward fills, in the order it finishes them (`BucketPlan`).
     var buckets: BucketPlan { get }
     /// True when `params` is one copy per node shared by its ranks (`--shard params`): the
@@ -52,6 +48,18 @@ public protocol GradientCombiner: AnyObject {
     /// Backward has written its last gradient into bucket `index`; a combiner that overlaps may
     /// start reducing it. Called in bucket order, every bucket, every step, or never in a step.
     func bucketReady(_ index: Int) throws
+    /// Every rank has finished writing `params` outside a step (initialization, a checkpoint
+    /// load: every rank writes the same values); orders those writes before any read. Collective.
+    func paramsWritten() throws
+}
+
+/// Moves the sharded optimizer's buffers between ranks. One step, in order: `bucketReady` as
+/// backward finishes each bucket (every bucket, or, without sharded gradients, none),
+/// `reduceScatterMean`, the optimizer updates this rank's shard of `params` from
+/// `shardGradient`, `allgatherParams`.
+public protocol GradientCombiner: GradientBuffers {
+    /// After `reduceScatterMean`: this rank's shard of the mean gradient (`layout.shardCount` floats).
+    var shardGradient: UnsafeMutablePointer<Float> { get }
     /// Finishes the reduction. Afterwards `shardGradient` holds this rank's shard of the MEAN
     /// gradient (sum / W); returns that shard's sum of squares (Double). Its caller's next
     /// collective (the gradient-norm allreduce) must come before backward writes gradients again.
@@ -61,9 +69,6 @@ public protocol GradientCombiner: AnyObject {
     /// This step's combine work inside `bucketReady` (when the first started, how long all
     /// took), nil when none ran before `reduceScatterMean`; resets for the next step.
     func takeHandoffs() -> Handoffs?
-    /// Every rank has finished writing `params` outside a step (initialization, a checkpoint
-    /// load: every rank writes the same values); orders those writes before any read. Collective.
-    func paramsWritten() throws
 }
 
 /// Buckets of gradient elements in the order backward produces them: the model's layers from

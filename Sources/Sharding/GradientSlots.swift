@@ -14,7 +14,7 @@ import Basics
 /// Three slots: the bucket being written, the one before it (still being read by its owners
 /// until the next barrier), and one bucket written early (the GPT's tied embedding: the head's
 /// gradient goes into it first, the embedding's last).
-public final class GradientSlots: GradientSink {
+public final class GradientSlots: GradientStorage {
     public static let slotsPerRank = 3
 
     public let buckets: BucketPlan

@@ -7,7 +7,7 @@ import LionEngine
 ///
 /// Each rank holds optimizer state for its own shard only: `layout.shardCount` elements
 /// (Lion: one buffer; AdamW: two).
-public final class ShardedOptimizer {
+public final class ShardedOptimizer: DataParallelOptimizer {
     public let layout: ShardLayout
     public let rank: Int
     public let optimizer: LocalOptimizer
@@ -39,6 +39,9 @@ public final class ShardedOptimizer {
 
     /// Bytes of optimizer state this rank holds (with cautious Lion's 3 bits per element).
     public var stateBytes: Int { optimizer.stateBytes + optimizer.scratchBytes }
+    /// The combiner's P and G.
+    public var buffers: any GradientBuffers { combiner }
+    public var state: OptimizerStateSlice { OptimizerStateSlice(optimizer: optimizer, perRank: false) }
 
     /// One step, after backward has written this rank's local mean gradient into the
     /// combiner's `gradients` (the combiner may already have reduced some of its buckets); the

@@ -87,16 +87,18 @@ public final class SharedMemoryCombiner: GradientCombiner {
     private var squares = 0.0
     private var handoffs = HandoffClock()
 
-    /// Collective over `world`; `node` is `world.splitByNode()`.
-    public init(layout: ShardLayout, world: Communicator, node: Communicator, buckets: BucketPlan, overlap: Bool,
+    /// Collective over `topology.world`.
+    public init(layout: ShardLayout, topology: Topology, buckets: BucketPlan, overlap: Bool,
                 scope: ShardScope = .stateOnly) throws {
+        let world = topology.world, node = topology.node
         precondition(layout.worldSize == world.size)
         self.layout = layout
         self.scope = scope
         self.world = world
         self.node = node
         self.buckets = buckets
-        topology = try NodeTopology.gather(world: world, node: node)
+        self.topology = topology.nodes
+        let topology = topology.nodes
         peers = topology.members[topology.nodeOf[world.rank]]
         let n = layout.paddedCount
         if topology.nodeCount == 1 {
@@ -131,7 +133,7 @@ public final class SharedMemoryCombiner: GradientCombiner {
     public var params: UnsafeMutablePointer<Float> { window.floats(of: paramsOwner, at: paramsOffset) }
     /// The full-size G in this rank's segment (without slots).
     private var grads: UnsafeMutablePointer<Float> { window.floats(of: node.rank, at: 0) }
-    public var gradients: any GradientSink { slots ?? FlatGradients(grads) }
+    public var gradients: GradientSink { slots.map { GradientSink($0) } ?? .flat(grads) }
     public var flatGradients: UnsafeMutablePointer<Float>? { slots == nil ? grads : nil }
     public var shardGradient: UnsafeMutablePointer<Float> { reducedShard?.pointer ?? grads + layout.range(of: world.rank).lowerBound }
     public var description: String {

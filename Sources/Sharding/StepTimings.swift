@@ -47,4 +47,11 @@ public struct StepOutcome: Sendable {
     /// Cautious Lion: the fraction of the model's elements whose update sign disagreed with
     /// the gradient (scaled by the factor, not 1) this step; nil otherwise.
     public var maskedFraction: Double? = nil
+
+    public init(applied: Bool, gradNorm: Double, timings: StepTimings, maskedFraction: Double? = nil) {
+        self.applied = applied
+        self.gradNorm = gradNorm
+        self.timings = timings
+        self.maskedFraction = maskedFraction
+    }
 }

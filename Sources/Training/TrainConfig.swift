@@ -4,6 +4,7 @@ import LionEngine
 import MemoryPlanning
 import RankProcess
 import Sharding
+import SignVote
 
 /// Everything the training loop needs of a run, whatever the model (the command line parses and
 /// validates it before MPI starts; `RunConfig` adds the built-in models' flags).
@@ -50,6 +51,10 @@ public struct TrainConfig: Sendable {
     /// `--stall-timeout`: seconds without progress in any phase of a step before the job is
     /// ended (`StallWatchdog`); 0 turns the watchdog off.
     public var stallTimeout: Double = 300
+    /// Test hooks of the loop (`LION_DIST_FAULT_*`) and sign-vote's gradient dump
+    /// (`LION_DIST_SIGNVOTE_DUMP`: a directory), read once by the command line; none by default.
+    public var faults: FaultInjection = .none
+    public var voteDumpDirectory: String? = nil
 
     public init() {}
 

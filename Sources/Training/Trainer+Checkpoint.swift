@@ -26,7 +26,7 @@ extension Trainer {
         CheckpointIdentity(model: workload.signature, optimizer: config.optimizer,
                            schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
                            minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed,
-                           perRankState: sharded.state.perRank, averagedVotes: config.signVote && config.vote == .average)
+                           perRankState: core.optimizer.state.perRank, averagedVotes: config.signVote && config.vote == .average)
     }
 
     /// Loads the checkpoint asked for (`--resume` or `--resume-from`) into the parameters and
@@ -48,8 +48,8 @@ extension Trainer {
         let header: CheckpointHeader
         do {
             header = try CheckpointReader.load(comm: comm, path: path, expected: checkpointIdentity,
-                                               params: UnsafeMutableBufferPointer(start: params, count: layout.paddedCount),
-                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
+                                               params: core.paddedParameters,
+                                               shard: layout.range(of: comm.rank), optimizer: core.optimizer.state.optimizer)
         } catch {
             // Name the next older checkpoint that passes every check, so the user can fall back.
             // A mismatch is not corruption: an older checkpoint of the same run would not fit either.
@@ -66,7 +66,7 @@ extension Trainer {
             try comm.agree { throw TrainingError(message) }
             throw error
         }
-        try sharded.paramsWritten()
+        try core.paramsWritten()
         let p = header.position
         let perEpoch = workload.stepsPerPeriod
         try comm.agree {
@@ -87,10 +87,11 @@ extension Trainer {
     }
 
     /// After each step: the test hook, then a save when `--checkpoint-every` divides the step
-    /// count, then the stop check: after a SIGTERM/SIGINT on any rank every rank saves (unless
-    /// it just did) and stops here together, with one line.
+    /// count, then the stop check: after a SIGTERM/SIGINT on any rank (agreed in the step's
+    /// scalar allreduce: `stats.stop`) every rank saves (unless it just did) and stops here
+    /// together, with one line.
     func checkpointAfterStep(_ at: LoopPoint, stats: RunStats) throws {
-        checkpointTestHookAfterStep(at.step, rank: comm.rank)
+        config.checkpoint.hooks.afterStep(at.step, rank: comm.rank)
         var due = config.checkpoint.every.map { at.step % $0 == 0 } ?? false
         if due && stats.unsafeToSave {
             due = false
@@ -99,9 +100,8 @@ extension Trainer {
             }
         }
         if due { try saveCheckpoint(at, stats: stats) }
-        checkpointTestHookAfterSave(at.step)
-        watchdog?.enter(step: at.step, .agreement)
-        guard let sig = try StopSignal.agreed(comm) else { return }
+        config.checkpoint.hooks.afterSave(at.step)
+        guard let sig = stats.stop else { return }
         let what = "stopped by \(StopSignal.name(sig)) after step \(at.step) of \(totalSteps)"
         guard let dir = config.checkpoint.directory else {
             throw CollectiveFailure(failingRank: 0, message: "\(what); no checkpoint written (no --checkpoint DIR): the steps of this run are lost")
@@ -121,15 +121,16 @@ extension Trainer {
         guard let dir = config.checkpoint.directory else { return }
         watchdog?.enter(step: at.step, .save)
         let position = CheckpointPosition(step: at.step, epoch: at.epoch, stepInEpoch: at.stepInEpoch,
-                                          optimizerStep: sharded.state.optimizer.step, skippedSteps: stats.skipped,
+                                          optimizerStep: core.optimizer.state.optimizer.step, skippedSteps: stats.skipped,
                                           epochLossSum: at.epochLossSum, epochSteps: at.epochSteps)
         let directory = CheckpointDirectory(path: dir)
         let report: SaveReport
         do {
             report = try CheckpointWriter.save(comm: comm, directory: directory, keep: config.checkpoint.keep,
                                                identity: checkpointIdentity, position: position,
-                                               params: UnsafeBufferPointer(start: params, count: layout.paddedCount),
-                                               shard: layout.range(of: comm.rank), optimizer: sharded.state.optimizer)
+                                               params: UnsafeBufferPointer(core.paddedParameters),
+                                               shard: layout.range(of: comm.rank), optimizer: core.optimizer.state.optimizer,
+                                               hooks: config.checkpoint.hooks)
         } catch let failure as CollectiveFailure {
             // Every rank agreed; only rank 0 prints, so only rank 0 looks for the last good one.
             let last = isRoot ? directory.checkpoints().first.map { "\($0.path) is intact (continue with --resume)" } : nil

@@ -36,7 +36,7 @@ extension Trainer {
         // From the first step to the final save (a resume's read and the end's report are not watched).
         // Not released while unwinding from an error on this rank only: freeing its window is
         // collective (run() ends the job instead).
-        if config.stallTimeout > 0 { watchdog = try StallWatchdog(timeout: config.stallTimeout, comm: comm) }
+        if config.stallTimeout > 0 { watchdog = try StallWatchdog(timeout: config.stallTimeout, topology: topology) }
         log.step = start.step
         var at = start
         let total = totalSteps, perPeriod = workload.stepsPerPeriod
@@ -141,10 +141,10 @@ extension Trainer {
             : "lr \(opt.lr) betas \(opt.beta1)/\(opt.beta2) eps \(opt.eps) wd \(opt.weightDecay)"
         let local = config.globalBatch / comm.size
         return """
-        lion-dist: \(comm.size) rank(s) on \(hosts) host(s), \(threads) thread(s) per rank
+        lion-dist: \(comm.size) rank(s) on \(topology.hosts) host(s), \(threads) thread(s) per rank
         model: \(workload.description), \(workload.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
         optimizer: \(opt.kind.rawValue) (\(hyper)), state \(opt.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
-        comm: \(sharded.description)
+        comm: \(core.description)
         data: global batch \(config.globalBatch) (\(local) per rank), \(workload.stepsPerPeriod) steps/\(workload.periodName), \(workload.periods) \(workload.periodName)(s), \(totalSteps) steps
         """
     }
@@ -161,7 +161,7 @@ extension Trainer {
         done: \(workload.summaryText(s.evaluation)) after \(s.steps) steps in \(Format.duration(s.seconds)), \(Format.rate(s.samplesPerSecond * Double(workload.itemsPerSample))) \(workload.throughputUnit)/s
         \(perStep)
         \(s.mfu.map { String(format: "model FLOPs utilisation %.1f%% (%.2f GFLOP/s per rank of the %.1f GFLOP/s %@ rate measured at start)", $0 * 100, $0 * s.sgemmFLOPS / 1e9, s.sgemmFLOPS / 1e9, matmulName) } ?? "")
-        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); \(sharded.state.perRank ? "with sign-vote each rank holds all of it, its own momentum" : "each rank holds 1/\(s.worldSize) of it"); Pss counts shared pages 1/k per rank, RSS in full):
+        memory per rank (optimizer state unsharded would be \(Format.bytes(unsharded)); \(core.optimizer.state.perRank ? "with sign-vote each rank holds all of it, its own momentum" : "each rank holds 1/\(s.worldSize) of it"); Pss counts shared pages 1/k per rank, RSS in full):
         \(MemoryReport.table(s.ranks))
         \(MemoryReport.planTable(plan(), s.ranks[0]))
         """
@@ -171,31 +171,31 @@ extension Trainer {
     func plan() -> MemoryPlan {
         MemoryPlan(config: config, model: PlannedModel(parameters: workload.parameterCount, segments: workload.segments,
                                                        held: workload.plannedBytes),
-                   worldSize: comm.size, ranksPerNode: nodeSize)
+                   worldSize: comm.size, ranksPerNode: topology.node.size)
     }
 
     /// This rank's memory: what it holds by category, and Pss/RSS measured (a last Pss sample now).
     func memoryRow() -> RankMemory {
         pss.sample()
         let end = ProcessMemory.pssBytes()
-        let buffers = sharded.heldBytes, data = workload.heldBytes
+        let buffers = core.heldBytes, data = workload.heldBytes
         var held = MemoryBreakdown()
         held.parameters = buffers.parameters
         held.gradients = buffers.gradients
-        held.optimizerState = sharded.stateBytes
+        held.optimizerState = core.stateBytes
         held.activations = data.activations
         held.dataset = data.dataset
         held.runtime = max(0, pss.peak - held.total)
         // A full-size gradient buffer, or (sharded gradients) the staging slots and reduced shard.
-        let gradBytes = sharded.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
+        let gradBytes = core.flatGradients == nil ? buffers.gradients : layout.paddedCount * 4
         return RankMemory(rank: comm.rank, host: Communicator.processorName(), paramBytes: layout.paddedCount * 4,
-                          gradBytes: gradBytes, optimizerStateBytes: sharded.stateBytes,
+                          gradBytes: gradBytes, optimizerStateBytes: core.stateBytes,
                           peakRSSBytes: MemoryReport.peakRSSBytes(), peakPssBytes: pss.peak, endPssBytes: end, held: held)
     }
 
     /// Rank 0 writes the real (unpadded) parameters as little-endian float32.
     func saveParams(to path: String) throws {
-        let data = Data(buffer: UnsafeBufferPointer(start: params, count: workload.parameterCount))
+        let data = Data(buffer: UnsafeBufferPointer(start: core.parameters.base, count: workload.parameterCount))
         do { try data.write(to: URL(fileURLWithPath: path)) } catch {
             throw TrainingError("--save-params \(path): cannot write (\(error.localizedDescription)); check the directory")
         }

@@ -1,6 +1,7 @@
 import Basics
 import Checkpoint
 import Collectives
+import DataParallel
 import Foundation
 import LionEngine
 import Model
@@ -12,13 +13,13 @@ import Sharding
 public final class Trainer {
     let config: TrainConfig
     let comm: Communicator
+    /// The world, this rank's node and the hosts: made once per run.
+    let topology: Topology
     let threads: Int
-    let hosts: Int
-    /// Ranks on this rank's node.
-    let nodeSize: Int
     let workload: Workload
-    let layout: ShardLayout
-    let sharded: DataParallelOptimizer
+    /// The step's owner: layout, buckets, groups, pool, the exchange.
+    let core: DataParallelStep
+    var layout: ShardLayout { core.layout }
     let schedule: LRSchedule
     let log: MetricsLog
     /// Pss at the step's peak (after backward, before the update), for the memory table.
@@ -31,44 +32,38 @@ public final class Trainer {
     var isRoot: Bool { comm.rank == 0 }
 
     /// Sets up a run of a workload already built (a sweep loads its data once for many runs):
-    /// sizes threads from the affinity mask, lays out the shards, initializes the parameters
+    /// sizes threads from the affinity mask, builds the step's owner, initializes the parameters
     /// identically on every rank. Collective: every rank calls it.
-    public init(config: TrainConfig, comm: Communicator, workload: Workload) throws {
+    public init(config: TrainConfig, topology: Topology, workload: Workload) throws {
         self.config = config
-        self.comm = comm
+        self.comm = topology.world
+        self.topology = topology
         self.workload = workload
+        let comm = topology.world
 
-        let node = try comm.splitByNode()
-        let nodeLeaders = try comm.allreduceSum(node.rank == 0 ? 1 : 0)
-        hosts = Int(nodeLeaders)
-        nodeSize = node.size
-        let budget = try comm.agree { try ThreadBudget.resolve(requested: config.threads, node: node) }
+        let budget = try comm.agree { try ThreadBudget.resolve(requested: config.threads, node: topology.node) }
         threads = budget.threads
         if comm.rank == 0, let note = budget.note { print(note) }
         if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
         ComputeThreads.set(threads)
-        let pool = ThreadPool(threads: threads)
         let rate = workload.matmulRate()
         sgemmFLOPS = try comm.allreduceSum(rate.flops) / Double(comm.size)
         matmulName = rate.name
 
-        layout = ShardLayout(count: workload.parameterCount, worldSize: comm.size)
-        let buckets = BucketPlan(layers: workload.segments, paddedCount: layout.paddedCount,
-                                 bucketElements: config.bucketElements)
-        let shards = layout
-        let groups = Trainer.groups(workload.tensors, weightDecay: config.optimizer.weightDecay, paddedCount: layout.paddedCount)
-        sharded = try comm.agree { try config.makeDataParallelOptimizer(layout: shards, world: comm, node: node, buckets: buckets,
-                                                                        pool: pool, groups: groups,
-                                                                        tensors: workload.tensors.map(\.range)) }
+        let threads = self.threads
+        core = try comm.agree {
+            try DataParallelStep(tensors: workload.tensors, segments: workload.segments, settings: config.stepSettings,
+                                 threads: threads, topology: topology)
+        }
         // Node-shared parameters are written once per node, then published to its ranks.
-        if !sharded.sharesParams || node.rank == 0 { workload.initialize(sharded.params, seed: config.seed) }
+        if core.writesParameters { workload.initialize(core.parameters, seed: config.seed) }
         if let path = config.initFromPath {
             // Every rank reads and checks the file, so a refusal is the same line everywhere.
             let values = try comm.agree { try workload.initialWeights(fromSafetensors: path) }
-            if !sharded.sharesParams || node.rank == 0 { sharded.params.update(from: values, count: values.count) }
+            if core.writesParameters { core.parameters.base.update(from: values, count: values.count) }
             if comm.rank == 0 { print("initialized from \(path) (\(workload.parameterCount) parameters); optimizer state fresh, step 0") }
         }
-        try sharded.paramsWritten()
+        try core.paramsWritten()
         let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
                               warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
@@ -77,25 +72,6 @@ public final class Trainer {
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
     }
 
-    /// Weight decay on the tensors that decay (matrices, embeddings), none on the rest (gains,
-    /// biases) nor on the shard padding.
-    static func groups(_ tensors: [ParameterTensor], weightDecay: Float, paddedCount: Int) -> [ParameterGroup] {
-        let sorted = tensors.sorted { $0.offset < $1.offset }
-        var groups: [ParameterGroup] = []
-        var at = 0
-        for t in sorted {
-            precondition(t.offset == at, "tensor \(t.name) at \(t.offset), expected \(at): tensors must tile the buffer")
-            groups.append(ParameterGroup(range: t.range, weightDecay: t.decays ? weightDecay : 0))
-            at = t.range.upperBound
-        }
-        groups.append(ParameterGroup(range: at..<paddedCount, weightDecay: 0))
-        return groups
-    }
-
-    /// The flat parameter buffer (`layout.paddedCount` floats), owned by the optimizer's
-    /// combiner: with `--comm reduce-scatter` it lives in node-shared memory.
-    var params: UnsafeMutablePointer<Float> { sharded.params }
-
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
 
     /// The workload's steps, cut by `--max-steps`.
@@ -103,34 +79,33 @@ public final class Trainer {
         config.maxSteps.map { min($0, workloadSteps) } ?? workloadSteps
     }
 
-    /// One training step: forward/backward on this rank's slice, then the sharded optimizer
-    /// (combine -> update own shard -> gather). Returns the global batch's mean loss.
+    /// One training step: forward/backward on this rank's slice, then the step's owner
+    /// (combine -> update own shard -> gather). Returns the global batch's mean loss; a stop
+    /// signal on any rank lands in `stats.stop` (it rides on the step's scalar allreduce).
     func step(_ globalStep: Int, stats: inout RunStats) throws -> Double {
         let clock = MPIRuntime.time()
-        // Forward/backward: the mean gradient over the local slice, written where the combiner
-        // says. Each bucket goes to the combiner as backward finishes its last segment (it
-        // starts reducing it with overlap or sharded gradients).
+        // Forward/backward: the mean gradient over the local slice, written where the core says.
+        // Each segment goes to the core as backward finishes it (the bucket it closes starts
+        // reducing with overlap or sharded gradients).
         watchdog?.enter(step: globalStep + 1, .compute)
-        FaultInjection.stopIfAsked(step: globalStep, rank: comm.rank)
-        let combiner = sharded
-        let grads = combiner.gradients, rank = comm.rank
-        let local = try workload.forwardBackward(step: globalStep, params: params, grads: grads) { segment in
-            guard combiner.buckets.closesBucket.indices.contains(segment) else {
-                throw TrainingError("segmentDone(\(segment)): the workload has \(combiner.buckets.closesBucket.count) segments (0..<\(combiner.buckets.closesBucket.count))")
-            }
+        config.faults.stopIfAsked(step: globalStep, rank: comm.rank)
+        let core = self.core, grads = core.gradients, rank = comm.rank, faults = config.faults
+        let local = try workload.forwardBackward(step: globalStep, params: core.parameters, grads: grads) { segment in
             // The test hook poisons the last segment backward finishes, before its bucket is handed off.
             if segment == 0 {
-                FaultInjection.poisonGradient(grads, step: globalStep, rank: rank)
-                try FaultInjection.throwIfAsked(at: "step", globalStep, rank: rank)
+                faults.poisonGradient(grads, step: globalStep, rank: rank)
+                try faults.throwIfAsked(at: "step", globalStep, rank: rank)
             }
-            if let b = combiner.buckets.closesBucket[segment] { try combiner.bucketReady(b) }
+            try core.segmentDone(segment)
         }
         stats.compute += MPIRuntime.time() - clock
         pss.atStepPeak(globalStep)
-        // Combine, update, gather; the batch's loss sum and item count ride on the norm's allreduce.
-        var riders = [local.lossSum, local.count]
+        // Combine, update, gather; the batch's loss sum and item count and the stop flag ride on
+        // the norm's allreduce: one scalar collective per step.
         watchdog?.enter(step: globalStep + 1, .exchange)
-        let outcome = try sharded.step(lr: schedule.lr(atStep: globalStep), riders: &riders)
+        let (outcome, sums) = try core.step(lr: schedule.lr(atStep: globalStep),
+                                            sums: [local.lossSum, local.count] + StopSignal.riders)
+        stats.stop = StopSignal.agreed(sums[2...])
         stats.timings += outcome.timings
         stats.lastGradNorm = outcome.gradNorm
         if let masked = outcome.maskedFraction {
@@ -150,13 +125,13 @@ public final class Trainer {
                 throw diverged("\(stats.consecutiveSkips) consecutive steps had NaN/Inf gradients", step: globalStep + 1)
             }
         }
-        return riders[0] / riders[1]
+        return sums[0] / sums[1]
     }
 
     /// Each rank evaluates its share of the evaluation set; one allreduce sums.
     func evaluate() throws -> LossSums {
-        try FaultInjection.throwIfAsked(at: "eval", 0, rank: comm.rank)
-        let mine = try workload.evaluate(params: params)
+        try config.faults.throwIfAsked(at: "eval", 0, rank: comm.rank)
+        let mine = try workload.evaluate(params: core.parameters)
         var sums = [mine.lossSum, mine.count, mine.correct ?? 0]
         try comm.allreduceSum(&sums)
         return LossSums(lossSum: sums[0], count: sums[1], correct: mine.correct == nil ? nil : sums[2])
@@ -174,6 +149,8 @@ struct RunStats {
     var lastGradNorm: Double = .nan
     var maskedSum = 0.0
     var maskedSteps = 0
+    /// The stop signal any rank received, agreed in the last step's scalar allreduce.
+    var stop: Int32? = nil
     static let maxConsecutiveSkips = 10
     var divergence = DivergenceGuard()
 

@@ -9,10 +9,10 @@ import RunSchema
 /// global step's batch, hands the gradient to the sharded optimizer, and asks the workload to
 /// evaluate at the end of each period (an epoch, or a number of steps: the workload says).
 ///
-/// Parameters are the combiner's flat buffer of at least `parameterCount` floats; the workload
-/// reads only `[0, parameterCount)` of it, through its tensors. Gradients go where a
-/// `GradientSink` says, tensor by tensor (with sharded gradients, into a staging slot of the
-/// tensor's bucket, reused once the bucket is handed off).
+/// Parameters are typed views of the step's flat buffer, tensor by tensor (`params[tensor]`, a
+/// `TensorView` of the tensor's shape). Gradients go where a `GradientSink` says, tensor by
+/// tensor (`grads[tensor]`; with sharded gradients, a staging slot of the tensor's bucket,
+/// reused once the bucket is handed off).
 public protocol Workload: AnyObject {
     /// A short name: the `model` key of `--metrics`.
     var name: String { get }
@@ -52,18 +52,19 @@ public protocol Workload: AnyObject {
     /// this model; every rank reads the file, so a refusal is the same line everywhere.
     func initialWeights(fromSafetensors path: String) throws -> [Float]
 
-    /// Writes the initial parameters, identical on every rank for the same seed.
-    func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64)
+    /// Writes the initial parameters (`params[tensor].copy(from:)`, `fill`, `[i] =`), identical
+    /// on every rank for the same seed.
+    func initialize(_ params: ParameterValues, seed: UInt64)
     /// Loads this rank's slice of global step `step`'s batch (a pure function of the seed, the
     /// step and the rank's rows), runs forward and backward on it, OVERWRITES the gradient with
     /// that of the slice's mean loss, and calls `segmentDone(i)` as each segment's gradient is
     /// final, last segment first: a segment's gradient must not be written after its
     /// `segmentDone`. Returns the slice's summed loss and the items it sums over.
-    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+    func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums
     /// This rank's share of the evaluation set (sums; the trainer adds them over the ranks).
     /// An error thrown here or in `forwardBackward` on one rank ends the job (see `Trainer.run()`).
-    func evaluate(params: UnsafePointer<Float>) throws -> LossSums
+    func evaluate(params: ParameterValues) throws -> LossSums
     /// Where a progress line says the run stands after `step` (1-based) steps, e.g.
     /// "epoch 1/10  step 12/234" or "step 12/2000".
     func progressPosition(step: Int, totalSteps: Int) -> String

@@ -89,29 +89,29 @@ public final class GPTWorkload: Workload {
         try PyTorchStateDict.initialWeights(path, signature: signature, vocabulary: corpus.characters.symbols)
     }
 
-    public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
-        model.initialize(params, seed: seed)
+    public func initialize(_ params: ParameterValues, seed: UInt64) {
+        model.initialize(params.base, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+    public func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let lossSum = try tokens.withUnsafeMutableBufferPointer { t in
             corpus.fillTrainBatch(step: step, firstRow: firstRow, rows: localBatch, blockSize: blockSize, seed: seed,
                                   into: t.baseAddress!)
-            return try model.forwardBackward(params: params, gradients: grads, tokens: t.baseAddress!, batch: localBatch,
+            return try model.forwardBackward(params: params.base, gradients: grads, tokens: t.baseAddress!, batch: localBatch,
                                              workspace: workspace, segmentDone: segmentDone)
         }
         return LossSums(lossSum: lossSum, count: Double(localBatch * blockSize))
     }
 
-    public func evaluate(params: UnsafePointer<Float>) -> LossSums {
+    public func evaluate(params: ParameterValues) -> LossSums {
         var lossSum = 0.0
         var lo = evalShare.lowerBound
         tokens.withUnsafeMutableBufferPointer { t in
             while lo < evalShare.upperBound {
                 let hi = min(evalShare.upperBound, lo + workspace.maxBatch)
                 corpus.fillValidationWindows(lo: lo, hi: hi, count: evalWindows, blockSize: blockSize, into: t.baseAddress!)
-                lossSum += model.loss(params: params, tokens: t.baseAddress!, batch: hi - lo, workspace: workspace)
+                lossSum += model.loss(params: params.base, tokens: t.baseAddress!, batch: hi - lo, workspace: workspace)
                 lo = hi
             }
         }

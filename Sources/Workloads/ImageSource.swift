@@ -59,10 +59,9 @@ public final class SharedImages {
     /// Bytes the node holds (both splits).
     static func bytes(train: Int, test: Int) -> Int { (train + test) * (28 * 28 + 1) }
 
-    /// Collective over `world`: node rank 0 of each node reads the files (every rank agrees on a
+    /// Collective over `world` (`node` is its node's ranks): node rank 0 of each node reads the files (every rank agrees on a
     /// failure), then copies them into shared memory.
-    public init(directory: String, world: Communicator) throws {
-        let node = try world.splitByNode()
+    public init(directory: String, world: Communicator, node: Communicator) throws {
         let raw = try world.agree { () throws -> [(count: Int, bytes: [UInt8], labels: [UInt8])] in
             guard node.rank == 0 else { return [] }
             return [try FashionMNIST.loadRawSplit(directory: directory, prefix: "train"),

@@ -105,11 +105,11 @@ public final class MLPWorkload: Workload {
         try PyTorchStateDict.initialWeights(path, signature: signature, vocabulary: nil)
     }
 
-    public func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
-        model.initialize(params, seed: seed)
+    public func initialize(_ params: ParameterValues, seed: UInt64) {
+        model.initialize(params.base, seed: seed)
     }
 
-    public func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+    public func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
         let epoch = step / sampler.stepsPerEpoch
         if order?.epoch != epoch { order = (epoch, sampler.permutation(epoch: epoch)) }
@@ -119,20 +119,20 @@ public final class MLPWorkload: Workload {
             batchLabels[row] = train.copy(image: Int(index), into: batchRow(row))
         }
         let (lossSum, _) = try batchLabels.withUnsafeBufferPointer { labels in
-            try model.forwardBackward(params: params, gradients: grads, x: batchX.pointer, labels: labels.baseAddress!,
+            try model.forwardBackward(params: params.base, gradients: grads, x: batchX.pointer, labels: labels.baseAddress!,
                                       batch: indices.count, workspace: workspace) { l, _ in try segmentDone(l) }
         }
         return LossSums(lossSum: lossSum, count: Double(indices.count))
     }
 
     /// Chunks of `workspace.maxBatch` test images, gathered and normalized into the batch buffer.
-    public func evaluate(params: UnsafePointer<Float>) -> LossSums {
+    public func evaluate(params: ParameterValues) -> LossSums {
         var lossSum = 0.0, correct = 0
         for lo in stride(from: evalRange.lowerBound, to: evalRange.upperBound, by: workspace.maxBatch) {
             let n = min(workspace.maxBatch, evalRange.upperBound - lo)
             for row in 0..<n { batchLabels[row] = test.copy(image: lo + row, into: batchRow(row)) }
             let r = batchLabels.withUnsafeBufferPointer {
-                model.evaluate(params: params, x: batchX.pointer, labels: $0.baseAddress!, count: n, workspace: workspace)
+                model.evaluate(params: params.base, x: batchX.pointer, labels: $0.baseAddress!, count: n, workspace: workspace)
             }
             lossSum += r.lossSum
             correct += r.correct

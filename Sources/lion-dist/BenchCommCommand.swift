@@ -2,10 +2,11 @@ import ArgumentParser
 import Collectives
 import LionEngine
 import RunSchema
+import DataParallel
 import Sharding
 
 /// `lion-dist bench comm` (under mpirun): MPI_Allreduce, MPI_Reduce_scatter_block +
-/// MPI_Allgather, and our reduce-scatter + gather on the same bytes. Logic: `Sharding.CommBenchmark`.
+/// MPI_Allgather, and our reduce-scatter + gather on the same bytes. Logic: `DataParallel.CommBenchmark`.
 struct BenchCommCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "comm",
@@ -46,7 +47,7 @@ struct BenchCommCommand: ParsableCommand {
         try withMPI { world in
             let root = world.rank == 0
             if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce  wire bits/param") }
-            try bench.run(world: world) { rows in
+            try bench.run(topology: try Topology(world: world, nodeKey: TestEnvironment.nodeKey)) { rows in
                 guard root else { return }
                 let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
                 for r in rows {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import RunSetup
 import Sharding
+import SignVote
 import Training
 
 /// The values of `--comm`: a gradient combine (`CommKind`) for the sharded optimizer, or

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import LionEngine
 import RunSetup
@@ -173,6 +174,7 @@ struct SweepCommand: ParsableCommand {
                         c.maxSteps = maxSteps
                         c.logInterval = logInterval
                         try c.train.applyBatch(batchPerRank: nil, worldSize: 1, scaling: scaling.lrScaling, baseBatch: scaling.baseBatch)
+                        TestEnvironment.apply(to: &c.train)
                         out.append(c)
                     }
                 }
@@ -186,7 +188,7 @@ struct SweepCommand: ParsableCommand {
         let command = (["lion-dist"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         let sweep = Sweep(cells: try cells(), outDirectory: out, command: command,
                           warmupFraction: warmupSteps == nil ? 0.05 : nil)
-        try withMPI { comm in try sweep.run(comm: comm) }
+        try withMPI { comm in try sweep.run(topology: try Topology(world: comm, nodeKey: TestEnvironment.nodeKey)) }
     }
 
     /// A comma-separated list; an empty item ("64,,128") reads as nil, so it is refused.

@@ -5,7 +5,9 @@ import FashionData
 import LionEngine
 import RunSchema
 import RunSetup
+import DataParallel
 import Sharding
+import SignVote
 import Training
 #if canImport(Glibc)
 import Glibc
@@ -162,7 +164,7 @@ struct TrainCommand: ParsableCommand {
         do { try o.validate() } catch let e as OptimizerConfigError { throw e.validationError }
         if let minLr, minLr > o.lr { throw ValidationError("--min-lr \(minLr) is above --lr \(o.lr); use a floor below the peak") }
         if comm == .signVote {
-            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as TrainingError { throw ValidationError(e.message) }
+            do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as StepError { throw ValidationError(e.message) }
         }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
         if model != .gpt && gpt.computeDtype != .fp32 {
@@ -233,7 +235,9 @@ struct TrainCommand: ParsableCommand {
                 try config.train.applyBatch(batchPerRank: batching.batchPerRank, worldSize: comm.size,
                                       scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
-            _ = try WorkloadFactory.trainer(config: config, comm: comm).run()
+            TestEnvironment.apply(to: &config.train)
+            let topology = try Topology(world: comm, nodeKey: TestEnvironment.nodeKey)
+            _ = try WorkloadFactory.trainer(config: config, topology: topology).run()
         }
     }
 }

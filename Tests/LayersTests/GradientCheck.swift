@@ -49,7 +49,7 @@ final class LayerHarness {
     let parameters: LayerParameters
     let store: FlatBuffer, gradStore: FlatBuffer
     let params: ParameterValues
-    let grads: FlatGradients
+    let grads: GradientSink
     let x: TensorView
     let input: ActivationTensor
     let weights: [Float]
@@ -64,7 +64,7 @@ final class LayerHarness {
         store = FlatBuffer(count: max(1, p.count))
         gradStore = FlatBuffer(count: max(1, p.count))
         params = ParameterValues(store.pointer, count: p.count)
-        grads = FlatGradients(gradStore.pointer)
+        grads = .flat(gradStore.pointer)
         let outShape = try layer.outputShape(input: sample)
         layer.allocate(ActivationPlan(maxBatch: batch, dtype: dtype, parameterCount: p.count), input: sample)
         layer.initialize(params, seed: 3)

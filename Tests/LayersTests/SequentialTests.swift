@@ -14,12 +14,12 @@ final class SequentialTests: XCTestCase {
     final class Buffers {
         let p: FlatBuffer, g: FlatBuffer
         let params: ParameterValues
-        let grads: FlatGradients
+        let grads: GradientSink
         init(_ count: Int) {
             p = FlatBuffer(count: count)
             g = FlatBuffer(count: count)
             params = ParameterValues(p.pointer, count: count)
-            grads = FlatGradients(g.pointer)
+            grads = .flat(g.pointer)
         }
     }
 

@@ -56,7 +56,7 @@ final class LibraryBadInputTests: XCTestCase {
         let r = try opt.step(sums: [2, 3])
         XCTAssertFalse(r.applied)
         XCTAssertEqual(r.sums, [2, 3])
-        XCTAssertEqual(Array(opt.parameters), [Float](repeating: 1, count: 8))
+        XCTAssertEqual(opt.parameters.elements, [Float](repeating: 1, count: 8))
         XCTAssertEqual(opt.stepCount, 1)
         XCTAssertEqual(opt.skippedSteps, 1)
     }

@@ -25,7 +25,7 @@ final class StateAndCheckpointTests: XCTestCase {
         }
     }
 
-    func bits(_ opt: DistributedOptimizer) -> [UInt32] { opt.parameters.map(\.bitPattern) }
+    func bits(_ opt: DistributedOptimizer) -> [UInt32] { opt.parameters.elements.map(\.bitPattern) }
 
     func testStateDictRoundTripContinuesBitwise() throws {
         for options in [OptimizerOptions.lion(lr: 1e-2, weightDecay: 0.1, stateDType: .bf16), .adamw(lr: 1e-2)] {

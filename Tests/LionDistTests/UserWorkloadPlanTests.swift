@@ -36,24 +36,25 @@ final class UserWorkloadPlanTests: XCTestCase {
         var periods: Int { 1 }
         var heldBytes: WorkloadBytes { WorkloadBytes(activations: activations.count * 4, dataset: 0) }
 
-        func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
-            for i in 0..<parameterCount { params[i] = Float(i % 17) * 0.01 }
+        func initialize(_ params: ParameterValues, seed: UInt64) {
+            let w = params[tensors[0]]
+            for i in 0..<parameterCount { w[i] = Float(i % 17) * 0.01 }
         }
 
-        func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+        func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                              segmentDone: (Int) throws -> Void) throws -> LossSums {
             for i in activations.indices { activations[i] = Float(i % 5 + step) }
-            let g = grads.at(0)
+            let (p, g) = (params[tensors[0]], grads[tensors[0]])
             var loss = 0.0
             for i in 0..<parameterCount {
-                g[i] = params[i] - 0.5
+                g[i] = p[i] - 0.5
                 loss += Double(g[i] * g[i])
             }
             try segmentDone(0)
             return LossSums(lossSum: loss, count: 1)
         }
 
-        func evaluate(params: UnsafePointer<Float>) -> LossSums { LossSums(lossSum: 1, count: 1) }
+        func evaluate(params: ParameterValues) -> LossSums { LossSums(lossSum: 1, count: 1) }
     }
 
     func testPredictedColumnIsTheUsersModel() throws {

@@ -15,13 +15,13 @@ extension GPT {
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
                                 tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace,
                                 segmentDone: (Int) throws -> Void) rethrows -> Double {
-        try forwardBackward(params: params, gradients: FlatGradients(grads), tokens: tokens, batch: batch, workspace: ws,
+        try forwardBackward(params: params, gradients: .flat(grads), tokens: tokens, batch: batch, workspace: ws,
                             segmentDone: segmentDone)
     }
 
     /// The same, writing each tensor's gradient where `gradients` says (sharded gradients: a
     /// staging slot of its bucket).
-    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: some GradientSink,
+    public func forwardBackward(params: UnsafePointer<Float>, gradients grads: GradientSink,
                                 tokens: UnsafePointer<UInt16>, batch: Int, workspace ws: GPTWorkspace,
                                 segmentDone: (Int) throws -> Void) rethrows -> Double {
         check(ws, batch: batch)

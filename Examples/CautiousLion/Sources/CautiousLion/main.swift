@@ -29,8 +29,8 @@ func option(_ name: String) -> String? {
     return args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil }
 }
 
-func write(_ values: UnsafeBufferPointer<Float>, to path: String) throws {
-    try Data(buffer: values).write(to: URL(fileURLWithPath: path))
+func write(_ values: [Float], to path: String) throws {
+    try values.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: path))
 }
 
 func main() throws {
@@ -48,19 +48,19 @@ func main() throws {
                                        comm: .reduceScatter, world: world)
     let n = opt.parameterCount
     for i in 0..<n { opt.parameters[i] = gridValue(UInt64(i) | 1 << 60) }
-    if world.isRoot, let dump { try write(UnsafeBufferPointer(opt.parameters), to: "\(dump)/p-0.f32") }
+    if world.isRoot, let dump { try write(opt.parameters.elements, to: "\(dump)/p-0.f32") }
     var masked = 0.0
     for s in 0..<steps {
         let g = opt.gradients
         for i in 0..<n { g[i] = gridValue(UInt64(s) << 32 | UInt64(i)) }
-        if world.isRoot, let dump { try write(UnsafeBufferPointer(g), to: "\(dump)/g-\(s).f32") }
+        if world.isRoot, let dump { try write(g.elements, to: "\(dump)/g-\(s).f32") }
         let result = try opt.step()
         masked += result.maskedFraction ?? 0
     }
     if world.isRoot {
         print("CautiousLion: \(world.size) rank(s), tensors \(a.count) and \(n - a.count), factor \(factor), \(steps) steps, "
               + String(format: "%.1f%% masked per step", 100 * masked / Double(max(steps, 1))))
-        if let out = option("--out") { try write(UnsafeBufferPointer(opt.parameters), to: out) }
+        if let out = option("--out") { try write(opt.parameters.elements, to: out) }
     }
 }
 

@@ -48,49 +48,50 @@ final class Clusters: Workload {
     var stepsPerPeriod: Int { trainSize / globalBatch }
     var periods: Int { epochs }
 
-    func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
+    func initialize(_ params: ParameterValues, seed: UInt64) {
         for k in 0..<parameterCount { params[k] = 0.1 * noise(Int(seed), 99, k) }
     }
 
-    /// Softmax cross-entropy of one point; adds its gradient times `scale` into the weight and
-    /// bias gradients if given.
-    func loss(_ p: UnsafePointer<Float>, _ x: (Float, Float), _ label: Int,
-              grads: (weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>)? = nil,
-              scale: Float = 0) -> (loss: Double, correct: Bool) {
-        let logits = (0..<3).map { p[2 * $0] * x.0 + p[2 * $0 + 1] * x.1 + p[6 + $0] }
+    /// Softmax cross-entropy of one point under `weight` [3, 2] and `bias` [3]; adds its
+    /// gradient times `scale` into the weight and bias gradients if given.
+    func loss(_ weight: TensorView, _ bias: TensorView, _ x: (Float, Float), _ label: Int,
+              grads: (weight: TensorView, bias: TensorView)? = nil, scale: Float = 0) -> (loss: Double, correct: Bool) {
+        let logits = (0..<3).map { weight[$0, 0] * x.0 + weight[$0, 1] * x.1 + bias[$0] }
         let top = logits.max()!, exps = logits.map { exp($0 - top) }, total = exps.reduce(0, +)
         if let g = grads {
             for c in 0..<3 {
                 let d = (exps[c] / total - (c == label ? 1 : 0)) * scale   // dL/dlogit_c
-                g.weight[2 * c] += d * x.0; g.weight[2 * c + 1] += d * x.1; g.bias[c] += d
+                g.weight[c, 0] += d * x.0; g.weight[c, 1] += d * x.1; g.bias[c] += d
             }
         }
         return (Double(log(total) - (logits[label] - top)), logits.firstIndex(of: top) == label)
     }
 
-    /// Gradients go tensor by tensor where `grads` says (`grads.at(tensor.offset)`).
-    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+    /// Gradients go tensor by tensor where `grads` says (`grads[tensor]`).
+    func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums {
         if rank == failOnRank && step == 3 { throw BrokenShard(rank: rank) }
         // This rank's rows of global step `step`'s batch.
         let local = globalBatch / ranks, first = (step % stepsPerPeriod) * globalBatch + rank * local
-        let g = (weight: grads.at(tensors[0].offset), bias: grads.at(tensors[1].offset))
-        g.weight.update(repeating: 0, count: tensors[0].count)
-        g.bias.update(repeating: 0, count: tensors[1].count)
+        let (weight, bias) = (params[tensors[0]], params[tensors[1]])
+        let g = (weight: grads[tensors[0]], bias: grads[tensors[1]])
+        g.weight.fill(0)
+        g.bias.fill(0)
         var sum = 0.0
         for i in first..<(first + local) {
             let (x, label) = point(set: 0, (i * 7919 + step / stepsPerPeriod) % trainSize)
-            sum += loss(params, x, label, grads: g, scale: 1 / Float(local)).loss
+            sum += loss(weight, bias, x, label, grads: g, scale: 1 / Float(local)).loss
         }
         for s in stride(from: segments.count - 1, through: 0, by: -1) { try segmentDone(s) }
         return LossSums(lossSum: sum, count: Double(local))
     }
 
-    func evaluate(params: UnsafePointer<Float>) -> LossSums {
+    func evaluate(params: ParameterValues) -> LossSums {
+        let (weight, bias) = (params[tensors[0]], params[tensors[1]])
         var sum = 0.0, correct = 0.0, count = 0.0
         for i in stride(from: rank, to: evalSize, by: ranks) {
             let (x, label) = point(set: 1, i)
-            let r = loss(params, x, label)
+            let r = loss(weight, bias, x, label)
             sum += r.loss; correct += r.correct ? 1 : 0; count += 1
         }
         return LossSums(lossSum: sum, count: count, correct: correct)

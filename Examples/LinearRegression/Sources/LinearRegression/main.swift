@@ -49,32 +49,35 @@ func main() throws {
 
     let local = globalBatch / world.size, first = world.rank * local
     for s in 0..<steps {
-        let p = opt.parameters, g = opt.gradients
-        for k in 0..<g.count { g[k] = 0 }
+        // Typed views of each tensor: parameters to read, this rank's gradient to write.
+        let (pw, pb) = (opt.parameters[w], opt.parameters[b])
+        let (gw, gb) = (opt.gradients[w], opt.gradients[b])
+        gw.fill(0); gb.fill(0)
         var lossSum = 0.0
         // Forward and backward over this rank's rows of the global batch.
         for i in first..<(first + local) {
             let x = (0..<inputs).map { feature(step: s, sample: i, $0) }
-            var y = trueB, pred = p[b.offset]
-            for j in 0..<inputs { y += trueW[j] * x[j]; pred += p[w.offset + j] * x[j] }
+            var y = trueB, pred = pb[0]
+            for j in 0..<inputs { y += trueW[j] * x[j]; pred += pw[j] * x[j] }
             let r = pred - y                                   // loss_i = r^2
             lossSum += Double(r * r)
-            for j in 0..<inputs { g[w.offset + j] += r * x[j] }
-            g[b.offset] += r
+            for j in 0..<inputs { gw[j] += r * x[j] }
+            gb[0] += r
         }
         let scale = 2 / Float(local)                           // d mean(r^2) = 2 r x / local
-        for k in 0..<g.count { g[k] *= scale }
+        for j in 0..<inputs { gw[j] *= scale }
+        gb[0] *= scale
         let result = try opt.step(sums: [lossSum, Double(local)])
         if world.isRoot && (s % 20 == 0 || s == steps - 1) {
             print("step \(s + 1) loss \(result.sums[0] / result.sums[1])")
         }
     }
     if world.isRoot {
-        print("w \(Array(opt.parameters[w.range])) b \(opt.parameters[b.offset])")
+        print("w \(opt.parameters[w].elements) b \(opt.parameters[b][0])")
         let m = opt.memory
         print("optimizer state on rank 0: \(m.optimizerStateBytes) bytes (unsharded: \(m.unshardedStateBytes))")
         if let out = option("--out") {
-            try Data(buffer: UnsafeBufferPointer(opt.parameters)).write(to: URL(fileURLWithPath: out))
+            try opt.parameters.elements.withUnsafeBytes { Data($0) }.write(to: URL(fileURLWithPath: out))
         }
     }
 }

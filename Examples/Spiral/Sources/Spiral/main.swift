@@ -37,20 +37,20 @@ final class Spiral: Workload {
         (indices.flatMap { set.x[2 * $0 ..< 2 * $0 + 2] }, indices.map { set.y[$0] })
     }
 
-    func initialize(_ params: UnsafeMutablePointer<Float>, seed: UInt64) {
-        model.initialize(ParameterValues(params, count: parameterCount), seed: seed)
+    func initialize(_ params: ParameterValues, seed: UInt64) {
+        model.initialize(params, seed: seed)
     }
 
-    func forwardBackward(step: Int, params: UnsafePointer<Float>, grads: any GradientSink,
+    func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                          segmentDone: (Int) throws -> Void) throws -> LossSums {
         let (x, y) = rows(train, sampler.indices(step: step))
-        return LossSums(try model.forwardBackward(input: x, labels: y, params: ParameterValues(params, count: parameterCount),
+        return LossSums(try model.forwardBackward(input: x, labels: y, params: params,
                                                   grads: grads, segmentDone: segmentDone))
     }
 
-    func evaluate(params: UnsafePointer<Float>) -> LossSums {
+    func evaluate(params: ParameterValues) -> LossSums {
         let (x, y) = rows(test, Array(EvaluationSplit.share(of: 600, rank: rank, ranks: ranks)))
-        return LossSums(model.evaluate(input: x, labels: y, params: ParameterValues(params, count: parameterCount)))
+        return LossSums(model.evaluate(input: x, labels: y, params: params))
     }
 }
 

@@ -1,6 +1,7 @@
 import Basics
 import Collectives
 import LionEngine
+import Sharding
 
 /// What the owners make of the votes (`--vote`).
 public enum VoteRule: String, CaseIterable, Sendable {

@@ -1,6 +1,8 @@
 import Basics
 import Collectives
 import LionEngine
+import Sharding
+import SignVote
 
 /// `lion-dist bench comm`: the gradient combine + parameter gather, timed four ways on the same
 /// parameters in one run: raw MPI_Allreduce, raw MPI_Reduce_scatter_block + MPI_Allgather, our
@@ -40,9 +42,9 @@ public struct CommBenchmark {
         self.threads = threads
     }
 
-    /// Collective over `world`. Calls `report` with each size's rows (the same on every rank).
-    public func run(world: Communicator, report: ([Row]) -> Void) throws {
-        let node = try world.splitByNode()
+    /// Collective over `topology.world`. Calls `report` with each size's rows (the same on every rank).
+    public func run(topology: Topology, report: ([Row]) -> Void) throws {
+        let world = topology.world
         let pool = ThreadPool(threads: threads)
         let w = world.size
         for size in mib {
@@ -50,7 +52,7 @@ public struct CommBenchmark {
             let layout = ShardLayout(count: count, worldSize: w)
             let n = layout.paddedCount, shard = layout.shardCount
             let raw = AlignedBuffer<Float>(count: n), block = AlignedBuffer<Float>(count: shard), params = AlignedBuffer<Float>(count: n)
-            let combiner = try SharedMemoryCombiner(layout: layout, world: world, node: node,
+            let combiner = try SharedMemoryCombiner(layout: layout, topology: topology,
                                                     buckets: .single(paddedCount: n), overlap: false)
             let grads = combiner.flatGradients!
             for i in 0..<n { raw.pointer[i] = 1; grads[i] = 1 }

@@ -1,6 +1,7 @@
 import Basics
 import Collectives
 import LionEngine
+import Sharding
 
 /// `--comm sign-vote`: sign-vote Lion (Distributed Lion, Liu et al. 2024, arXiv 2404.00438).
 /// Every rank keeps the FULL momentum of its own local gradients and a private parameter copy;
@@ -19,7 +20,7 @@ import LionEngine
 /// Every rank applies the same update to the same parameters, so they stay identical.
 /// Wire: 3(W-1)/W bits per parameter per rank per step (`SignVoteLayout.wireBitsPerParameter`).
 /// Memory: 4P of momentum per rank (sharded Lion: 4P/W), a full P and G (as `--comm allreduce`).
-public final class SignVoteOptimizer: DataParallelOptimizer {
+public final class SignVoteOptimizer: DataParallelOptimizer, GradientBuffers {
     public let layout: ShardLayout
     public let votes: SignVoteLayout
     public let rank: Int
@@ -36,13 +37,14 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
     private let groups: [ParameterGroup]
     /// Steps taken (applied or skipped), for the test hook.
     private var steps = 0
+    private let dump: SignVoteDump?
 
     /// `groups` tile [0, layout.paddedCount) as for `ShardedOptimizer` (nil: one group with
     /// `config.weightDecay`); groups may not set their own betas (one voter kernel per step).
     /// Collective over `comm` only through later calls. Lion with fp32 state only (the caller
     /// refuses other settings with a line that says why).
     public init(layout: ShardLayout, config: OptimizerConfig, clipNorm: Float, comm: Communicator, pool: ThreadPool,
-                buckets: BucketPlan, groups: [ParameterGroup]? = nil, rule: VoteRule = .majority) {
+                buckets: BucketPlan, groups: [ParameterGroup]? = nil, rule: VoteRule = .majority, dump: SignVoteDump? = nil) {
         precondition(layout.worldSize == comm.size)
         precondition(config.kind == .lion && config.stateDType == .fp32, "sign-vote is Lion with fp32 momentum")
         self.layout = layout
@@ -51,6 +53,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
         self.clipNorm = clipNorm
         self.comm = comm
         self.pool = pool
+        self.dump = dump
         let n = votes.paddedCount
         var tiled = ParameterGroup.normalized(groups ?? [ParameterGroup(range: 0..<layout.paddedCount, weightDecay: config.weightDecay)],
                                               count: layout.paddedCount)
@@ -64,10 +67,12 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
         g = AlignedBuffer(count: n)
     }
 
+    /// Its own P and G: nothing but votes crosses the wire.
+    public var buffers: any GradientBuffers { self }
     public var params: UnsafeMutablePointer<Float> { p.pointer }
     /// The full-size local gradient (backward writes it through `gradients`).
     public var flatGradients: UnsafeMutablePointer<Float>? { g.pointer }
-    public var gradients: any GradientSink { FlatGradients(g.pointer) }
+    public var gradients: GradientSink { .flat(g.pointer) }
     public var sharesParams: Bool { false }
     public var description: String {
         let planes = wire.resultPlanes
@@ -98,7 +103,7 @@ public final class SignVoteOptimizer: DataParallelOptimizer {
         var clock = MPIRuntime.time()
         let count = layout.count
 
-        SignVoteTestHook.dump(step: steps, rank: rank, params: p.pointer, grads: g.pointer, count: count)
+        dump?.dump(step: steps, rank: rank, params: p.pointer, grads: g.pointer, count: count)
         steps += 1
         // 1. The norm and the riders in one scalar allreduce; a non-finite gradient anywhere skips.
         var scalars = [scaleAndSumSquares(g.pointer, count: count, scale: 1, pool: pool)] + riders
