@@ -103,6 +103,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Basics", "RunSchema"]),
         .executableTarget(name: "lion-dist", dependencies: [
             "RunSetup",
+            "RankProcess",
             "Workloads",
             "RunSchema",
             "MemoryPlanning",
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LionDistTests", dependencies: ["LionDist", "LionEngine", "Training", "RankProcess"]),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "Model", "Basics"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Model", "Basics", "DeterministicRandom"]),
         // The typed collectives in one process (MPI as a singleton, W = 1).
         .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
         // Training without MPI: the summary's schema read back through the sweep's row.

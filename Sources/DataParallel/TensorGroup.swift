@@ -16,7 +16,7 @@ public struct TensorGroup: Sendable {
     /// Multiplies the scheduled learning rate.
     public var lrScale: Float
     /// This group's weight decay (divided by the initial lr when the options say decoupled);
-    /// nil: `OptimizerOptions.weightDecay`, applied to every tensor of the group.
+    /// nil: each tensor keeps its own `decays` (`OptimizerOptions.weightDecay` if it decays, 0 if not).
     public var weightDecay: Float?
     /// This group's (b1, b2); nil: the options'.
     public var betas: (Float, Float)?
@@ -64,7 +64,7 @@ public struct TensorGroup: Sendable {
             precondition(t.offset == at, "tensor \(t.name) at \(t.offset), expected \(at): tensors must tile the buffer")
             if let i = owner[t.name] {
                 let g = groups[i]
-                out.append(ParameterGroup(range: t.range, weightDecay: engineDecay(g.weightDecay ?? weightDecay),
+                out.append(ParameterGroup(range: t.range, weightDecay: engineDecay(g.weightDecay ?? (t.decays ? weightDecay : 0)),
                                           lrScale: g.lrScale, beta1: g.betas?.0, beta2: g.betas?.1))
             } else {
                 out.append(ParameterGroup(range: t.range, weightDecay: t.decays ? engineDecay(weightDecay) : 0))
