@@ -74,7 +74,8 @@ public struct CheckpointIdentity: Sendable, Equatable {
         }
         if schedule == .cosine && totalSteps != run.totalSteps {
             return "was written for a cosine schedule of \(totalSteps) steps, this run has \(run.totalSteps); "
-                + "pass the same --epochs and --max-steps"
+                + "pass the same --epochs and --max-steps (library: the workload's periods, TrainConfig.maxSteps, "
+                + "Schedule.totalSteps); to end a run early and resume it, use --stop-after (TrainConfig.stopAfter)"
         }
         if warmupSteps != run.warmupSteps {
             return "was written with a warm-up of \(warmupSteps) steps, this run has \(run.warmupSteps) "

@@ -5,7 +5,9 @@ extension TrainConfig {
     /// A run of your own `Workload`: the global batch it splits over the ranks, the optimizer,
     /// and the schedule (warm-up capped at half the run, as the command line does). Set the
     /// other fields as needed (`clipNorm`, `comm`, `checkpoint`, `metricsPath`, `maxSteps`,
-    /// `seed`, `threads`); the MLP- and GPT-only fields are ignored.
+    /// `stopAfter`, `seed`, `threads`). `schedule.totalSteps` is the schedule's length, as for
+    /// ``DistributedOptimizer``; 0: the run's steps (the workload's `totalSteps`, cut by
+    /// `maxSteps`). `stopAfter` ends a run early on the same curve (resume it later).
     public init(globalBatch: Int, optimizer: OptimizerOptions, schedule: Schedule = .constant) {
         self.init()
         self.globalBatch = globalBatch
@@ -13,6 +15,7 @@ extension TrainConfig {
         self.schedule = schedule.kind
         self.warmupSteps = schedule.warmupSteps
         self.minLR = schedule.minLR
+        self.scheduleSteps = schedule.totalSteps > 0 ? schedule.totalSteps : nil
         self.logInterval = 1
     }
 }

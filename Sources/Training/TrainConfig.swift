@@ -21,8 +21,15 @@ public struct TrainConfig: Sendable {
     /// Threads per rank for the update and for OpenBLAS; nil: from the affinity mask.
     public var threads: Int? = nil
     public var metricsPath: String? = nil
-    /// Stop after this many optimizer steps in all (tests, quick looks).
+    /// The run's length in optimizer steps, cut from the workload's (`--max-steps`): the
+    /// schedule spans it, so a resume must pass the same.
     public var maxSteps: Int? = nil
+    /// Ends the run after this many steps in all WITHOUT changing the schedule (`--stop-after`):
+    /// a checkpoint at that step resumes on the same curve as the uninterrupted run.
+    public var stopAfter: Int? = nil
+    /// The schedule's length in steps (the cosine reaches `minLR` there; the library's
+    /// `Schedule.totalSteps`); nil: the run's steps (the workload's, cut by `maxSteps`).
+    public var scheduleSteps: Int? = nil
     /// Rank 0 writes the final parameters here as raw little-endian float32.
     public var saveParamsPath: String? = nil
     /// Start from the weights of this safetensors file (PyTorch's names), with fresh optimizer state.

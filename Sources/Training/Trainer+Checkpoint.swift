@@ -24,7 +24,7 @@ struct LoopPoint {
 extension Trainer {
     var checkpointIdentity: CheckpointIdentity {
         CheckpointIdentity(model: workload.signature, optimizer: config.optimizer,
-                           schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: totalSteps,
+                           schedule: config.schedule, warmupSteps: schedule.warmupSteps, totalSteps: schedule.totalSteps,
                            minLR: config.minLR, clipNorm: config.clipNorm, globalBatch: config.globalBatch, seed: config.seed,
                            perRankState: core.optimizer.state.perRank, averagedVotes: config.signVote && config.vote == .average)
     }

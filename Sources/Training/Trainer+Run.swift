@@ -39,8 +39,8 @@ extension Trainer {
         if config.stallTimeout > 0 { watchdog = try StallWatchdog(timeout: config.stallTimeout, topology: topology) }
         log.step = start.step
         var at = start
-        let total = totalSteps, perPeriod = workload.stepsPerPeriod
-        var progress = Progress(totalSteps: total, globalBatch: config.globalBatch, interval: config.logInterval,
+        let total = totalSteps, stop = stopStep, perPeriod = workload.stepsPerPeriod
+        var progress = Progress(totalSteps: stop, globalBatch: config.globalBatch, interval: config.logInterval,
                                 itemsPerSample: workload.itemsPerSample, unit: workload.throughputUnit)
         progress.firstStep = start.step
         var globalStep = start.step
@@ -56,7 +56,7 @@ extension Trainer {
             let periodStart = MPIRuntime.time()
             var lossSum = start.lossSum(period), steps = start.steps(period)
             for s in start.firstStep(period)..<perPeriod {
-                if globalStep >= total { break }
+                if globalStep >= stop { break }
                 let loss = try step(globalStep, stats: &stats)
                 if let why = stats.divergence.train(loss, step: globalStep + 1) { throw diverged(why, step: globalStep + 1) }
                 globalStep += 1
@@ -94,7 +94,7 @@ extension Trainer {
                 log.write(event.event, event.fields)
                 board?.evaluation(globalStep, event.fields)
             }
-            if globalStep >= total { break periods }
+            if globalStep >= stop { break periods }
         }
 
         try finalCheckpoint(at, start: start, stats: stats)

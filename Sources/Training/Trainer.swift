@@ -64,15 +64,18 @@ public final class Trainer {
             if comm.rank == 0 { print("initialized from \(path) (\(workload.parameterCount) parameters); optimizer state fresh, step 0") }
         }
         try core.paramsWritten()
-        let total = Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
+        let span = config.scheduleSteps ?? Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config)
         schedule = LRSchedule(kind: config.schedule, baseLR: config.optimizer.lr,
-                              warmupSteps: min(config.warmupSteps, total / 2), totalSteps: total, minLR: config.minLR)
+                              warmupSteps: min(config.warmupSteps, span / 2), totalSteps: span, minLR: config.minLR)
         let metricsPath = comm.rank == 0 ? config.metricsPath : nil
         let resuming = config.checkpoint.resume || config.checkpoint.resumeFrom != nil
         log = try comm.agree { try MetricsLog(path: metricsPath, append: resuming) }
     }
 
     var totalSteps: Int { Trainer.totalSteps(workloadSteps: workload.totalSteps, config: config) }
+
+    /// Where this run ends: `totalSteps`, or earlier under `stopAfter` (the schedule unchanged).
+    var stopStep: Int { min(totalSteps, config.stopAfter ?? totalSteps) }
 
     /// The workload's steps, cut by `--max-steps`.
     package static func totalSteps(workloadSteps: Int, config: TrainConfig) -> Int {

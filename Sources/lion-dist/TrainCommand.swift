@@ -91,8 +91,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write JSON Lines metrics (step, epoch, summary events) to this file (rank 0).")
     var metrics: String?
 
-    @Option(parsing: .unconditional, help: "Stop after this many optimizer steps in all.")
+    @Option(parsing: .unconditional, help: "The run's length in optimizer steps, cut from the workload's (the schedule spans it: a resume passes the same).")
     var maxSteps: Int?
+
+    @Option(help: "End after this many steps in all without changing the schedule (with --checkpoint: resume later on the same curve).")
+    var stopAfter: Int?
 
     @Option(help: "Write the final parameters to this file as raw little-endian float32 (rank 0).")
     var saveParams: String?
@@ -146,6 +149,7 @@ struct TrainCommand: ParsableCommand {
         if let clipNorm, !(clipNorm >= 0) { throw ValidationError("--clip-norm must be >= 0 (0 is off), got \(clipNorm)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1, got \(stopAfter)") }
         if let shard, shard != .stateOnly, comm == .allreduce {
             throw ValidationError("--shard \(shard.rawValue) needs --comm reduce-scatter (node-shared memory); use --shard state-only with --comm allreduce")
         }
@@ -212,6 +216,7 @@ struct TrainCommand: ParsableCommand {
         c.threads = threads
         c.metricsPath = metrics
         c.maxSteps = maxSteps
+        c.stopAfter = stopAfter
         c.saveParamsPath = saveParams
         c.initFromPath = initFrom
         c.tensorboardDirectory = tensorboard

@@ -112,6 +112,24 @@ final class CheckpointResumeTests: XCTestCase {
         }
     }
 
+    /// `--stop-after` ends a run early without shortening its schedule (`--max-steps` would):
+    /// the checkpoint it leaves resumes to the uninterrupted run, bit for bit.
+    func testStopAfterResumesToTheUninterruptedRun() throws {
+        let ref = try reference()
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? Self.fm.removeItem(at: dir) }
+        let ckpt = dir.appendingPathComponent("ckpt")
+        let first = try Launcher.run(ranks: 2, Self.common + ["--checkpoint", ckpt.path, "--stop-after", "120"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(files(ckpt), ["ckpt-00000120.lion"], "the run stops at step 120 and saves there")
+        XCTAssertEqual(try inspect(ckpt.path + "/ckpt-00000120.lion")["step"] as? Int, 120)
+        let out = dir.appendingPathComponent("final.f32")
+        let resumed = try Launcher.run(ranks: 2, Self.common + ["--checkpoint", ckpt.path, "--resume", "--save-params", out.path])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("step 120"), resumed.stdout)
+        XCTAssertEqual(try Launcher.readFloats(out), ref.params, "stopped at 120 and resumed: the uninterrupted run's parameters")
+    }
+
     func testKillDuringASaveKeepsTheLastGoodCheckpoint() throws {
         let ref = try reference()
         let dir = try Launcher.temporaryDirectory()
