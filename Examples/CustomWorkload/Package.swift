@@ -9,6 +9,5 @@ let package = Package(
     dependencies: [.package(name: "lion-dist", path: "../..")],
     targets: [
         .executableTarget(name: "CustomWorkload", dependencies: [.product(name: "LionDist", package: "lion-dist")]),
-    ],
-    swiftLanguageModes: [.v5]
+    ]
 )

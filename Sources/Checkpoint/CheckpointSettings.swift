@@ -1,4 +1,3 @@
-import Checkpoint
 
 /// `--checkpoint DIR`, `--checkpoint-every STEPS`, `--keep K`, `--resume`, `--resume-from FILE`.
 public struct CheckpointSettings: Sendable {

@@ -15,7 +15,10 @@ import Glibc
 /// - `LION_DIST_TEST_CORRUPT_SAVE=N`: see `corruptIfAsked`.
 /// - `LION_DIST_TEST_PAUSE=N`: every rank stops itself with SIGSTOP after step N and its
 ///   checkpoint (if one was due), so a test acts on a run held at a known point, whatever the
-///   machine's speed, and lets it go on with SIGCONT.
+///   machine's speed, and lets it go on with SIGCONT. With `LION_DIST_TEST_PAUSE_UNTIL_SIGNAL=1`
+///   a continued rank also waits until SIGTERM or SIGINT reaches it (mpirun continues its ranks
+///   before it sends them the SIGTERM it forwards): a test of the stop then never races the
+///   run's end.
 public struct CheckpointTestHooks: Sendable {
     enum Point: String, Sendable { case step, save }
 
@@ -23,6 +26,7 @@ public struct CheckpointTestHooks: Sendable {
     var skipPreallocation = false
     var corruptSave: Int? = nil
     var pause: Int? = nil
+    var pauseUntilSignal = false
 
     /// No hooks: a normal run.
     public static let none = CheckpointTestHooks()
@@ -38,6 +42,7 @@ public struct CheckpointTestHooks: Sendable {
         skipPreallocation = env["LION_DIST_TEST_NO_PREALLOCATE"] == "1"
         corruptSave = env["LION_DIST_TEST_CORRUPT_SAVE"].flatMap { Int($0) }
         pause = env["LION_DIST_TEST_PAUSE"].flatMap { Int($0) }
+        pauseUntilSignal = env["LION_DIST_TEST_PAUSE_UNTIL_SIGNAL"] == "1"
     }
 
     /// Rank 0 flips one bit of the last data byte of the checkpoint of step `corruptSave` after
@@ -64,6 +69,22 @@ public struct CheckpointTestHooks: Sendable {
     /// Called by the trainer after each step's checkpoint (if one was due), before the stop check.
     public func afterSave(_ step: Int) {
         guard pause == step else { return }
+        guard pauseUntilSignal else {
+            Glibc.kill(getpid(), SIGSTOP)
+            return
+        }
+        // SIGTERM and SIGINT blocked from before the stop to the wait, so one that arrives in
+        // between stays pending and ends the wait (the run's handlers record it as usual).
+        var stops = sigset_t(), previous = sigset_t()
+        sigemptyset(&stops)
+        sigaddset(&stops, SIGTERM)
+        sigaddset(&stops, SIGINT)
+        sigprocmask(SIG_BLOCK, &stops, &previous)
         Glibc.kill(getpid(), SIGSTOP)
+        var waitMask = previous
+        sigdelset(&waitMask, SIGTERM)
+        sigdelset(&waitMask, SIGINT)
+        sigsuspend(&waitMask)
+        sigprocmask(SIG_SETMASK, &previous, nil)
     }
 }
