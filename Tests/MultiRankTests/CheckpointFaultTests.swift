@@ -106,8 +106,9 @@ final class CheckpointFaultTests: FaultTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // mpirun SIGKILLs its ranks `odls_base_sigkill_timeout` after it sends them the SIGTERM
         // it got (1 s by default): the ranks must finish a step, agree, save and exit in it, a
-        // race with the machine's load. 10 s takes the race out of the test.
-        p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "10",
+        // race with the machine's load. 3 s takes the race out of the test (mpirun also waits
+        // longer before it sends the SIGTERM).
+        p.arguments = ["mpirun", "-n", "\(ranks)", "--oversubscribe", "--mca", "odls_base_sigkill_timeout", "3",
                        try Launcher.binary()] + arguments
         var env = Launcher.initialEnvironment   // without what an in-process MPI singleton added
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
