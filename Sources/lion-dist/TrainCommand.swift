@@ -58,7 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Decoupled weight decay, p *= 1 - lr*wd, on weight matrices and embeddings only, not biases or LayerNorm gains (default: mlp lion 0.1, adamw 0.01; gpt lion 1, adamw 0.1).")
     var weightDecay: Float?
 
-    @Option(parsing: .unconditional, help: "AdamW's epsilon (default 1e-8; gpt 1e-6).")
+    @Option(parsing: .unconditional, help: "AdamW's epsilon (default 1e-8, PyTorch's).")
     var eps: Float?
 
     @Option(parsing: .unconditional, help: "Cautious Lion (lion-pytorch's cautious_factor, arXiv 2411.16085): update elements whose sign disagrees with the gradient's are scaled by F, then each tensor's scales are divided by their mean. 0 <= F <= 1; 1 (the default) is plain Lion, 0 the paper's. Lion only, not with --comm sign-vote.")

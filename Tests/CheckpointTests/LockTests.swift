@@ -29,7 +29,7 @@ final class LockTests: XCTestCase {
 
     func testAFileIsNoCheckpointDirectory() throws {
         let file = dir + "/plain"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
         XCTAssertThrowsError(try CheckpointLock.acquire(directory: file)) {
             XCTAssertTrue("\($0)".contains("--checkpoint \(file) is a file, not a directory"), "\($0)")
         }
@@ -44,7 +44,7 @@ final class LockTests: XCTestCase {
         XCTAssertEqual(CheckpointDirectory.problem(reading: named), "is a directory, not a checkpoint file; pass a ckpt-<step>.lion file")
         XCTAssertEqual(CheckpointDirectory.problem(reading: dir + "/missing.lion"), "does not exist")
         let good = dir + "/good.lion"
-        FileManager.default.createFile(atPath: good, contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: good, contents: Data("x".utf8))
         XCTAssertNil(CheckpointDirectory.problem(reading: good))
         XCTAssertThrowsError(try LocalCheckpointFile(path: named)) {
             XCTAssertTrue("\($0)".contains("is a directory"), "\($0)")

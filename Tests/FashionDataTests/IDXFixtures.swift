@@ -41,7 +41,7 @@ final class IDXFixtures {
     @discardableResult
     func writePlain(_ name: String, _ bytes: [UInt8]) -> String {
         let path = dir + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 

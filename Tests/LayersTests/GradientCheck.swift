@@ -69,7 +69,7 @@ final class LayerHarness {
         layer.allocate(ActivationPlan(maxBatch: batch, dtype: dtype, parameterCount: p.count), input: sample)
         layer.initialize(params, seed: 3)
         if let (lo, hi) = paramRange, p.count > 0 {
-            store.buffer.update(fromContentsOf: uniform(p.count, lo, hi, seed: 4))
+            _ = store.buffer.update(fromContentsOf: uniform(p.count, lo, hi, seed: 4))
         }
         input = ActivationTensor(maxBatch: batch, sampleShape: sample)
         x = input.view(batch: batch)

@@ -91,7 +91,7 @@ final class SequentialTests: XCTestCase {
 
         // The layers composed by hand give the same bits.
         let c = Buffers(model.parameterCount)
-        c.p.buffer.update(fromContentsOf: b.p.buffer)
+        _ = c.p.buffer.update(fromContentsOf: b.p.buffer)
         let handLoss = composed(model, x: x, labels: labels, c)
         XCTAssertEqual(handLoss, loss.lossSum)
         XCTAssertEqual(Array(c.g.buffer), final)
@@ -154,7 +154,7 @@ final class SequentialTests: XCTestCase {
         let (x, labels) = data(f, batch: 4, classes: 7, tokens: true)
         let (a, b) = (Buffers(f.parameterCount), Buffers(h.parameterCount))
         f.initialize(a.params, seed: 3)
-        b.p.buffer.update(fromContentsOf: a.p.buffer)
+        _ = b.p.buffer.update(fromContentsOf: a.p.buffer)
         let lf = f.forwardBackward(input: x, labels: labels, params: a.params, grads: a.grads) { _ in }
         let lh = h.forwardBackward(input: x, labels: labels, params: b.params, grads: b.grads) { _ in }
         XCTAssertEqual(lh.loss, lf.loss, accuracy: 1e-2 * lf.loss)

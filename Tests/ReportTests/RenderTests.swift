@@ -17,7 +17,7 @@ final class RenderTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["--headless", "--no-sandbox", "--disable-gpu"] + arguments
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
         p.standardOutput = try FileHandle(forWritingTo: stdout)
         p.standardError = FileHandle.nullDevice
         try p.run()
