@@ -1,12 +1,12 @@
 import Basics
 import Model
 
-/// max(x, 0), elementwise (the MLP's kernels). Its input gradient is dout where the output is
-/// positive, 0 elsewhere (0 at x = 0).
-public final class ReLU: Layer {
-    private var out: ActivationTensor!, dx: ActivationTensor!
+/// What an elementwise activation shares: no parameters, its input's shape, and storage for
+/// its output and its input's gradient.
+public class Elementwise {
+    var out: ActivationTensor!, dx: ActivationTensor!
 
-    public init() {}
+    init() {}
 
     public func declare(_ parameters: inout LayerParameters) {}
     public func outputShape(input: [Int]) throws -> [Int] { input }
@@ -16,6 +16,12 @@ public final class ReLU: Layer {
         out = ActivationTensor(maxBatch: plan.maxBatch, sampleShape: input)
         dx = ActivationTensor(maxBatch: plan.maxBatch, sampleShape: input)
     }
+}
+
+/// max(x, 0), elementwise (the MLP's kernels). Its input gradient is dout where the output is
+/// positive, 0 elsewhere (0 at x = 0).
+public final class ReLU: Elementwise, Layer {
+    public override init() {}
 
     public func forward(_ x: TensorView, params: ParameterValues) -> TensorView {
         let y = out.view(batch: x.batch)
@@ -34,20 +40,10 @@ public final class ReLU: Layer {
 }
 
 /// GELU, tanh approximation (GPT-2), elementwise: the GPT's SIMD kernels.
-public final class GELU: Layer {
-    private var out: ActivationTensor!, dx: ActivationTensor!
+public final class GELU: Elementwise, Layer {
     private var x: TensorView?
 
-    public init() {}
-
-    public func declare(_ parameters: inout LayerParameters) {}
-    public func outputShape(input: [Int]) throws -> [Int] { input }
-    public func initialize(_ params: ParameterValues, seed: UInt64) {}
-
-    public func allocate(_ plan: ActivationPlan, input: [Int]) {
-        out = ActivationTensor(maxBatch: plan.maxBatch, sampleShape: input)
-        dx = ActivationTensor(maxBatch: plan.maxBatch, sampleShape: input)
-    }
+    public override init() {}
 
     public func forward(_ x: TensorView, params: ParameterValues) -> TensorView {
         self.x = x
