@@ -110,6 +110,17 @@ public typealias CheckpointSettings = Checkpoint.CheckpointSettings
 /// `timings` and every rank's memory (`ranks`).
 public typealias RunSummary = Training.RunSummary
 
+/// One rank's memory at the end of a run, as a ``RunSummary``'s `ranks` holds it: the buffers it
+/// holds by category (`held`) and what the kernel measured (peak and end Pss, peak RSS).
+public typealias RankMemory = MemoryPlanning.RankMemory
+
+/// Bytes by category: `parameters`, `gradients`, `optimizerState`, `activations`, `dataset`,
+/// `runtime`, and their `total`.
+public typealias MemoryBreakdown = MemoryPlanning.MemoryBreakdown
+
+/// Seconds a step spent in each phase of the gradient exchange and the update.
+public typealias StepTimings = Sharding.StepTimings
+
 /// Which model a checkpoint holds, as data: a family code, the integers of its shape and its
 /// parameter count (a resume must match all three). A ``Workload`` of your own gets
 /// `.custom(parameterCount:shape:)`: its parameter count and up to 64 integers in 1...2^24
