@@ -33,7 +33,7 @@ final class TestBedStallTests: FaultTestCase {
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["mpirun", "-n", "2"] + (try TestBed.mpirunPrefix(hosts: "node1:1,node2:1"))
             + [try Launcher.binary(), "--hidden", "37", "--epochs", "100", "--threads", "1", "--log-interval", "1e-9",
-               "--metrics", metrics.path, "--stall-timeout", "10"]
+               "--metrics", metrics.path, "--stall-timeout", "5"]
         var env = Launcher.initialEnvironment
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
@@ -47,7 +47,7 @@ final class TestBedStallTests: FaultTestCase {
         XCTAssertTrue(wait(seconds: 120) { lines() >= 20 }, "the run never logged 20 steps")
         XCTAssertEqual(try TestBed.command("ip", ["-n", "node2", "link", "set", "eth0", "down"]).status, 0)
         let stderr = { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
-        XCTAssertTrue(wait(seconds: 10 + 30) { stderr().contains("error: stall:") }, "no stall line: \(stderr())")
+        XCTAssertTrue(wait(seconds: 5 + 30) { stderr().contains("error: stall:") }, "no stall line: \(stderr())")
         XCTAssertEqual(try TestBed.command("ip", ["-n", "node2", "link", "set", "eth0", "up"]).status, 0)
         XCTAssertTrue(wait(seconds: 120) { !p.isRunning }, "mpirun did not end after the link came back")
         p.waitUntilExit()
