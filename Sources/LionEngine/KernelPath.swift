@@ -18,8 +18,8 @@ import Darwin
 ///   AVX-512BW and xgetbv says the OS saves opmask and ZMM state. One core's AVX2 Lion bf16
 ///   loop (~60 instructions per 16 elements) was compute-bound at DRAM speed (~0.87 of the
 ///   memory limit); the AVX-512 one is ~25 and, with a software prefetch 512 elements ahead,
-///   keeps up with DRAM from one core (0.94-1.0 of `limit-20B`; figures in the README's
-///   "bench optimizer" section).
+///   keeps up with DRAM from one core (0.94-1.0 of `limit-20B`; figures in
+///   docs/engine-benchmark.md).
 ///
 /// All are bitwise equal to `Reference` element by element (see `KernelPathTests`).
 /// `best` is the widest supported path, chosen once per process; env

@@ -14,7 +14,7 @@ import Synchronization
 /// Fork-join cost (empty body, 2 participants, median of 20k; `OptimizerBenchmark.forkJoinMicroseconds`,
 /// printed as the last line of `lion-dist bench optimizer`) depends on the machine and its load:
 /// on the 2-core dev VM, shared with other jobs, three runs gave this pool 0.06-0.08 us and
-/// `DispatchQueue.concurrentPerform(iterations: 2)` 0.15-0.27 us; the README's quiet-machine
+/// `DispatchQueue.concurrentPerform(iterations: 2)` 0.15-0.27 us; docs/engine-benchmark.md's quiet-machine
 /// run shows 0.45 and 0.18 us. Either is negligible next to a 1M-element update (~0.3 ms); the
 /// pool is used because it runs exactly `threads` participants (concurrentPerform sizes itself
 /// to the machine, not to this rank's share of cores) and needs no Dispatch in the hot path.

@@ -1,8 +1,8 @@
 import Foundation
 import RunSchema
 
-/// One row of a sweep's `results.jsonl`: one full training run (keys documented in README,
-/// "Large-batch sweep", and declared once in `Summary`, which the writers use too). Missing
+/// One row of a sweep's `results.jsonl`: one full training run (keys documented in docs/metrics.md
+/// and declared once in `Summary`, which the writers use too). Missing
 /// or null numbers read as NaN, so a diverged run still loads.
 public struct SweepRecord: Sendable {
     /// One period event: an MLP epoch, or a GPT evaluation (`testLoss` is then its validation

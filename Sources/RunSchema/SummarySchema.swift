@@ -13,8 +13,8 @@ public struct SummaryKey<Value>: Sendable {
 public enum SummaryObject {}
 
 /// The summary's JSON: the `--metrics` `summary` event and every row of a sweep's
-/// `results.jsonl` (the cell's keys, then the summary's). README "Metrics" and "Large-batch
-/// sweep" document them; keys are only ever added, never renamed.
+/// `results.jsonl` (the cell's keys, then the summary's). docs/metrics.md documents
+/// them; keys are only ever added, never renamed.
 public enum Summary {
     // The run, in the order the summary writes them (the workload's evaluation keys follow `params`).
     public static let worldSize = SummaryKey<Int>("world_size")

@@ -3,7 +3,7 @@ import LionEngine
 import TextData
 
 /// The defaults `train` uses for each workload and optimizer, where the paper's generic ones
-/// (`OptimizerConfig.defaults`) do not fit (README, "Flags" and "GPT on Shakespeare").
+/// (`OptimizerConfig.defaults`) do not fit (docs/training.md, the defaults table; docs/gpt.md).
 ///
 /// - MLP: Lion lr 3e-4, wd 0.1; AdamW lr 3e-3, wd 0.01 (Lion's lr 10x lower, its wd 10x higher).
 /// - GPT: the paper's language-model settings. Lion betas 0.95/0.98, lr 3e-4, wd 1 (matrices

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// `--metrics FILE`: JSON Lines written by rank 0, one write(2) per line so a killed run keeps
-/// what it logged. Events and keys are documented in README ("Metrics").
+/// what it logged. Events and keys are documented in docs/metrics.md.
 ///
 /// Metrics never cost training: the file is opened in place (a symlink stays a symlink, nothing
 /// is renamed over it), and a write that fails (full disk, quota, I/O error) prints one warning,

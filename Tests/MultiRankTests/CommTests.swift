@@ -89,7 +89,7 @@ final class CommTests: XCTestCase {
         }
     }
 
-    /// The README's claim: overlapping bucket reductions with backward changes when the sums
+    /// The claim of docs/communication.md: overlapping bucket reductions with backward changes when the sums
     /// happen, not what they are. Three ranks, two buckets, both combine paths.
     func testOverlapDoesNotChangeParameters() throws {
         for comm in [["--comm", "allreduce"], []] {

@@ -165,7 +165,7 @@ final class SummarySchemaTests: XCTestCase {
         }
     }
 
-    /// The keys are stable (README "Metrics"): the summary event's, in order, for the MLP.
+    /// The keys are stable (docs/metrics.md): the summary event's, in order, for the MLP.
     func testSummaryKeysAreTheDocumentedOnes() throws {
         let images = ImageSet(count: 2, rows: 28, cols: 28, pixels: [Float](repeating: 0, count: 2 * 784), labels: [0, 1])
         let workload = MLPWorkload(data: FashionMNIST(train: images, test: images), hidden: [4], globalBatch: 2, epochs: 1,
