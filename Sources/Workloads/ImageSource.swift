@@ -56,11 +56,14 @@ public final class SharedImages {
     let shared: NodeSharedBytes
     public let counts: (train: Int, test: Int)
 
-    /// Bytes the node holds (both splits).
-    static func bytes(train: Int, test: Int) -> Int { (train + test) * (28 * 28 + 1) }
+    /// Bytes of one image with its label.
+    static let recordBytes = 28 * 28 + 1
 
-    /// Collective over `world` (`node` is its node's ranks): node rank 0 of each node reads the files (every rank agrees on a
-    /// failure), then copies them into shared memory.
+    /// Bytes the node holds (both splits).
+    static func bytes(train: Int, test: Int) -> Int { (train + test) * recordBytes }
+
+    /// Collective over `world` (`node` is its node's ranks): node rank 0 of each node reads the
+    /// files (every rank agrees on a failure), then copies them into shared memory.
     public init(directory: String, world: Communicator, node: Communicator) throws {
         let raw = try world.agree { () throws -> [(count: Int, bytes: [UInt8], labels: [UInt8])] in
             guard node.rank == 0 else { return [] }
@@ -85,11 +88,11 @@ public final class SharedImages {
     }
 
     var train: SharedImageSplit {
-        SharedImageSplit(count: counts.train, bytes: UnsafeBufferPointer(rebasing: shared.bytes[..<(counts.train * (28 * 28 + 1))]), owner: shared)
+        SharedImageSplit(count: counts.train, bytes: UnsafeBufferPointer(rebasing: shared.bytes[..<(counts.train * Self.recordBytes)]), owner: shared)
     }
 
     var test: SharedImageSplit {
-        SharedImageSplit(count: counts.test, bytes: UnsafeBufferPointer(rebasing: shared.bytes[(counts.train * (28 * 28 + 1))...]), owner: shared)
+        SharedImageSplit(count: counts.test, bytes: UnsafeBufferPointer(rebasing: shared.bytes[(counts.train * Self.recordBytes)...]), owner: shared)
     }
 
     /// This rank's share of the node's bytes.
