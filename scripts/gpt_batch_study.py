@@ -15,6 +15,8 @@ centred where a larger batch with fewer steps wants it):
   AdamW lr  ADAMW_LRS x sqrt(B/64), wd --adamw-wd, betas 0.9/0.99
   Lion  lr  AdamW's / --ratio, wd AdamW's x --ratio (the paper: lr 3-10x smaller, wd 3-10x
             larger, so lr x wd is the same at every grid point), betas 0.95/0.98
+  widened    where a batch's best lr (at the rule's wd) is the grid's lowest or highest, one more
+            lr a factor 2 past that edge, up to --extend times per batch and optimizer
   heatmap at --heatmap-batch: the batch's lr grid x --heatmap-wds (AdamW's; Lion's x --ratio)
 Steps per run: --tokens / (B x context); warm-up 5% of the steps, cosine to lr/10, clip 1.0;
 validation on the same --eval-windows fixed windows at every batch, 4 times per run.
@@ -63,13 +65,32 @@ class Study:
     def heatmap_wds(self, kind):
         return [short(w * (self.a.ratio if kind == "lion" else 1)) for w in floats(self.a.heatmap_wds)]
 
-    def grid_cells(self):
-        """Phase 1 at the grid seed: every batch's lr grid at the rule's wd, and the heatmap's extra cells."""
+    def lr_line(self, kind, batch, rows):
+        """The batch's lr grid, widened by a factor 2 past an edge while the best lr sits on that edge
+        (at most --extend times per batch), so that every best lr has a worse neighbour on both sides."""
+        lrs = self.lrs(kind, batch)
+        for _ in range(self.a.extend):
+            found = [self.row((kind, batch, lr, self.wd(kind), self.a.seed), rows) for lr in lrs]
+            if any(r is None for r in found):
+                break  # the line is not finished: widen it once it is
+            i = min(range(len(lrs)), key=lambda j: found[j]["val_loss"])
+            if i == 0:
+                lrs = [short(lrs[0] / 2)] + lrs
+            elif i == len(lrs) - 1:
+                lrs = lrs + [short(lrs[-1] * 2)]
+            else:
+                break
+        return lrs
+
+    def grid_cells(self, rows=None):
+        """Phase 1 at the grid seed: every batch's lr grid at the rule's wd (widened past an edge that
+        holds the best lr), and the heatmap's extra cells."""
+        rows = self.rows() if rows is None else rows
         seed = self.a.seed
         cells = []
         for b in ints(self.a.batches):
             for kind in ("lion", "adamw"):
-                cells += [(kind, b, lr, self.wd(kind), seed) for lr in self.lrs(kind, b)]
+                cells += [(kind, b, lr, self.wd(kind), seed) for lr in self.lr_line(kind, b, rows)]
         b = self.a.heatmap_batch
         for kind in ("lion", "adamw"):
             for wd in self.heatmap_wds(kind):
@@ -105,7 +126,7 @@ class Study:
 
     def best(self, kind, batch, rows):
         """The grid seed's best cell (lowest final validation loss) among the batch's grid and heatmap cells."""
-        done = [(self.row(c, rows), c) for c in self.grid_cells() if c[0] == kind and c[1] == batch]
+        done = [(self.row(c, rows), c) for c in self.grid_cells(rows) if c[0] == kind and c[1] == batch]
         done = [(r["val_loss"], c) for r, c in done if r and isinstance(r.get("val_loss"), (int, float))]
         return min(done)[1] if done else None
 
@@ -130,7 +151,7 @@ class Study:
 
     def eta(self, todo, rows):
         """Seconds left: each cell's characters at the seconds per character of finished cells of its batch (else of all)."""
-        mine = [r for r in rows if any(self.matches(r, c) for c in self.grid_cells() + [c for c in self.rerun_cells(rows) if c])]
+        mine = [r for r in rows if any(self.matches(r, c) for c in self.grid_cells(rows) + [c for c in self.rerun_cells(rows) if c])]
         rate = {}
         for r in mine:
             t = r["global_batch"] * self.a.block_size * r.get("gpt_steps", 0)
@@ -148,7 +169,7 @@ class Study:
     def plan(self):
         """(cells, number done) of the whole study as it stands."""
         rows = self.rows()
-        cells = self.grid_cells() + self.rerun_cells(rows)
+        cells = self.grid_cells(rows) + self.rerun_cells(rows)
         return cells, rows
 
     def dry_run(self):
@@ -205,6 +226,8 @@ def main():
     ap.add_argument("--ratio", type=float, default=3, help="Lion's lr = AdamW's / ratio, its wd = AdamW's x ratio")
     ap.add_argument("--heatmap-batch", type=int, default=256)
     ap.add_argument("--heatmap-wds", default="0.025,0.1,0.4,1.6", help="AdamW's wd axis of the heatmap (Lion's x ratio)")
+    ap.add_argument("--extend", type=int, default=2,
+                    help="times a batch's lr grid may widen by 2x past an edge holding its best lr")
     ap.add_argument("--seed", type=int, default=42, help="the grid's seed")
     ap.add_argument("--reruns", default="43,44,45", help="seeds of each best cell's reruns")
     ap.add_argument("--eval-windows", type=int, default=1024, help="validation windows (the same at every batch)")
