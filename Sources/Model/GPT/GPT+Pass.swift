@@ -10,6 +10,10 @@ extension GPT {
     /// tokens is (batch, blockSize + 1): inputs = row[0..<T], targets = row[1...T].
     /// OVERWRITES grads[0..<parameterCount] with the gradient of the MEAN cross-entropy over
     /// batch * T targets; returns the SUM of the losses (nats) over those targets.
+    /// Backward runs on the loss gradient scaled by a power of two (1/2^k, 2^k >= batch * T),
+    /// not by 1/(batch * T): the values every product sees then differ between batch splits
+    /// (rank counts) by powers of two only, so bf16 operands round alike at any W; each
+    /// segment is rescaled to the mean (x 2^k / (batch * T)) just before it is reported done.
     /// `segmentDone(i)` runs as soon as `segments[i]` of grads is final, i descending.
     /// Deterministic for the same inputs and BLAS thread count.
     public func forwardBackward(params: UnsafePointer<Float>, grads: UnsafeMutablePointer<Float>,
@@ -27,11 +31,13 @@ extension GPT {
         check(ws, batch: batch)
         let (T, C, V, NH) = (config.blockSize, config.nEmbd, config.vocabSize, config.nHead)
         let (B, N, rowStride) = (batch, batch * config.blockSize, config.blockSize + 1)
+        let power = 1 << (Int.bitWidth - (N - 1).leadingZeroBitCount)   // the least 2^k >= N
+        let toMean = Float(Double(power) / Double(N))
         forward(params: params, tokens: tokens, stride: rowStride, B: B, T: T, ws: ws)
         let logits = ws.logits.pointer
         let lossSum = ws.timed(.head, .forward) {
             ws.linear.forward(out: logits, x: ws.lnf.pointer, params: params, w: wte, N: N, I: C, O: V, residual: nil)
-            return crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V, dscale: 1 / Float(N))
+            return crossEntropy(logits: logits, tokens: tokens, stride: rowStride, B: B, T: T, V: V, dscale: 1 / Float(power))
         }
 
         // Head: dwte = dlogits^T lnf (overwritten; the embedding adds to it), dC = dlogits wte.
@@ -46,7 +52,7 @@ extension GPT {
             layerNormBackward(dx: dres, dw: grads.at(lnf), dout: dC, x: ws.residual[config.nLayer].pointer,
                               w: params + lnf, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer, N: N, C: C)
         }
-        try segmentDone(segments.count - 1)
+        try finish(segments.count - 1, grads, toMean, segmentDone)
 
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let p = blocks[l]
@@ -58,7 +64,7 @@ extension GPT {
                 ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
                                    N: N, I: 4 * C, O: C, accumulate: false)
             }
-            try segmentDone(Self.blockSegment(l, 5))
+            try finish(Self.blockSegment(l, 5), grads, toMean, segmentDone)
             ws.timed(.gelu, .backward) { geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C) }
             ws.timed(.ln2, .backward) {
                 layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
@@ -68,18 +74,18 @@ extension GPT {
                 ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
                                    N: N, I: C, O: 4 * C, accumulate: false)
             }
-            try segmentDone(Self.blockSegment(l, 4))
+            try finish(Self.blockSegment(l, 4), grads, toMean, segmentDone)
             ws.timed(.ln2, .backward) {
                 layerNormBackward(dx: dres, dw: grads.at(p.ln2), dout: dC, x: a.residualMid.pointer, w: params + p.ln2,
                                   mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, N: N, C: C)
             }
-            try segmentDone(Self.blockSegment(l, 3))
+            try finish(Self.blockSegment(l, 3), grads, toMean, segmentDone)
             // Attention: dres is now the gradient of mid and, through the residual, of x.
             ws.timed(.cProj, .backward) {
                 ws.linear.backward(dx: dC, dw: grads.at(p.cProj), dout: dres, x: a.atty.pointer, params: params, w: p.cProj,
                                    N: N, I: C, O: C, accumulate: false)
             }
-            try segmentDone(Self.blockSegment(l, 2))
+            try finish(Self.blockSegment(l, 2), grads, toMean, segmentDone)
             ws.timed(.attention, .backward) {
                 let (tiles, slots) = ws.attentionTiles()
                 attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
@@ -94,20 +100,34 @@ extension GPT {
                 ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
                                    N: N, I: C, O: 3 * C, accumulate: false)
             }
-            try segmentDone(Self.blockSegment(l, 1))
+            try finish(Self.blockSegment(l, 1), grads, toMean, segmentDone)
             ws.timed(.ln1, .backward) {
                 layerNormBackward(dx: dres, dw: grads.at(p.ln1), dout: dC, x: x, w: params + p.ln1,
                                   mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, N: N, C: C)
             }
-            try segmentDone(Self.blockSegment(l, 0))
+            try finish(Self.blockSegment(l, 0), grads, toMean, segmentDone)
         }
 
         ws.timed(.embedding, .backward) {
             embeddingBackward(dwte: grads.at(wte), dwpe: grads.at(wpe), dout: dres, tokens: tokens, stride: rowStride,
                               B: B, T: T, C: C)
         }
-        try segmentDone(0)
+        try finish(0, grads, toMean, segmentDone)
         return lossSum
+    }
+
+    /// Rescales the gradients of the tensors in `segments[i]` by `factor` (to the mean), then
+    /// reports the segment done.
+    func finish(_ i: Int, _ grads: GradientSink, _ factor: Float, _ segmentDone: (Int) throws -> Void) rethrows {
+        if factor != 1 {
+            for t in tensors where segments[i].contains(t.offset) {
+                let g = grads.at(t.offset)
+                parallelRanges(t.count, grain: 1024) { r in
+                    for j in r { g[j] *= factor }
+                }
+            }
+        }
+        try segmentDone(i)
     }
 
     /// Forward only: the SUM of the losses over batch * T targets (same tokens layout).
