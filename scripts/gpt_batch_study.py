@@ -264,6 +264,32 @@ def main():
                     os.path.join(a.out, "summary.md"), "--heatmap-batch", str(a.heatmap_batch), "--title", title], check=True)
     subprocess.run([os.path.join(ROOT, "scripts/render-report"), os.path.join(a.out, "report.html"),
                     os.path.join(a.out, "report.png")], check=True)
+    head_summary(study, title)
+
+
+def cpu_name():
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    except OSError:
+        return "unknown CPU"
+    name = next((l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Model name")), "unknown CPU")
+    flags = open("/proc/cpuinfo").read() if os.path.exists("/proc/cpuinfo") else ""
+    native = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return f"{name} ({', '.join(native) if native else 'no native bf16'})"
+
+
+def head_summary(study, title):
+    """Puts the title, the exact command, the CPU and the cells' wall time above the report's tables."""
+    path = os.path.join(study.a.out, "summary.md")
+    rows = study.rows()
+    hours = sum(r.get("seconds", 0) for r in rows) / 3600
+    command = "scripts/large-batch-study --model gpt " + " ".join(shlex.quote(x) for x in sys.argv[1:] if x != "--report-only")
+    head = [f"# {title}", "",
+            f"Command: `{command.strip()}` (resumable; the report: `... --report-only`).",
+            f"{len(rows)} runs, {hours:.2f} hours of training in all, on {cpu_name()}, {study.a.ranks} MPI ranks, "
+            f"{study.a.compute_dtype} products; every cell's own command is in results.jsonl.", ""]
+    body = open(path).read()
+    open(path, "w").write("\n".join(head) + "\n" + body)
 
 
 if __name__ == "__main__":

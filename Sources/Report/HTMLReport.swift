@@ -92,8 +92,17 @@ public struct HTMLReport {
         \(s.budget(records)) each, evaluated on \(SVG.escape(s.evaluation(records))); \(SVG.escape(schedules)) schedule, seed \(seeds); \
         \(worlds) MPI rank(s) on \(SVG.escape(hosts)) (\(first.cpus) CPUs, \(first.threadsPerRank) thread(s) per rank); \
         \(String(format: "%.2f", hours)) hours of training in all. Global batches \(study.batches.map(Label.batch).joined(separator: ", ")).</p>
-        <p class="caption">Command: \(commands.map { "<code>\(SVG.escape($0))</code>" }.joined(separator: " "))</p>
+        <p class="caption">\(commandsLine(commands))</p>
         """
+    }
+
+    /// The runs' commands: each in full when there are a few, else how many and the first
+    /// (a study's cells differ only in their grid values; each run's is in its record).
+    func commandsLine(_ commands: [String]) -> String {
+        guard commands.count > 3, let first = commands.first else {
+            return "Command: " + commands.map { "<code>\(SVG.escape($0))</code>" }.joined(separator: " ")
+        }
+        return "Commands: \(commands.count), one per cell (each run's is the <code>command</code> field of its results.jsonl row), e.g. <code>\(SVG.escape(first))</code>"
     }
 
     /// Batch | per optimizer: best metric (lr, wd) | difference of the first two optimizers, in the metric's unit.
