@@ -7,9 +7,9 @@ import XCTest
 /// rounded to nearest even, element by element, on one node and on two (fake) nodes that
 /// gather the parameters between them; the nodes hold the same; the parameters do move.
 final class BF16SharedWeightsTests: XCTestCase {
-    let flags = ["--model", "gpt", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "16",
-                 "--batch-size", "8", "--steps", "3", "--eval-interval", "3", "--eval-batches", "1", "--seed", "5",
-                 "--log-interval", "1000", "--compute-dtype", "bf16"]
+    static let model = ["--model", "gpt", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "16",
+                        "--batch-size", "8", "--eval-batches", "1", "--seed", "5", "--log-interval", "1000"]
+    let flags = model + ["--steps", "3", "--eval-interval", "3", "--compute-dtype", "bf16"]
     static let parameterCount = 84 * 32 + 16 * 32 + 2 * (12 * 32 * 32 + 2 * 32) + 32
 
     /// bf16 of `x`, round to nearest, ties to even (x finite): the scalar reference.
@@ -64,6 +64,39 @@ final class BF16SharedWeightsTests: XCTestCase {
                 XCTAssertEqual(all[w]![n].copy, all[writers[0]]![n].copy, "W=\(ranks): copies differ at refresh \(n + 1)")
             }
         }
+    }
+
+    /// A checkpoint holds the fp32 master parameters whatever the compute dtype: a bf16 run
+    /// resumed in bf16 ends bitwise where the uninterrupted run does (its node's copy is refreshed
+    /// from the loaded parameters), resumes in fp32, and an fp32 checkpoint resumes in bf16 with
+    /// the copy made from the checkpoint's parameters.
+    func testCheckpointsResumeAcrossComputeDTypes() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = Self.model + ["--steps", "6", "--eval-interval", "3", "--schedule", "constant", "--warmup-steps", "0"]
+        func train(_ dtype: String, _ extra: [String], env: [String: String] = [:]) throws -> Launcher.Result {
+            let r = try Launcher.run(ranks: 2, run + ["--compute-dtype", dtype] + extra, env: env)
+            if r.stderr.contains("bf16 would be emulated") { throw XCTSkip("no native bf16 here: \(r.stderr)") }
+            XCTAssertEqual(r.status, 0, "\(dtype) \(extra): \(r.stderr)")
+            return r
+        }
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let ckpt = "/ckpt-00000003.lion"
+        _ = try train("bf16", ["--checkpoint", path("b"), "--checkpoint-every", "3", "--save-params", path("b.f32")])
+        let again = try train("bf16", ["--resume-from", path("b") + ckpt, "--save-params", path("b2.f32")])
+        XCTAssertTrue(again.stdout.contains("resumed from"), again.stdout)
+        XCTAssertEqual(try Launcher.readFloats(URL(fileURLWithPath: path("b2.f32"))),
+                       try Launcher.readFloats(URL(fileURLWithPath: path("b.f32"))), "bf16 resumed in bf16")
+        _ = try train("fp32", ["--resume-from", path("b") + ckpt])
+
+        _ = try train("fp32", ["--checkpoint", path("f"), "--checkpoint-every", "3"])
+        _ = try train("fp32", ["--max-steps", "3", "--save-params", path("f3.f32")])
+        try FileManager.default.createDirectory(atPath: path("dump"), withIntermediateDirectories: true)
+        _ = try train("bf16", ["--resume-from", path("f") + ckpt], env: ["LION_DIST_BF16_DUMP": path("dump")])
+        let first = try Launcher.readFloats(URL(fileURLWithPath: path("dump/rank0-1.f32")))
+        XCTAssertEqual(first, try Launcher.readFloats(URL(fileURLWithPath: path("f3.f32"))), "fp32 checkpoint resumed in bf16")
+        let copy = try readHalves(URL(fileURLWithPath: path("dump/rank0-1.bf16")))
+        XCTAssertEqual(copy, first.map(rne))
     }
 
     func testOneNodeOfTwoRanks() throws {
