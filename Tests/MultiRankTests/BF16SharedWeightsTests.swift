@@ -4,8 +4,9 @@ import XCTest
 /// `--compute-dtype bf16` keeps one bf16 copy of the parameters per node, each rank narrowing
 /// its slice after every step: through the real binary (`LION_DIST_BF16_DUMP`: node rank 0 writes
 /// the parameters and the node's copy after each refresh), every copy equals the parameters
-/// rounded to nearest even, element by element, on one node and on two (fake) nodes that
-/// gather the parameters between them; the nodes hold the same; the parameters do move.
+/// rounded to nearest even, element by element, on one node, on two (fake) nodes that gather
+/// the parameters between them, and with private parameters per rank (allreduce, sign-vote);
+/// the nodes hold the same; the parameters do move.
 final class BF16SharedWeightsTests: XCTestCase {
     static let model = ["--model", "gpt", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "16",
                         "--batch-size", "8", "--eval-batches", "1", "--seed", "5", "--log-interval", "1000"]
@@ -26,10 +27,10 @@ final class BF16SharedWeightsTests: XCTestCase {
     }
 
     /// Runs at `ranks`; returns, per writer (world rank of a node rank 0), its dumps in order.
-    func dumps(ranks: Int, prefix: [String], writers: [Int]) throws -> [Int: [(params: [Float], copy: [UInt16])]] {
+    func dumps(ranks: Int, prefix: [String], writers: [Int], extra: [String]) throws -> [Int: [(params: [Float], copy: [UInt16])]] {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try Launcher.run(ranks: ranks, flags, env: ["LION_DIST_BF16_DUMP": dir.path], mpirunPrefix: prefix)
+        let r = try Launcher.run(ranks: ranks, flags + extra, env: ["LION_DIST_BF16_DUMP": dir.path], mpirunPrefix: prefix)
         if r.stderr.contains("bf16 would be emulated") { throw XCTSkip("no native bf16 here: \(r.stderr)") }
         XCTAssertEqual(r.status, 0, r.stderr)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
@@ -45,8 +46,8 @@ final class BF16SharedWeightsTests: XCTestCase {
         return out
     }
 
-    func check(ranks: Int, prefix: [String] = [], writers: [Int]) throws {
-        let all = try dumps(ranks: ranks, prefix: prefix, writers: writers)
+    func check(ranks: Int, prefix: [String] = [], writers: [Int], extra: [String] = []) throws {
+        let all = try dumps(ranks: ranks, prefix: prefix, writers: writers, extra: extra)
         for (w, list) in all {
             for (n, d) in list.enumerated() {
                 XCTAssertEqual(d.params.count, Self.parameterCount)
@@ -101,6 +102,13 @@ final class BF16SharedWeightsTests: XCTestCase {
 
     func testOneNodeOfTwoRanks() throws {
         try check(ranks: 2, writers: [0])
+    }
+
+    /// With private parameters per rank (MPI_Allreduce; sign-vote Lion) each rank narrows its
+    /// slice from its own copy: they hold the same parameters, so the node's copy is whole.
+    func testPrivateParameterCopiesFillOneNodeCopy() throws {
+        try check(ranks: 2, writers: [0], extra: ["--comm", "allreduce"])
+        try check(ranks: 2, writers: [0], extra: ["--comm", "sign-vote"])
     }
 
     func testTwoNodesOfTwoRanksGatheringAcrossNodes() throws {
