@@ -9,6 +9,9 @@ import SignVote
 /// (as Pss does): the node-shared parameter copy counts 1/k on each of the node's k ranks.
 public struct MemoryBreakdown: Sendable, Equatable {
     public var parameters = 0
+    /// The bf16 copy of the parameters the products read (`--compute-dtype bf16`), its share
+    /// per rank: one copy per node, 1/k on each of its k ranks; 0 in fp32.
+    public var computeParameters = 0
     public var gradients = 0
     public var optimizerState = 0
     public var activations = 0
@@ -21,10 +24,11 @@ public struct MemoryBreakdown: Sendable, Equatable {
 
     public var total: Int { values.reduce(0, +) }
 
-    package static let labels = ["parameters (share)", "gradient staging", "optimizer state",
+    package static let labels = ["parameters (share)", "bf16 parameters (share)", "gradient staging", "optimizer state",
                          "activations + workspace", "dataset", "runtime baseline"]
-    package static let keys = ["parameters", "gradients", "optimizer_state", "activations", "dataset", "runtime"]
-    package var values: [Int] { [parameters, gradients, optimizerState, activations, dataset, runtime] }
+    package static let keys = ["parameters", "compute_parameters", "gradients", "optimizer_state", "activations", "dataset",
+                               "runtime"]
+    package var values: [Int] { [parameters, computeParameters, gradients, optimizerState, activations, dataset, runtime] }
 
     package var json: JSON { .object(zip(Self.keys, values).map { ($0, .int($1)) } + [("total", .int(total))]) }
 }
@@ -33,10 +37,13 @@ public struct MemoryBreakdown: Sendable, Equatable {
 public struct WorkloadBytes: Sendable, Equatable {
     public var activations: Int
     public var dataset: Int
+    /// This rank's share of a compute-dtype copy of the parameters (bf16), 0 without one.
+    public var computeParameters: Int
 
-    public init(activations: Int, dataset: Int) {
+    public init(activations: Int, dataset: Int, computeParameters: Int = 0) {
         self.activations = activations
         self.dataset = dataset
+        self.computeParameters = computeParameters
     }
 }
 
@@ -116,6 +123,7 @@ public struct MemoryPlan: Sendable {
         if let rule = signVote {
             (b.parameters, b.gradients, b.optimizerState) = SignVoteOptimizer.heldBytes(count: model.parameters, worldSize: w, rule: rule)
         }
+        b.computeParameters = model.held.computeParameters
         b.activations = model.held.activations
         b.dataset = model.held.dataset
         b.runtime = Self.runtimeBaseline(ranksPerNode: k)

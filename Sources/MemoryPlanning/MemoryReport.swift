@@ -48,8 +48,8 @@ public struct RankMemory: Sendable {
 
     package init(rank: Int, host: String, ints f: [Int]) {
         var held = MemoryBreakdown()
-        (held.parameters, held.gradients, held.optimizerState) = (f[6], f[7], f[8])
-        (held.activations, held.dataset, held.runtime) = (f[9], f[10], f[11])
+        (held.parameters, held.computeParameters, held.gradients, held.optimizerState) = (f[6], f[7], f[8], f[9])
+        (held.activations, held.dataset, held.runtime) = (f[10], f[11], f[12])
         self.init(rank: rank, host: host, paramBytes: f[0], gradBytes: f[1], optimizerStateBytes: f[2],
                   peakRSSBytes: f[3], peakPssBytes: f[4], endPssBytes: f[5], held: held)
     }

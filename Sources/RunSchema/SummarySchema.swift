@@ -69,7 +69,7 @@ public enum Summary {
         public static let peakRSSBytes = SummaryKey<Int>("peak_rss_bytes")
         public static let peakPssBytes = SummaryKey<Int>("peak_pss_bytes")
         public static let endPssBytes = SummaryKey<Int>("end_pss_bytes")
-        /// By category: `parameters`, `gradients`, `optimizer_state`, `activations`, `dataset`,
+        /// By category: `parameters`, `compute_parameters`, `gradients`, `optimizer_state`, `activations`, `dataset`,
         /// `runtime`, `total` (integers).
         public static let heldBytes = SummaryKey<SummaryObject>("held_bytes")
     }

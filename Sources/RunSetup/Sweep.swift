@@ -76,7 +76,7 @@ public struct Sweep {
             makeWorkload = { try WorkloadFactory.mlp(config: $0, data: data, comm: comm) }
         case .gpt:
             let corpus = try comm.agree { try ShakespeareCorpus.load(directory: directory) }
-            makeWorkload = { try WorkloadFactory.gpt(config: $0, corpus: corpus, comm: comm) }
+            makeWorkload = { try WorkloadFactory.gpt(config: $0, corpus: corpus, comm: comm, node: topology.node) }
         }
         let planned = cells.map(withWarmup)
 

@@ -40,12 +40,13 @@ public enum WorkloadFactory {
             #if canImport(Glibc)
             _ = mallocTrim(0)       // return the dropped private copy to the system
             #endif
-            return try gpt(config: config, corpus: corpus, comm: comm, ranksSharingData: topology.node.size)
+            return try gpt(config: config, corpus: corpus, comm: comm, node: topology.node, ranksSharingData: topology.node.size)
         }
     }
 
-    /// The GPT on the Shakespeare corpus already loaded; `ranksSharingData` ranks read one copy of it.
-    public static func gpt(config: RunConfig, corpus: ShakespeareCorpus, comm: Communicator,
+    /// The GPT on the Shakespeare corpus already loaded; `ranksSharingData` ranks read one copy
+    /// of it; in bf16 the ranks of `node` read one copy of the parameters in bf16.
+    public static func gpt(config: RunConfig, corpus: ShakespeareCorpus, comm: Communicator, node: Communicator,
                            ranksSharingData: Int = 1) throws -> Workload {
         try comm.agree {
             try TrainConfig.checkBatch(config.globalBatch, worldSize: comm.size)
@@ -53,11 +54,11 @@ public enum WorkloadFactory {
                 throw TrainingError("--block-size \(config.gpt.blockSize) is longer than the corpus allows (\(corpus.maxBlockSize)); use a smaller one")
             }
         }
-        return GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
+        return try GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
                            globalBatch: config.globalBatch, steps: config.steps,
                            evalInterval: config.evalInterval, evalBatches: config.evalBatches, seed: config.seed,
                            rank: comm.rank, worldSize: comm.size, ranksSharingData: ranksSharingData,
-                           computeDType: config.computeDType)
+                           computeDType: config.computeDType, node: node, bf16Dump: config.train.bf16DumpDirectory)
     }
 
     /// The MLP on Fashion-MNIST data already loaded (a sweep loads it once for many runs).

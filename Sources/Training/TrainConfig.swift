@@ -58,10 +58,12 @@ public struct TrainConfig: Sendable {
     /// `--stall-timeout`: seconds without progress in any phase of a step before the job is
     /// ended (`StallWatchdog`); 0 turns the watchdog off.
     public var stallTimeout: Double = 300
-    /// Test hooks of the loop (`LION_DIST_FAULT_*`) and sign-vote's gradient dump
-    /// (`LION_DIST_SIGNVOTE_DUMP`: a directory), read once by the command line; none by default.
+    /// Test hooks of the loop (`LION_DIST_FAULT_*`), sign-vote's gradient dump
+    /// (`LION_DIST_SIGNVOTE_DUMP`: a directory) and the GPT's bf16 parameter copy
+    /// (`LION_DIST_BF16_DUMP`: a directory), read once by the command line; none by default.
     public var faults: FaultInjection = .none
     public var voteDumpDirectory: String? = nil
+    public var bf16DumpDirectory: String? = nil
 
     public init() {}
 

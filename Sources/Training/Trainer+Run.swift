@@ -181,6 +181,7 @@ extension Trainer {
         let buffers = core.heldBytes, data = workload.heldBytes
         var held = MemoryBreakdown()
         held.parameters = buffers.parameters
+        held.computeParameters = data.computeParameters
         held.gradients = buffers.gradients
         held.optimizerState = core.stateBytes
         held.activations = data.activations

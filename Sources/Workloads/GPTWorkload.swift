@@ -1,5 +1,6 @@
 import Basics
 import Checkpoint
+import Collectives
 import Foundation
 import MemoryPlanning
 import Model
@@ -27,10 +28,14 @@ public final class GPTWorkload: Workload {
     private var tokens: [UInt16]
     /// Ranks that read one copy of the corpus (its node's ranks when shared).
     let ranksSharingData: Int
+    /// bf16: the copy of the parameters the products read, once per node (`node` given).
+    let bf16Weights: NodeSharedBF16Weights?
 
+    /// Collective over `node` in bf16 (the node-shared copy of the parameters; nil: a private
+    /// one). `bf16Dump`: a test hook, see `NodeSharedBF16Weights`.
     public init(corpus: ShakespeareCorpus, config: GPTConfig, globalBatch: Int, steps: Int, evalInterval: Int,
                 evalBatches: Int, seed: UInt64, rank: Int, worldSize: Int, ranksSharingData: Int = 1,
-                computeDType: ComputeDType = .fp32) {
+                computeDType: ComputeDType = .fp32, node: Communicator? = nil, bf16Dump: String? = nil) throws {
         self.ranksSharingData = ranksSharingData
         self.corpus = corpus
         model = GPT(config: config)
@@ -42,7 +47,10 @@ public final class GPTWorkload: Workload {
         evalWindows = evalBatches * globalBatch
         evalShare = (rank * evalWindows / worldSize)..<((rank + 1) * evalWindows / worldSize)
         // Evaluation runs in chunks of the training slice, so it needs no larger workspace.
-        workspace = GPTWorkspace(model: model, maxBatch: localBatch, dtype: computeDType)
+        bf16Weights = computeDType == .bf16
+            ? try NodeSharedBF16Weights(count: model.parameterCount, node: node, dump: bf16Dump.map { ($0, "rank\(rank)") })
+            : nil
+        workspace = GPTWorkspace(model: model, maxBatch: localBatch, dtype: computeDType, bf16Weights: bf16Weights?.weights)
         tokens = [UInt16](repeating: 0, count: localBatch * (config.blockSize + 1))
     }
 
@@ -70,7 +78,8 @@ public final class GPTWorkload: Workload {
 
     public var heldBytes: WorkloadBytes {
         WorkloadBytes(activations: workspace.bytes + tokens.count * 2,
-                      dataset: 2 * (corpus.train.count + corpus.validation.count) / ranksSharingData)
+                      dataset: 2 * (corpus.train.count + corpus.validation.count) / ranksSharingData,
+                      computeParameters: bf16Weights?.heldBytes ?? 0)
     }
 
     /// What rank 0 of `worldSize` would hold, without loading or allocating anything (the
@@ -79,9 +88,11 @@ public final class GPTWorkload: Workload {
                                computeDType: ComputeDType) -> PlannedModel {
         let model = GPT(config: config)
         let local = globalBatch / worldSize
+        let activations = GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType, privateWeights: false)
+            + 2 * local * (config.blockSize + 1)
         return PlannedModel(parameters: model.parameterCount, segments: model.segments,
-                            held: WorkloadBytes(activations: GPTWorkspace.bytes(model: model, maxBatch: local, dtype: computeDType) + 2 * local * (config.blockSize + 1),
-                                                dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode))
+                            held: WorkloadBytes(activations: activations, dataset: 2 * ShakespeareCorpus.expectedBytes / ranksPerNode,
+                                                computeParameters: computeDType == .bf16 ? 2 * model.parameterCount / ranksPerNode : 0))
     }
 
     /// Checked against the model's shape and the corpus's vocabulary.
@@ -95,6 +106,7 @@ public final class GPTWorkload: Workload {
 
     public func forwardBackward(step: Int, params: ParameterValues, grads: GradientSink,
                                 segmentDone: (Int) throws -> Void) throws -> LossSums {
+        try bf16Weights?.refresh(from: params.base)
         let lossSum = try tokens.withUnsafeMutableBufferPointer { t in
             corpus.fillTrainBatch(step: step, firstRow: firstRow, rows: localBatch, blockSize: blockSize, seed: seed,
                                   into: t.baseAddress!)
@@ -104,7 +116,8 @@ public final class GPTWorkload: Workload {
         return LossSums(lossSum: lossSum, count: Double(localBatch * blockSize))
     }
 
-    public func evaluate(params: ParameterValues) -> LossSums {
+    public func evaluate(params: ParameterValues) throws -> LossSums {
+        try bf16Weights?.refresh(from: params.base)
         var lossSum = 0.0
         var lo = evalShare.lowerBound
         tokens.withUnsafeMutableBufferPointer { t in

@@ -9,8 +9,8 @@ import Glibc
 /// The test hooks the multi-rank tests set through the environment, read once here and handed
 /// down as values, so that no module below the command line reads the environment for them:
 /// `LION_DIST_NODE_KEY` (ranks with the same key form a node), `LION_DIST_FAULT_*` (the loop's
-/// faults), `LION_DIST_TEST_*` (checkpoint faults) and `LION_DIST_SIGNVOTE_DUMP` (sign-vote's
-/// gradients to a directory). A normal run sets none.
+/// faults), `LION_DIST_TEST_*` (checkpoint faults), `LION_DIST_SIGNVOTE_DUMP` (sign-vote's
+/// gradients to a directory) and `LION_DIST_BF16_DUMP` (the GPT's bf16 parameter copy). A normal run sets none.
 enum TestEnvironment {
     static let values = ProcessInfo.processInfo.environment
 
@@ -22,6 +22,7 @@ enum TestEnvironment {
         config.faults = FaultInjection(environment: values)
         config.checkpoint.hooks = CheckpointTestHooks(environment: values)
         config.voteDumpDirectory = values["LION_DIST_SIGNVOTE_DUMP"]
+        config.bf16DumpDirectory = values["LION_DIST_BF16_DUMP"]
     }
 }
 

@@ -41,6 +41,45 @@ final class GPTBF16Tests: XCTestCase {
         XCTAssertNotNil(ws16.bf16Implementation)
     }
 
+    /// A copy held elsewhere (the node-shared one), refreshed slice by slice as a node's ranks
+    /// do, gives the private copy's loss and gradients bit for bit; a pass does not refresh it
+    /// itself: a changed weight is seen only after its owner refreshes.
+    func testHeldWeightsAreReadAsTheirOwnerLeftThem() throws {
+        try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
+        let m = GPT(config: config)
+        let p = FlatBuffer(count: m.parameterCount)
+        m.initialize(p.pointer, seed: 3)
+        let tokens = TestRandom.tokens(seed: 4, 6 * 33, below: 84)
+        let copy = BF16Weights(count: m.parameterCount)
+        let held = BF16Weights(holding: copy.pointer, count: copy.count, owner: copy)
+        XCTAssertFalse(held.refreshesPerPass)
+        func refresh() { for part in 0..<3 { held.refresh(from: p.pointer, range: BF16Weights.slice(part, of: 3, count: held.count)) } }
+        refresh()
+        let ws = GPTWorkspace(model: m, maxBatch: 6, dtype: .bf16, bf16Weights: held)
+        let own = pass(m, p, tokens, GPTWorkspace(model: m, maxBatch: 6, dtype: .bf16))
+        let shared = pass(m, p, tokens, ws)
+        XCTAssertEqual(shared.0, own.0)
+        XCTAssertEqual(shared.1, own.1)
+        let cAttn = try XCTUnwrap(m.tensors.first { $0.name == "h.0.attn.c_attn.weight" })
+        for k in cAttn.range { p.pointer[k] *= 1.5 }
+        XCTAssertEqual(pass(m, p, tokens, ws).0, own.0, "a pass refreshed the held copy")
+        refresh()
+        XCTAssertNotEqual(pass(m, p, tokens, ws).0, own.0)
+    }
+
+    /// The slices a node's ranks refresh tile [0, count), each starting on a 64-byte line.
+    func testSlicesTileTheCopyOnCacheLines() {
+        for count in [0, 1, 31, 32, 33, 1000, 27_936] {
+            for parts in 1...5 {
+                let slices = (0..<parts).map { BF16Weights.slice($0, of: parts, count: count) }
+                XCTAssertEqual(slices.first?.lowerBound, 0)
+                XCTAssertEqual(slices.last?.upperBound, count)
+                for (a, b) in zip(slices, slices.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+                for s in slices where s.lowerBound < count { XCTAssertEqual(s.lowerBound % 32, 0, "\(count) in \(parts)") }
+            }
+        }
+    }
+
     func testBF16IsDeterministicForAFixedThreadCount() throws {
         try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
         let m = GPT(config: GPTConfig(vocabSize: 84, blockSize: 64, nLayer: 1, nHead: 4, nEmbd: 128))

@@ -12,6 +12,21 @@ final class WorkspaceBytesTests: XCTestCase {
         }
     }
 
+    /// In bf16 the same with the operand buffers, and the copy of the parameters when private
+    /// (2 bytes each); one held elsewhere (node-shared) is not the workspace's.
+    func testGPTBF16FormulaMatchesTheAllocationWithPrivateAndHeldWeights() {
+        for (l, h, c, t, b) in [(2, 2, 32, 16, 3), (1, 1, 16, 8, 1)] {
+            let model = GPT(config: GPTConfig(vocabSize: 84, blockSize: t, nLayer: l, nHead: h, nEmbd: c))
+            let own = GPTWorkspace(model: model, maxBatch: b, dtype: .bf16).bytes
+            XCTAssertEqual(GPTWorkspace.bytes(model: model, maxBatch: b, dtype: .bf16), own)
+            let copy = BF16Weights(count: model.parameterCount)
+            let held = BF16Weights(holding: copy.pointer, count: copy.count, owner: copy)
+            let shared = GPTWorkspace(model: model, maxBatch: b, dtype: .bf16, bf16Weights: held).bytes
+            XCTAssertEqual(GPTWorkspace.bytes(model: model, maxBatch: b, dtype: .bf16, privateWeights: false), shared)
+            XCTAssertEqual(own - shared, 2 * model.parameterCount)
+        }
+    }
+
     /// The attention keeps no (T, T) matrix: at T >= its tile, a workspace is linear in T (at the
     /// --block-size 1024 shape; the formula, since it equals the allocation).
     func testGPTWorkspaceIsLinearInT() {

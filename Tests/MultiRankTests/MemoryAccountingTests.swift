@@ -52,6 +52,31 @@ final class MemoryAccountingTests: XCTestCase {
         }
     }
 
+    /// `--compute-dtype bf16` holds one bf16 copy of the parameters per node: each of the node's
+    /// 4 ranks counts 2P/4 of it (fp32: none), and Pss divides it and the fp32 parameters evenly,
+    /// so no rank carries a node's copy in full (the ranks' peak Pss differ by less than P bytes:
+    /// a copy in full on one rank would add 1.5 of that).
+    func testBF16ParameterCopyIsSharedEvenlyPerNode() throws {
+        let gpt = ["--model", "gpt", "--n-layer", "4", "--n-head", "4", "--n-embd", "384", "--block-size", "64",
+                   "--batch-size", "4", "--max-steps", "2", "--eval-batches", "1", "--threads", "1"]
+        func rows(_ dtype: String) throws -> [[String: Any]] {
+            let dir = try Launcher.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let metrics = dir.appendingPathComponent("m.jsonl")
+            let r = try Launcher.run(ranks: 4, gpt + ["--compute-dtype", dtype, "--metrics", metrics.path])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let summary = try XCTUnwrap(try Launcher.readMetrics(metrics).last { $0["event"] as? String == "summary" })
+            return try XCTUnwrap(summary["ranks"] as? [[String: Any]])
+        }
+        let p = 84 * 384 + 64 * 384 + 4 * (12 * 384 * 384 + 2 * 384) + 384
+        func copy(_ row: [String: Any]) -> Int? { (row["held_bytes"] as? [String: Any])?["compute_parameters"] as? Int }
+        let bf16 = try rows("bf16"), fp32 = try rows("fp32")
+        XCTAssertEqual(bf16.map(copy), Array(repeating: 2 * p / 4, count: 4))
+        XCTAssertEqual(fp32.map(copy), Array(repeating: 0, count: 4))
+        let pss = bf16.map { $0["peak_pss_bytes"] as! Int }
+        XCTAssertLessThan(pss.max()! - pss.min()!, p, "peak Pss per rank \(pss)")
+    }
+
     func testBF16StateHalvesLion() throws {
         let fp32 = stateBytes(try summary(optimizer: "lion", ranks: 2))
         let bf16 = stateBytes(try summary(optimizer: "lion", ranks: 2, extra: ["--state-dtype", "bf16"]))

@@ -23,8 +23,9 @@ final class MemoryPlanTests: XCTestCase {
         return try bytes(String(line.dropFirst(label.count)))
     }
 
-    static let components = [("parameters (share)", "parameters"), ("gradient staging", "gradients"),
-                             ("optimizer state", "optimizer_state")]
+    static let components = [("parameters (share)", "parameters"), ("bf16 parameters (share)", "compute_parameters"),
+                             ("gradient staging", "gradients"), ("optimizer state", "optimizer_state"),
+                             ("activations + workspace", "activations")]
 
     /// `expect[W]`: text the run at W must print (the plan it chose).
     func check(_ flags: [String], _ what: String, expect: [Int: String] = [:]) throws {
@@ -67,6 +68,13 @@ final class MemoryPlanTests: XCTestCase {
         try check(["--model", "gpt", "--batch-size", "8", "--steps", "3", "--eval-batches", "1", "--threads", "1"], "GPT")
     }
 
+    /// bf16 products: one bf16 copy of the parameters per node (1/k per rank), its operand
+    /// buffers in the workspace.
+    func testPlanMatchesWhatABF16GPTHoldsAndItsPeakPss() throws {
+        try check(["--model", "gpt", "--n-layer", "4", "--batch-size", "8", "--steps", "3", "--eval-batches", "1",
+                   "--threads", "1", "--compute-dtype", "bf16"], "GPT bf16")
+    }
+
     /// Small buckets, so the gradient lives in staging slots (sharded gradients) and not in a
     /// full-size buffer; a run prints how many slots of what size.
     func testPlanMatchesWhatAGPTWithShardedGradientsHoldsAndItsPeakPss() throws {
@@ -84,7 +92,7 @@ final class MemoryPlanTests: XCTestCase {
             return r.stdout
         }
         let lion = try plan([]), adamw = try plan(["--optimizer", "adamw"]), zero1 = try plan(["--shard", "state-only"])
-        let fullGradient = try plan(["--shard", "params"])
+        let fullGradient = try plan(["--shard", "params"]), bf16 = try plan(["--compute-dtype", "bf16"])
         XCTAssertTrue(lion.contains("parameters once per node (shared)"), lion)
         XCTAssertTrue(zero1.contains("parameters private per rank"), zero1)
         let p = 85_214_976.0
@@ -98,5 +106,11 @@ final class MemoryPlanTests: XCTestCase {
         XCTAssertEqual(try row(zero1, "gradient staging").value, 4 * p, accuracy: 0.004 * p)
         XCTAssertEqual(try row(fullGradient, "gradient staging").value, 4 * p, accuracy: 0.004 * p)
         XCTAssertEqual(try row(lion, "gradient staging").value, 4 * 3 * (768 * 3072 + 768) + p, accuracy: 0.002 * p)
+        // bf16: its copy of the parameters once per node, 2P/4 per rank, none in fp32; the
+        // workspace adds only its two bf16 operand buffers (256 rows x 3072, 2 bytes each).
+        XCTAssertEqual(try row(bf16, "bf16 parameters (share)").value, 2 * p / 4, accuracy: 0.001 * p)
+        XCTAssertEqual(try row(lion, "bf16 parameters (share)").value, 0)
+        XCTAssertEqual(try row(bf16, "activations + workspace").value - row(lion, "activations + workspace").value,
+                       2 * 2 * 256 * 3072, accuracy: 0.01 * 1_048_576)
     }
 }

@@ -17,6 +17,7 @@ final class SummarySchemaTests: XCTestCase {
         (0..<2).map { r in
             var held = MemoryBreakdown()
             (held.parameters, held.gradients, held.optimizerState) = (1001 + r, 2002 + r, 3003 + r)
+            held.computeParameters = 7007 + r
             (held.activations, held.dataset, held.runtime) = (4004 + r, 5005 + r, 6006 + r)
             return RankMemory(rank: r, host: "node-\(r)", paramBytes: 117_700 + r, gradBytes: 117_800 + r,
                               optimizerStateBytes: 58_900 + r, peakRSSBytes: 145_666_048 + r,
@@ -97,7 +98,8 @@ final class SummarySchemaTests: XCTestCase {
             XCTAssertEqual(a.peakPssBytes, b.peakPssBytes, file: file, line: line)
             XCTAssertEqual(a.endPssBytes, b.endPssBytes, file: file, line: line)
             let h = b.held
-            XCTAssertEqual(a.heldBytes, ["parameters": h.parameters, "gradients": h.gradients, "optimizer_state": h.optimizerState,
+            XCTAssertEqual(a.heldBytes, ["parameters": h.parameters, "compute_parameters": h.computeParameters,
+                                         "gradients": h.gradients, "optimizer_state": h.optimizerState,
                                          "activations": h.activations, "dataset": h.dataset, "runtime": h.runtime,
                                          "total": h.total], file: file, line: line)
         }
@@ -137,7 +139,7 @@ final class SummarySchemaTests: XCTestCase {
         config.model = .gpt
         (config.gpt.nLayer, config.gpt.nHead, config.gpt.nEmbd, config.gpt.blockSize) = (1, 1, 8, 8)
         (config.steps, config.globalBatch, config.clipNorm) = (500, 4, 1)
-        let workload = GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
+        let workload = try GPTWorkload(corpus: corpus, config: config.gpt.config(vocabSize: corpus.vocabularySize),
                                    globalBatch: 4, steps: 500, evalInterval: 250, evalBatches: 1, seed: 1, rank: 0, worldSize: 1)
         let final = LossSums(lossSum: 18.505, count: 10)
         let s = summary(of: workload, model: "gpt", final: final, mfu: nil)

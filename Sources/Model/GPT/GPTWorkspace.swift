@@ -68,8 +68,11 @@ public final class GPTWorkspace {
     public var timer: GPTTimer?
 
     /// `threads`: how many threads' attention tiles to allocate up front (more are added when
-    /// a pass runs on more).
-    public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count) {
+    /// a pass runs on more). `bf16Weights`: in bf16, the copy of the parameters the products
+    /// read, refreshed by its owner (a node-shared copy); nil: a private one, refreshed by
+    /// every pass.
+    public init(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count,
+                bf16Weights: BF16Weights? = nil) {
         precondition(maxBatch >= 1, "maxBatch must be >= 1")
         self.model = model
         self.maxBatch = maxBatch
@@ -81,7 +84,9 @@ public final class GPTWorkspace {
         case .fp32: linear = FP32Products()
         case .bf16:
             let (inputs, outputs) = Self.bf16Operands(model: model, rows: rows)
-            linear = BF16Products(parameters: model.parameterCount, inputs: inputs, outputs: outputs)
+            let weights = bf16Weights ?? BF16Weights(count: model.parameterCount)
+            precondition(weights.count == model.parameterCount, "bf16 weights of \(weights.count), the model has \(model.parameterCount)")
+            linear = BF16Products(weights: weights, inputs: inputs, outputs: outputs)
         }
         residual = (0...cfg.nLayer).map { _ in FlatBuffer(count: rows * C) }
         blocks = (0..<cfg.nLayer).map { _ in GPTBlockActivations(rows: rows, C: C, NH: cfg.nHead, B: maxBatch, T: T) }
@@ -109,14 +114,16 @@ public final class GPTWorkspace {
     }
 
     /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
-    /// (`lion-dist plan`) with tiles for `threads`: the formula above, and in bf16 its own buffers.
-    public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count) -> Int {
+    /// (`lion-dist plan`) with tiles for `threads`: the formula above, and in bf16 its operand
+    /// buffers and (`privateWeights`) its own copy of the parameters.
+    public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count,
+                             privateWeights: Bool = true) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
         let fp32 = 4 * (B * T * (L * (10 * C + 4 + c.nHead) + 16 * C + c.vocabSize + 2) + max(1, threads) * attentionScratchFloats(T: T))
         guard dtype == .bf16 else { return fp32 }
         let (inputs, outputs) = bf16Operands(model: model, rows: B * T)
-        return fp32 + 2 * (model.parameterCount + inputs + outputs)
+        return fp32 + 2 * ((privateWeights ? model.parameterCount : 0) + inputs + outputs)
     }
 
     /// bf16 operand buffers: a layer's input (widest: 4C) and output gradient (widest: 4C or V).
@@ -131,7 +138,7 @@ public final class GPTWorkspace {
                                                   O: 4 * model.config.nEmbd)
     }
 
-    /// Bytes of scratch held.
+    /// Bytes of scratch held (with a private bf16 copy of the parameters, not with one held elsewhere).
     public var bytes: Int {
         let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, attentionScratch] + residual
         return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } } + linear.bytes

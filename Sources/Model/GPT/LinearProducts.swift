@@ -46,27 +46,32 @@ package final class FP32Products: LinearProducts {
     package var bytes: Int { 0 }
 }
 
-/// bf16 through oneDNN: a bf16 copy of the parameters (refreshed by `prepare`, once per pass),
-/// the layer's input and output gradient narrowed to bf16 per call (a memory-speed pass), and
-/// the products split over the compute threads (`BF16SplitGEMM`).
+/// bf16 through oneDNN: a bf16 copy of the parameters (`BF16Weights`: private and refreshed by
+/// `prepare`, once per pass, or held and refreshed by its owner), the layer's input and output
+/// gradient narrowed to bf16 per call (a memory-speed pass), and the products split over the
+/// compute threads (`BF16SplitGEMM`).
 package final class BF16Products: LinearProducts {
-    let weights: AlignedBuffer<UInt16>
+    let weights: BF16Weights
     let input: AlignedBuffer<UInt16>    // a layer's x, (N, I)
     let output: AlignedBuffer<UInt16>   // a layer's dout, (N, O)
     private let products = BF16SplitGEMM()
 
-    /// `parameters` elements; rows x widest input / output of any layer.
-    package init(parameters: Int, inputs: Int, outputs: Int) {
-        weights = AlignedBuffer(count: parameters)
+    /// `weights` of the model's parameters; rows x widest input / output of any layer.
+    package init(weights: BF16Weights, inputs: Int, outputs: Int) {
+        self.weights = weights
         input = AlignedBuffer(count: inputs)
         output = AlignedBuffer(count: outputs)
     }
 
-    package var bytes: Int { 2 * (weights.count + input.count + output.count) }
+    /// A private copy of `parameters` elements.
+    package convenience init(parameters: Int, inputs: Int, outputs: Int) {
+        self.init(weights: BF16Weights(count: parameters), inputs: inputs, outputs: outputs)
+    }
+
+    package var bytes: Int { weights.privateBytes + 2 * (input.count + output.count) }
 
     package func prepare(params: UnsafePointer<Float>, count: Int) {
-        precondition(count <= weights.count, "bf16 weights hold \(weights.count), asked for \(count)")
-        BF16Convert.narrow(params, to: weights.pointer, count: count)
+        if weights.refreshesPerPass { weights.refresh(from: params, range: 0..<count) }
     }
 
     package func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
