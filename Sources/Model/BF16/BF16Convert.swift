@@ -1,6 +1,6 @@
 import CKernels
 
-/// fp32 -> bf16 narrowing of buffers: the operands of the bf16 matmul (`BF16GEMM`).
+/// fp32 <-> bf16 conversion of buffers: the operands of the bf16 matmul (`BF16GEMM`) and the bf16 activations.
 ///
 /// Rounds to nearest, ties to even; NaN stays NaN (quieted, sign kept); values past the largest
 /// bf16 become infinity; subnormals round like any other value. The AVX-512 kernel (CKernels)
@@ -34,6 +34,20 @@ public enum BF16Convert {
     /// The portable kernel on any CPU: the reference the AVX-512 one is tested against.
     public static func narrowPortable(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<UInt16>, count: Int) {
         ck_bf16_from_f32(src, dst, count)
+    }
+
+    /// dst[i] = the fp32 value of bf16 bits src[i] (exact), on the calling thread.
+    public static func widenOnThisThread(_ src: UnsafePointer<UInt16>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let h = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt16>.self)
+            store8(unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: F8.self), dst + i)
+            i += 8
+        }
+        while i < count {
+            dst[i] = widen(src[i])
+            i += 1
+        }
     }
 
     /// Exact widening of one bf16 bit pattern.

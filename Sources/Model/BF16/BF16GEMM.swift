@@ -5,7 +5,8 @@ import CDNNL
 /// (`BF16Convert.narrow`), products accumulate in fp32. op(A) is (M, K): A itself is (M, K)
 /// rows lda apart, or with `transA` (K, M) rows lda apart; likewise op(B) (K, N) from B (K, N)
 /// or, with `transB`, (N, K), rows ldb apart. C's rows are ldc apart; without `accumulate` the
-/// M x N block is overwritten (the gaps between rows are not touched).
+/// M x N block is overwritten (the gaps between rows are not touched). C may instead be bf16
+/// (`cBF16`): the fp32 sums rounded to nearest even once, as oneDNN writes them (no `accumulate`).
 ///
 /// Describe once, execute many times: the first product of each (shape, leading dimensions,
 /// transposes, alpha, accumulate, threads) creates a primitive (slow: ~0.1-1 ms) and memory
@@ -33,6 +34,7 @@ public final class BF16GEMM {
         var M, N, K, lda, ldb, ldc, threads: Int
         var transA, transB, accumulate: Bool
         var alphaBits: UInt32
+        var cBF16 = false
     }
 
     /// A primitive and the memory objects it reads and writes, destroyed together.
@@ -53,7 +55,7 @@ public final class BF16GEMM {
             }
             describe(&aDesc, key.M, key.K, key.lda, key.transA, dnnl_bf16)
             describe(&bDesc, key.K, key.N, key.ldb, key.transB, dnnl_bf16)
-            describe(&cDesc, key.M, key.N, key.ldc, false, dnnl_f32)
+            describe(&cDesc, key.M, key.N, key.ldc, false, key.cBF16 ? dnnl_bf16 : dnnl_f32)
             var desc = dnnl_matmul_desc_t()
             check(dnnl_matmul_desc_init(&desc, &aDesc, &bDesc, nil, &cDesc), "matmul descriptor")
 
@@ -121,19 +123,35 @@ public final class BF16GEMM {
     public func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
                      _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
                      _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        gemm(transA, transB, M: M, N: N, K: K, alpha: alpha, a, lda: lda, b, ldb: ldb, UnsafeMutableRawPointer(c), ldc: ldc,
+             accumulate: accumulate, cBF16: false)
+    }
+
+    /// The same with a bf16 C (overwritten: C = bf16(alpha op(A) op(B))).
+    public func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
+                     _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                     _ c: UnsafeMutablePointer<UInt16>, ldc: Int) {
+        gemm(transA, transB, M: M, N: N, K: K, alpha: alpha, a, lda: lda, b, ldb: ldb, UnsafeMutableRawPointer(c), ldc: ldc,
+             accumulate: false, cBF16: true)
+    }
+
+    private func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float,
+                      _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                      _ c: UnsafeMutableRawPointer, ldc: Int, accumulate: Bool, cBF16: Bool) {
         precondition(M >= 0 && N >= 0 && K >= 0, "bf16 gemm sizes must be >= 0, got M \(M) N \(N) K \(K)")
         precondition(lda >= max(1, transA ? M : K) && ldb >= max(1, transB ? K : N) && ldc >= max(1, N),
                      "bf16 gemm leading dimensions too small: lda \(lda) ldb \(ldb) ldc \(ldc) for M \(M) N \(N) K \(K)")
         if M == 0 || N == 0 { return }
         if K == 0 {  // an empty sum: C = 0 (or unchanged when accumulating), as sgemm
-            if !accumulate { for r in 0..<M { (c + r * ldc).update(repeating: 0, count: N) } }
+            let size = cBF16 ? 2 : 4
+            if !accumulate { for r in 0..<M { (c + r * ldc * size).initializeMemory(as: UInt8.self, repeating: 0, count: N * size) } }
             return
         }
         let p = primitive(Key(M: M, N: N, K: K, lda: lda, ldb: ldb, ldc: ldc, threads: threads,
-                              transA: transA, transB: transB, accumulate: accumulate, alphaBits: alpha.bitPattern))
+                              transA: transA, transB: transB, accumulate: accumulate, alphaBits: alpha.bitPattern, cBF16: cBF16))
         check(dnnl_memory_set_data_handle(p.a, UnsafeMutableRawPointer(mutating: a)), "source pointer")
         check(dnnl_memory_set_data_handle(p.b, UnsafeMutableRawPointer(mutating: b)), "weights pointer")
-        check(dnnl_memory_set_data_handle(p.c, UnsafeMutableRawPointer(c)), "destination pointer")
+        check(dnnl_memory_set_data_handle(p.c, c), "destination pointer")
         if DNNLThreads.current != threads { DNNLThreads.set(threads) }
         let args = [dnnl_exec_arg_t(arg: CDNNL_ARG_SRC(), memory: p.a),
                     dnnl_exec_arg_t(arg: CDNNL_ARG_WEIGHTS(), memory: p.b),

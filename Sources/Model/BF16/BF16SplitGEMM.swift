@@ -24,6 +24,19 @@ final class BF16SplitGEMM {
         }
     }
 
+    /// The same with a bf16 C (overwritten: C = bf16(alpha op(A) op(B))).
+    func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
+              _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+              _ c: UnsafeMutablePointer<UInt16>, ldc: Int) {
+        ensureEngines()
+        splitProduct(transA, transB, M: M, N: N, K: K) { t, m, n in
+            engines[t].gemm(transA, transB, M: m.count, N: n.count, K: K, alpha: alpha,
+                            transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
+                            transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
+                            c + m.lowerBound * ldc + n.lowerBound, ldc: ldc)
+        }
+    }
+
     /// oneDNN's kernel for the first block of such a product ("brg:avx512_core_bf16").
     func implementation(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, lda: Int, ldb: Int, ldc: Int) -> String {
         ensureEngines()

@@ -27,8 +27,12 @@ import Darwin
 /// backward 93 against 100 and 110 ms, 1 thread, AMD EPYC); at T = 64 within 5% of each other.
 let attentionTile = 64
 
-/// Floats of one thread's scratch at T positions: two (T, tile) tiles and two per-row vectors.
-package func attentionScratchFloats(T: Int, tile: Int = attentionTile) -> Int { 2 * T * min(tile, T) + 2 * T }
+/// Floats of one thread's scratch at T positions: two (T, tile) tiles and two per-row vectors;
+/// with bf16 activations (`headSize` hs > 0) also the item's q, k, v and output widened to fp32,
+/// (T, hs) each.
+package func attentionScratchFloats(T: Int, tile: Int = attentionTile, headSize: Int = 0) -> Int {
+    2 * T * min(tile, T) + 2 * T + 4 * T * headSize
+}
 
 /// out (B, T, C) = causal softmax(q k^T / sqrt(hs)) v, heads side by side
 /// lse (B, NH, T) = per query row i, log sum_{j<=i} exp(q_i . k_j / sqrt(hs)) (what the backward needs)
@@ -37,49 +41,77 @@ package func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutab
                       scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
                       tile: Int = attentionTile) {
     let hs = C / NH
-    let scale = 1 / Float(hs).squareRoot()
-    let Bt = min(tile, T)
     precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
-        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) scores, then probabilities
-        let m = s + 2 * T * Bt                                               // (T) running row maxima
-        let l = m + T                                                        // (T) running row sums
+        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)
         for item in items {
             let (b, h) = (item / NH, item % NH)
             let q = qkv + b * T * 3 * C + h * hs
-            let k = q + C
-            let v = q + 2 * C
-            let o = out + b * T * C + h * hs
-            for c0 in stride(from: 0, to: T, by: Bt) {
-                let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
-                // s (M, N) = scale q[c0..<T] k[c0..<c0+N]^T
-                sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
-                      s, ldc: Bt, accumulate: false)
-                for i in 0..<M {
-                    let r = c0 + i
-                    let row = s + i * Bt
-                    let n = min(N, i + 1)                  // keys j <= r
-                    let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
-                    let sum = expRow(row, n, minus: mNew, width: N)
-                    if c0 == 0 {
-                        l[r] = sum
-                    } else {
-                        // Rescale what the earlier key tiles gave: their exponents were taken at m[r].
-                        let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
-                        l[r] = l[r] * alpha + sum
-                        if alpha != 1 { scaleRow(o + r * C, hs, by: alpha) }
-                    }
-                    m[r] = mNew
-                }
-                // o[c0..<T] (M, hs) += s (M, N) v[c0..<c0+N] (N, hs); key tile 0 overwrites
-                sgemm(false, false, M: M, N: hs, K: N, s, lda: Bt, v + c0 * 3 * C, ldb: 3 * C,
-                      o + c0 * C, ldc: C, accumulate: c0 != 0)
-            }
-            for r in 0..<T {
-                scaleRow(o + r * C, hs, by: 1 / l[r])
-                lse[item * T + r] = m[r] + logf(l[r])
-            }
+            attentionForwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, o: out + b * T * C + h * hs, ldo: C,
+                                 lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
         }
+    }
+}
+
+/// The same over bf16 qkv and out: per item, q, k and v are widened into the thread's scratch,
+/// the fp32 kernel runs on them, and its output is narrowed once. `scratch` holds `slots` x
+/// attentionScratchFloats(T:tile:headSize: C / NH) floats.
+package func attentionForward(out: UnsafeMutablePointer<UInt16>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<UInt16>,
+                              scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
+                              tile: Int = attentionTile) {
+    let hs = C / NH
+    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    parallelChunks(B * NH) { slot, items in
+        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile, headSize: hs)
+        let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
+        for item in items {
+            let (b, h) = (item / NH, item % NH)
+            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, into: [q, k, v], T: T, hs: hs, C: C)
+            attentionForwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
+            let dst = out + b * T * C + h * hs
+            for r in 0..<T { BF16Convert.narrowOnThisThread(o + r * hs, to: dst + r * C, count: hs) }
+        }
+    }
+}
+
+/// One (b, h) item: q, k, v (T, hs) rows `ld` apart, o (T, hs) rows `ldo` apart, lse (T).
+/// scratch: a (T, tile) tile, then (after a second tile's room) the row maxima and sums (T each).
+@inline(__always)
+private func attentionForwardItem(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
+                                  o: UnsafeMutablePointer<Float>, ldo: Int, lse: UnsafeMutablePointer<Float>,
+                                  scratch s: UnsafeMutablePointer<Float>, T: Int, hs: Int, tile: Int) {
+    let scale = 1 / Float(hs).squareRoot()
+    let Bt = min(tile, T)
+    let m = s + 2 * T * Bt   // (T) running row maxima
+    let l = m + T            // (T) running row sums
+    for c0 in stride(from: 0, to: T, by: Bt) {
+        let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
+        // s (M, N) = scale q[c0..<T] k[c0..<c0+N]^T
+        sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * ld, lda: ld, k + c0 * ld, ldb: ld,
+              s, ldc: Bt, accumulate: false)
+        for i in 0..<M {
+            let r = c0 + i
+            let row = s + i * Bt
+            let n = min(N, i + 1)                  // keys j <= r
+            let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
+            let sum = expRow(row, n, minus: mNew, width: N)
+            if c0 == 0 {
+                l[r] = sum
+            } else {
+                // Rescale what the earlier key tiles gave: their exponents were taken at m[r].
+                let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
+                l[r] = l[r] * alpha + sum
+                if alpha != 1 { scaleRow(o + r * ldo, hs, by: alpha) }
+            }
+            m[r] = mNew
+        }
+        // o[c0..<T] (M, hs) += s (M, N) v[c0..<c0+N] (N, hs); key tile 0 overwrites
+        sgemm(false, false, M: M, N: hs, K: N, s, lda: Bt, v + c0 * ld, ldb: ld,
+              o + c0 * ldo, ldc: ldo, accumulate: c0 != 0)
+    }
+    for r in 0..<T {
+        scaleRow(o + r * ldo, hs, by: 1 / l[r])
+        lse[r] = m[r] + logf(l[r])
     }
 }
 
@@ -92,45 +124,108 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
                        out: UnsafePointer<Float>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                        slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH
-    let scale = 1 / Float(hs).squareRoot()
-    let Bt = min(tile, T)
     precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
-        let p = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) probabilities
-        let ds = p + T * Bt                                                  // (T, Bt) dp, then ds
-        let D = ds + T * Bt                                                  // (T) D_i
+        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)
         for item in items {
             let (b, h) = (item / NH, item % NH)
             let q = qkv + b * T * 3 * C + h * hs
-            let k = q + C
-            let v = q + 2 * C
-            let dq = dqkv + b * T * 3 * C + h * hs
-            let dk = dq + C
-            let dv = dq + 2 * C
-            let o = out + b * T * C + h * hs
-            let dy = dout + b * T * C + h * hs
-            let rowLSE = lse + item * T
-            for r in 0..<T { D[r] = dotRow(dy + r * C, o + r * C, hs) }
-            for c0 in stride(from: 0, to: T, by: Bt) {
-                let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
-                sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * 3 * C, lda: 3 * C, k + c0 * 3 * C, ldb: 3 * C,
-                      p, ldc: Bt, accumulate: false)
-                for i in 0..<M { _ = expRow(p + i * Bt, min(N, i + 1), minus: rowLSE[c0 + i], width: N) }
-                // dv[c0..<c0+N] (N, hs) = p^T (N, M) dy[c0..<T] (M, hs)
-                sgemm(true, false, M: N, N: hs, K: M, p, lda: Bt, dy + c0 * C, ldb: C,
-                      dv + c0 * 3 * C, ldc: 3 * C, accumulate: false)
-                // ds (M, N) = dy[c0..<T] (M, hs) v[c0..<c0+N]^T (hs, N), then p * (ds - D)
-                sgemm(false, true, M: M, N: N, K: hs, dy + c0 * C, lda: C, v + c0 * 3 * C, ldb: 3 * C,
-                      ds, ldc: Bt, accumulate: false)
-                for i in 0..<M { softmaxBackwardRow(ds + i * Bt, p: p + i * Bt, D[c0 + i], N) }
-                // dq[c0..<T] (M, hs) += scale ds (M, N) k[c0..<c0+N] (N, hs); key tile 0 (all rows) overwrites
-                sgemm(false, false, M: M, N: hs, K: N, alpha: scale, ds, lda: Bt, k + c0 * 3 * C, ldb: 3 * C,
-                      dq + c0 * 3 * C, ldc: 3 * C, accumulate: c0 != 0)
-                // dk[c0..<c0+N] (N, hs) = scale ds^T (N, M) q[c0..<T] (M, hs)
-                sgemm(true, false, M: N, N: hs, K: M, alpha: scale, ds, lda: Bt, q + c0 * 3 * C, ldb: 3 * C,
-                      dk + c0 * 3 * C, ldc: 3 * C, accumulate: false)
-            }
+            attentionBackwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, o: out + b * T * C + h * hs, ldo: C,
+                                  dy: dout + b * T * C + h * hs, dq: dqkv + b * T * 3 * C + h * hs, C: C,
+                                  lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
         }
+    }
+}
+
+/// The same over bf16 qkv and out (widened per item into the thread's scratch); dout and dqkv
+/// fp32. `scratch` as in the bf16 forward.
+package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<UInt16>,
+                               out: UnsafePointer<UInt16>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                               slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
+    let hs = C / NH
+    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    parallelChunks(B * NH) { slot, items in
+        let s = scratch + slot * attentionScratchFloats(T: T, tile: tile, headSize: hs)
+        let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
+        for item in items {
+            let (b, h) = (item / NH, item % NH)
+            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, into: [q, k, v], T: T, hs: hs, C: C)
+            widen(out + b * T * C + h * hs, ld: C, into: [o], T: T, hs: hs, C: C)
+            attentionBackwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, dy: dout + b * T * C + h * hs,
+                                  dq: dqkv + b * T * 3 * C + h * hs, C: C, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
+        }
+    }
+}
+
+/// The widened q, k, v and output (T, hs) each, after the fp32 kernels' tiles in a bf16 slot.
+private func widenedOperands(_ s: UnsafeMutablePointer<Float>, T: Int, tile: Int, hs: Int)
+    -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+    let q = s + attentionScratchFloats(T: T, tile: tile)
+    return (q, q + T * hs, q + 2 * T * hs, q + 3 * T * hs)
+}
+
+/// dst[j] (T, hs) = the bf16 (T, hs) matrix at src + j * C (rows ld apart), widened; rows hs apart.
+private func widen(_ src: UnsafePointer<UInt16>, ld: Int, into dst: [UnsafeMutablePointer<Float>], T: Int, hs: Int, C: Int) {
+    for (j, d) in dst.enumerated() {
+        for r in 0..<T { BF16Convert.widenOnThisThread(src + j * C + r * ld, to: d + r * hs, count: hs) }
+    }
+}
+
+/// One (b, h) item's backward: q, k, v rows `ld` apart, o rows `ldo` apart, dy rows C apart,
+/// dq (and dk, dv at + C, + 2C) rows 3C apart, lse (T). scratch: two (T, tile) tiles and D (T).
+@inline(__always)
+private func attentionBackwardItem(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, ld: Int,
+                                   o: UnsafePointer<Float>, ldo: Int, dy: UnsafePointer<Float>, dq: UnsafeMutablePointer<Float>,
+                                   C: Int, lse rowLSE: UnsafePointer<Float>, scratch p: UnsafeMutablePointer<Float>,
+                                   T: Int, hs: Int, tile: Int) {
+    let scale = 1 / Float(hs).squareRoot()
+    let Bt = min(tile, T)
+    let ds = p + T * Bt          // (T, Bt) dp, then ds
+    let D = ds + T * Bt          // (T) D_i
+    let dk = dq + C
+    let dv = dq + 2 * C
+    for r in 0..<T { D[r] = dotRow(dy + r * C, o + r * ldo, hs) }
+    for c0 in stride(from: 0, to: T, by: Bt) {
+        let (M, N) = (T - c0, min(Bt, T - c0))   // query rows c0..<T, keys c0..<c0+N
+        sgemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * ld, lda: ld, k + c0 * ld, ldb: ld,
+              p, ldc: Bt, accumulate: false)
+        for i in 0..<M { _ = expRow(p + i * Bt, min(N, i + 1), minus: rowLSE[c0 + i], width: N) }
+        // dv[c0..<c0+N] (N, hs) = p^T (N, M) dy[c0..<T] (M, hs)
+        sgemm(true, false, M: N, N: hs, K: M, p, lda: Bt, dy + c0 * C, ldb: C,
+              dv + c0 * 3 * C, ldc: 3 * C, accumulate: false)
+        // ds (M, N) = dy[c0..<T] (M, hs) v[c0..<c0+N]^T (hs, N), then p * (ds - D)
+        sgemm(false, true, M: M, N: N, K: hs, dy + c0 * C, lda: C, v + c0 * ld, ldb: ld,
+              ds, ldc: Bt, accumulate: false)
+        for i in 0..<M { softmaxBackwardRow(ds + i * Bt, p: p + i * Bt, D[c0 + i], N) }
+        // dq[c0..<T] (M, hs) += scale ds (M, N) k[c0..<c0+N] (N, hs); key tile 0 (all rows) overwrites
+        sgemm(false, false, M: M, N: hs, K: N, alpha: scale, ds, lda: Bt, k + c0 * ld, ldb: ld,
+              dq + c0 * 3 * C, ldc: 3 * C, accumulate: c0 != 0)
+        // dk[c0..<c0+N] (N, hs) = scale ds^T (N, M) q[c0..<T] (M, hs)
+        sgemm(true, false, M: N, N: hs, K: M, alpha: scale, ds, lda: Bt, q + c0 * ld, ldb: ld,
+              dk + c0 * 3 * C, ldc: 3 * C, accumulate: false)
+    }
+}
+
+/// The fused attention over activations in their format (fp32, or bf16: see the bf16 overloads).
+package func attentionForward(out: ActivationPointer, lse: UnsafeMutablePointer<Float>, qkv: ActivationPointer,
+                              scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int) {
+    switch (out, qkv) {
+    case (.fp32(let o), .fp32(let q)): attentionForward(out: o, lse: lse, qkv: q, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+    case (.bf16(let o), .bf16(let q)): attentionForward(out: o, lse: lse, qkv: q, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+    default: preconditionFailure("attention between fp32 and bf16 activations")
+    }
+}
+
+package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: ActivationPointer,
+                               out: ActivationPointer, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                               slots: Int, B: Int, T: Int, C: Int, NH: Int) {
+    switch (qkv, out) {
+    case (.fp32(let q), .fp32(let o)):
+        attentionBackward(dqkv: dqkv, dout: dout, qkv: q, out: o, lse: lse, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+    case (.bf16(let q), .bf16(let o)):
+        attentionBackward(dqkv: dqkv, dout: dout, qkv: q, out: o, lse: lse, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+    default:
+        preconditionFailure("attention between fp32 and bf16 activations")
     }
 }
 

@@ -57,6 +57,12 @@ extension GPT {
         for l in stride(from: config.nLayer - 1, through: 0, by: -1) {
             let p = blocks[l]
             let a = ws.blocks[l]
+            if !a.keepsMid {  // bf16: mid = x + c_proj(atty), recomputed as the forward computed it
+                ws.timed(.cProj, .backward) {
+                    ws.linear.forward(out: a.residualMid.pointer, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C,
+                                      residual: ws.residual[l].pointer)
+                }
+            }
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
             ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }  // recomputed

@@ -2,38 +2,50 @@
 /// width C. The LayerNorm outputs and the GELU output are not kept: backward recomputes them
 /// (from the block input / mid and the kept mean and rstd; from the GELU input) into the
 /// workspace's shared scratch, as llm.c does for GELU: the same values, 6 C floats less per
-/// row and block.
+/// row and block. In bf16 compute qkv, atty and fc (product operands and outputs) are bf16
+/// (`ActivationBuffer`), and residualMid is not kept: every block shares one, and backward
+/// recomputes it as x + c_proj(atty) (the same product, so the same bits), 20 C bytes less per
+/// row and block for one C x C product per block.
 final class GPTBlockActivations {
     let ln1Mean: FlatBuffer    // (B, T)
     let ln1Rstd: FlatBuffer    // (B, T)
-    let qkv: FlatBuffer        // (B, T, 3C)  c_attn output
+    let qkv: ActivationBuffer  // (B, T, 3C)  c_attn output
     let lse: FlatBuffer        // (B, NH, T)  attention row statistics: logsumexp of each query row's scores
-    let atty: FlatBuffer       // (B, T, C)   attention output before c_proj
-    let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x))
+    let atty: ActivationBuffer // (B, T, C)   attention output before c_proj
+    let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x)); bf16: the workspace's, shared by the blocks
+    /// False when residualMid is the shared one (bf16), recomputed in backward.
+    let keepsMid: Bool
     let ln2Mean: FlatBuffer    // (B, T)
     let ln2Rstd: FlatBuffer    // (B, T)
-    let fc: FlatBuffer         // (B, T, 4C)  c_fc output (GELU input)
+    let fc: ActivationBuffer   // (B, T, 4C)  c_fc output (GELU input)
 
-    init(rows: Int, C: Int, NH: Int, B: Int, T: Int) {
+    init(rows: Int, C: Int, NH: Int, B: Int, T: Int, dtype: ComputeDType, sharedMid: FlatBuffer?) {
         ln1Mean = FlatBuffer(count: rows)
         ln1Rstd = FlatBuffer(count: rows)
-        qkv = FlatBuffer(count: rows * 3 * C)
+        qkv = ActivationBuffer(count: rows * 3 * C, dtype: dtype)
         lse = FlatBuffer(count: B * NH * T)
-        atty = FlatBuffer(count: rows * C)
-        residualMid = FlatBuffer(count: rows * C)
+        atty = ActivationBuffer(count: rows * C, dtype: dtype)
+        residualMid = sharedMid ?? FlatBuffer(count: rows * C)
+        keepsMid = sharedMid == nil
         ln2Mean = FlatBuffer(count: rows)
         ln2Rstd = FlatBuffer(count: rows)
-        fc = FlatBuffer(count: rows * 4 * C)
+        fc = ActivationBuffer(count: rows * 4 * C, dtype: dtype)
     }
 
-    var buffers: [FlatBuffer] { [ln1Mean, ln1Rstd, qkv, lse, atty, residualMid, ln2Mean, ln2Rstd, fc] }
+    var bytes: Int {
+        [ln1Mean, ln1Rstd, lse, ln2Mean, ln2Rstd].reduce(0) { $0 + $1.bytes } + qkv.bytes + atty.bytes + fc.bytes
+            + (keepsMid ? residualMid.bytes : 0)
+    }
 }
 
 /// Activation and gradient scratch for one GPT at batches up to `maxBatch` sequences of
 /// `blockSize` tokens, allocated once.
 ///
 /// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads T (2 min(t, T) + 2)),
-/// B = maxBatch, t = attentionTile (64): O(T) in the attention, whose (T, T) probabilities are
+/// B = maxBatch, t = attentionTile (64); in bf16 the 8 C per block and 6 C of ln, gelu and lnf
+/// that are product operands take 2 bytes, the blocks share one residualMid (C per row, not
+/// L C), the tiles take 4 hs more per position, plus the bf16
+/// buffer of an output gradient (B T max(4C, V) x 2 bytes). O(T) in the attention, whose (T, T) probabilities are
 /// never stored (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the
 /// probabilities). At T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of
 /// row statistics per sequence and 520 KiB of tiles per thread, where the probabilities and
@@ -48,13 +60,15 @@ public final class GPTWorkspace {
     /// residual[0] is the embedding output, residual[l + 1] block l's output; each (B, T, C).
     let residual: [FlatBuffer]
     let blocks: [GPTBlockActivations]
-    let lnf: FlatBuffer        // (B, T, C)
+    /// bf16: the one residualMid of every block (recomputed in backward); nil in fp32.
+    private let sharedMid: FlatBuffer?
+    let lnf: ActivationBuffer  // (B, T, C)
     let lnfMean: FlatBuffer    // (B, T)
     let lnfRstd: FlatBuffer    // (B, T)
     let logits: FlatBuffer     // (B, T, V), replaced by dlogits in the backward
     // Shared by the blocks, forward and (recomputed) backward.
-    let ln: FlatBuffer         // (B, T, C) a LayerNorm output (ln_1 or ln_2 of the block at hand)
-    let gelu: FlatBuffer       // (B, T, 4C) the GELU output of the block at hand
+    let ln: ActivationBuffer   // (B, T, C) a LayerNorm output (ln_1 or ln_2 of the block at hand)
+    let gelu: ActivationBuffer // (B, T, 4C) the GELU output of the block at hand
     // Backward scratch.
     let dresidual: FlatBuffer  // (B, T, C) gradient of the residual stream
     let dC: FlatBuffer         // (B, T, C) gradient of a LayerNorm output or of atty
@@ -83,53 +97,63 @@ public final class GPTWorkspace {
         switch dtype {
         case .fp32: linear = FP32Products()
         case .bf16:
-            let (inputs, outputs) = Self.bf16Operands(model: model, rows: rows)
             let weights = bf16Weights ?? BF16Weights(count: model.parameterCount)
             precondition(weights.count == model.parameterCount, "bf16 weights of \(weights.count), the model has \(model.parameterCount)")
-            linear = BF16Products(weights: weights, inputs: inputs, outputs: outputs)
+            linear = BF16Products(weights: weights, inputs: 0, outputs: Self.bf16OutputGradients(model: model, rows: rows))
         }
         residual = (0...cfg.nLayer).map { _ in FlatBuffer(count: rows * C) }
-        blocks = (0..<cfg.nLayer).map { _ in GPTBlockActivations(rows: rows, C: C, NH: cfg.nHead, B: maxBatch, T: T) }
-        lnf = FlatBuffer(count: rows * C)
+        sharedMid = dtype == .bf16 ? FlatBuffer(count: rows * C) : nil
+        blocks = (0..<cfg.nLayer).map { [sharedMid] _ in
+            GPTBlockActivations(rows: rows, C: C, NH: cfg.nHead, B: maxBatch, T: T, dtype: dtype, sharedMid: sharedMid)
+        }
+        lnf = ActivationBuffer(count: rows * C, dtype: dtype)
         lnfMean = FlatBuffer(count: rows)
         lnfRstd = FlatBuffer(count: rows)
         logits = FlatBuffer(count: rows * cfg.vocabSize)
-        ln = FlatBuffer(count: rows * C)
-        gelu = FlatBuffer(count: rows * 4 * C)
+        ln = ActivationBuffer(count: rows * C, dtype: dtype)
+        gelu = ActivationBuffer(count: rows * 4 * C, dtype: dtype)
         dresidual = FlatBuffer(count: rows * C)
         dC = FlatBuffer(count: rows * C)
         dqkv = FlatBuffer(count: rows * 3 * C)
         d4C = FlatBuffer(count: rows * 4 * C)
         attentionSlots = max(1, threads)
-        attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
+        attentionScratch = FlatBuffer(count: attentionSlots * Self.attentionSlotFloats(model: model, dtype: dtype))
+    }
+
+    /// One thread's attention tiles (bf16: with room for an item's widened operands).
+    static func attentionSlotFloats(model: GPT, dtype: ComputeDType) -> Int {
+        let c = model.config
+        return attentionScratchFloats(T: c.blockSize, headSize: dtype == .bf16 ? c.nEmbd / c.nHead : 0)
     }
 
     /// The attention tiles for a pass on ComputeThreads.count threads: (pointer, slots).
     func attentionTiles() -> (UnsafeMutablePointer<Float>, Int) {
         if ComputeThreads.count > attentionSlots {
             attentionSlots = ComputeThreads.count
-            attentionScratch = FlatBuffer(count: attentionSlots * attentionScratchFloats(T: model.config.blockSize))
+            attentionScratch = FlatBuffer(count: attentionSlots * Self.attentionSlotFloats(model: model, dtype: dtype))
         }
         return (attentionScratch.pointer, attentionSlots)
     }
 
     /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
-    /// (`lion-dist plan`) with tiles for `threads`: the formula above, and in bf16 its operand
-    /// buffers and (`privateWeights`) its own copy of the parameters.
+    /// (`lion-dist plan`) with tiles for `threads`: the formula above, and in bf16 its output
+    /// gradient buffer and (`privateWeights`) its own copy of the parameters.
     public static func bytes(model: GPT, maxBatch: Int, dtype: ComputeDType = .fp32, threads: Int = ComputeThreads.count,
                              privateWeights: Bool = true) -> Int {
         let c = model.config
         let (B, T, C, L) = (maxBatch, c.blockSize, c.nEmbd, c.nLayer)
-        let fp32 = 4 * (B * T * (L * (10 * C + 4 + c.nHead) + 16 * C + c.vocabSize + 2) + max(1, threads) * attentionScratchFloats(T: T))
-        guard dtype == .bf16 else { return fp32 }
-        let (inputs, outputs) = bf16Operands(model: model, rows: B * T)
-        return fp32 + 2 * ((privateWeights ? model.parameterCount : 0) + inputs + outputs)
+        let mid = dtype == .bf16 ? C : L * C   // bf16: one residualMid shared by the blocks
+        let fp32 = 4 * (B * T * (L * (C + 4 + c.nHead) + mid + 10 * C + c.vocabSize + 2)
+                        + max(1, threads) * attentionSlotFloats(model: model, dtype: dtype))
+        let activations = ActivationBuffer.elementBytes(dtype) * B * T * (8 * L * C + 6 * C)   // qkv, atty, fc; ln, gelu, lnf
+        guard dtype == .bf16 else { return fp32 + activations }
+        return fp32 + activations + 2 * ((privateWeights ? model.parameterCount : 0) + bf16OutputGradients(model: model, rows: B * T))
     }
 
-    /// bf16 operand buffers: a layer's input (widest: 4C) and output gradient (widest: 4C or V).
-    static func bf16Operands(model: GPT, rows: Int) -> (inputs: Int, outputs: Int) {
+    /// The bf16 buffer of a product's output gradient (widest: 4C or V), narrowed per product.
+    static func bf16OutputGradients(model: GPT, rows: Int) -> Int {
         let c = model.config
-        return (rows * 4 * c.nEmbd, rows * max(4 * c.nEmbd, c.vocabSize))
+        return rows * max(4 * c.nEmbd, c.vocabSize)
     }
 
     /// oneDNN's kernel for the bf16 products ("brg:avx512_core_bf16"), nil in fp32.
@@ -140,7 +164,7 @@ public final class GPTWorkspace {
 
     /// Bytes of scratch held (with a private bf16 copy of the parameters, not with one held elsewhere).
     public var bytes: Int {
-        let own = [lnf, lnfMean, lnfRstd, logits, ln, gelu, dresidual, dC, dqkv, d4C, attentionScratch] + residual
-        return own.reduce(0) { $0 + $1.bytes } + blocks.reduce(0) { $0 + $1.buffers.reduce(0) { $0 + $1.bytes } } + linear.bytes
+        let own = [lnfMean, lnfRstd, logits, dresidual, dC, dqkv, d4C, attentionScratch] + residual
+        return own.reduce(0) { $0 + $1.bytes } + (sharedMid?.bytes ?? 0) + lnf.bytes + ln.bytes + gelu.bytes + blocks.reduce(0) { $0 + $1.bytes } + linear.bytes
     }
 }

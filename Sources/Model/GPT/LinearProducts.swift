@@ -54,7 +54,7 @@ package final class BF16Products: LinearProducts {
     let weights: BF16Weights
     let input: AlignedBuffer<UInt16>    // a layer's x, (N, I)
     let output: AlignedBuffer<UInt16>   // a layer's dout, (N, O)
-    private let products = BF16SplitGEMM()
+    let products = BF16SplitGEMM()
 
     /// `weights` of the model's parameters; rows x widest input / output of any layer.
     package init(weights: BF16Weights, inputs: Int, outputs: Int) {
@@ -76,19 +76,14 @@ package final class BF16Products: LinearProducts {
 
     package func forward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int,
                  N: Int, I: Int, O: Int, residual: UnsafePointer<Float>?) {
-        if let residual, residual != UnsafePointer(out) { out.update(from: residual, count: N * O) }
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
-        products.gemm(false, true, M: N, N: O, K: I, input.pointer, lda: I, weights.pointer + w, ldb: I, out, ldc: O,
-                      accumulate: residual != nil)
+        forward(out: out, x16: input.pointer, w: w, N: N, I: I, O: O, residual: residual)
     }
 
     package func backward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                   x: UnsafePointer<Float>, params: UnsafePointer<Float>, w: Int, N: Int, I: Int, O: Int, accumulate: Bool) {
-        BF16Convert.narrow(dout, to: output.pointer, count: N * O)
         BF16Convert.narrow(x, to: input.pointer, count: N * I)
-        products.gemm(true, false, M: O, N: I, K: N, output.pointer, lda: O, input.pointer, ldb: I, dw, ldc: I, accumulate: false)
-        products.gemm(false, false, M: N, N: I, K: O, output.pointer, lda: O, weights.pointer + w, ldb: I, dx, ldc: I,
-                      accumulate: accumulate)
+        backward(dx: dx, dw: dw, dout: dout, x16: input.pointer, w: w, N: N, I: I, O: O, accumulate: accumulate)
     }
 
     /// oneDNN's kernel for the widest forward product (e.g. "brg:avx512_core_bf16"), for the banner.
