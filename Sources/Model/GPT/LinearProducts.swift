@@ -5,8 +5,8 @@ import Basics
 public enum ComputeDType: String, CaseIterable, Sendable {
     /// OpenBLAS sgemm.
     case fp32
-    /// bf16 inputs, fp32 accumulation and output, through oneDNN's matmul (native on CPUs with
-    /// AVX512-BF16 or AMX; refused elsewhere).
+    /// bf16 inputs, fp32 accumulation, through oneDNN's matmul (native on CPUs with AVX512-BF16
+    /// or AMX; refused elsewhere); the GPT keeps its product operands in bf16 (BF16Activations.swift).
     case bf16
 }
 
