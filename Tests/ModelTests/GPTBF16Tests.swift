@@ -92,4 +92,26 @@ final class GPTBF16Tests: XCTestCase {
         XCTAssertEqual(a.0, b.0)
         XCTAssertEqual(a.1, b.1)
     }
+
+    /// The forward-only loss and the last position's logits (sampling) read the bf16
+    /// activations as the training pass does: the same loss bit for bit, and logits that agree
+    /// with fp32's within bf16 rounding (2% of their spread).
+    func testBF16ForwardOnlyPathsAgreeWithTheTrainingPass() throws {
+        try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
+        let m = GPT(config: config)
+        let p = FlatBuffer(count: m.parameterCount)
+        m.initialize(p.pointer, seed: 3)
+        let tokens = TestRandom.tokens(seed: 4, 6 * 33, below: 84)
+        let ws = GPTWorkspace(model: m, maxBatch: 6, dtype: .bf16)
+        XCTAssertEqual(m.loss(params: p.pointer, tokens: tokens, batch: 6, workspace: ws), pass(m, p, tokens, ws).0)
+        func logits(_ ws: GPTWorkspace) -> [Float] {
+            var out = [Float](repeating: .nan, count: 84)
+            m.nextTokenLogits(params: p.pointer, context: tokens, count: 20, workspace: ws, into: &out)
+            return out
+        }
+        let l16 = logits(GPTWorkspace(model: m, maxBatch: 1, dtype: .bf16)), l32 = logits(GPTWorkspace(model: m, maxBatch: 1))
+        let spread = l32.max()! - l32.min()!
+        XCTAssertNotEqual(l16, l32)
+        for v in 0..<84 { XCTAssertEqual(l16[v], l32[v], accuracy: 0.02 * spread, "logit \(v)") }
+    }
 }

@@ -32,10 +32,13 @@ package enum ActivationPointer {
 package final class ActivationBuffer {
     package let count: Int
     package let pointer: ActivationPointer
+    /// count x elementBytes(dtype).
+    package let bytes: Int
     private let storage: AnyObject
 
     package init(count: Int, dtype: ComputeDType) {
         self.count = count
+        bytes = count * Self.elementBytes(dtype)
         switch dtype {
         case .fp32:
             let b = FlatBuffer(count: count)
@@ -45,8 +48,6 @@ package final class ActivationBuffer {
             (pointer, storage) = (.bf16(b.pointer), b)
         }
     }
-
-    package var bytes: Int { (storage as? FlatBuffer)?.bytes ?? (storage as! AlignedBuffer<UInt16>).bytes }
 
     /// Bytes per element in `dtype`'s storage format.
     package static func elementBytes(_ dtype: ComputeDType) -> Int { dtype == .bf16 ? 2 : 4 }
