@@ -18,12 +18,17 @@ final class GPTBF16Tests: XCTestCase {
         return (loss, Array(g.buffer))
     }
 
-    func testBF16LossAndGradientsAgreeWithFP32WithinBF16Rounding() throws {
-        try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
+    /// The 2-block GPT of these tests, its parameters (seed 3) and 6 windows of tokens.
+    func model() -> (GPT, FlatBuffer, [UInt16]) {
         let m = GPT(config: config)
         let p = FlatBuffer(count: m.parameterCount)
         m.initialize(p.pointer, seed: 3)
-        let tokens = TestRandom.tokens(seed: 4, 6 * 33, below: 84)
+        return (m, p, TestRandom.tokens(seed: 4, 6 * 33, below: 84))
+    }
+
+    func testBF16LossAndGradientsAgreeWithFP32WithinBF16Rounding() throws {
+        try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
+        let (m, p, tokens) = model()
         let (l32, g32) = pass(m, p, tokens, GPTWorkspace(model: m, maxBatch: 6))
         let ws16 = GPTWorkspace(model: m, maxBatch: 6, dtype: .bf16)
         let (l16, g16) = pass(m, p, tokens, ws16)
@@ -46,10 +51,7 @@ final class GPTBF16Tests: XCTestCase {
     /// itself: a changed weight is seen only after its owner refreshes.
     func testHeldWeightsAreReadAsTheirOwnerLeftThem() throws {
         try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
-        let m = GPT(config: config)
-        let p = FlatBuffer(count: m.parameterCount)
-        m.initialize(p.pointer, seed: 3)
-        let tokens = TestRandom.tokens(seed: 4, 6 * 33, below: 84)
+        let (m, p, tokens) = model()
         let copy = BF16Weights(count: m.parameterCount)
         let held = BF16Weights(holding: copy.pointer, count: copy.count, owner: copy)
         XCTAssertFalse(held.refreshesPerPass)
@@ -98,10 +100,7 @@ final class GPTBF16Tests: XCTestCase {
     /// with fp32's within bf16 rounding (2% of their spread).
     func testBF16ForwardOnlyPathsAgreeWithTheTrainingPass() throws {
         try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
-        let m = GPT(config: config)
-        let p = FlatBuffer(count: m.parameterCount)
-        m.initialize(p.pointer, seed: 3)
-        let tokens = TestRandom.tokens(seed: 4, 6 * 33, below: 84)
+        let (m, p, tokens) = model()
         let ws = GPTWorkspace(model: m, maxBatch: 6, dtype: .bf16)
         XCTAssertEqual(m.loss(params: p.pointer, tokens: tokens, batch: 6, workspace: ws), pass(m, p, tokens, ws).0)
         func logits(_ ws: GPTWorkspace) -> [Float] {
