@@ -53,13 +53,14 @@ extension GPT {
             let a = ws.blocks[l]
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }  // recomputed
+            // The GELU output, recomputed; its slope gelu'(fc) from the same tanh replaces fc (not read again).
+            ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, slope: a.fc.pointer, x: a.fc.pointer, count: N * 4 * C) }
             ws.timed(.mlpProj, .backward) {
                 ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
                                    N: N, I: 4 * C, O: C, accumulate: false)
             }
             try segmentDone(Self.blockSegment(l, 5))
-            ws.timed(.gelu, .backward) { geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C) }
+            ws.timed(.gelu, .backward) { geluBackward(dx: d4C, dout: d4C, slope: a.fc.pointer, count: N * 4 * C) }
             ws.timed(.ln2, .backward) {
                 layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
                                  x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
