@@ -20,6 +20,9 @@ public enum ComputeThreads {
 /// Written only by the thread that starts the outermost loop, before and after it.
 nonisolated(unsafe) private var insideParallel = false
 
+/// The threads a parallel loop started here would run on: 1 inside another one.
+var parallelThreads: Int { insideParallel ? 1 : ComputeThreads.count }
+
 /// Runs `body` over 0..<count split into one contiguous range per thread, on
 /// `ComputeThreads.count` threads. Range boundaries are multiples of `grain`. The items must be
 /// independent (each writes only its own outputs), so results do not depend on the split.

@@ -39,7 +39,7 @@ package func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutab
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     let Bt = min(tile, T)
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) scores, then probabilities
         let m = s + 2 * T * Bt                                               // (T) running row maxima
@@ -94,7 +94,7 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
     let hs = C / NH
     let scale = 1 / Float(hs).squareRoot()
     let Bt = min(tile, T)
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let p = scratch + slot * attentionScratchFloats(T: T, tile: tile)  // (T, Bt) probabilities
         let ds = p + T * Bt                                                  // (T, Bt) dp, then ds
