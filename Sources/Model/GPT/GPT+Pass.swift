@@ -53,18 +53,25 @@ extension GPT {
             let a = ws.blocks[l]
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            // The GELU output, recomputed; its slope gelu'(fc) from the same tanh replaces fc (not read again).
-            ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, slope: a.fc.pointer, x: a.fc.pointer, count: N * 4 * C) }
+            // Recomputed in one fork-join (row-local kernels): the GELU output, with its slope gelu'(fc)
+            // from the same tanh in place of fc (not read again); ln_2's output (for c_fc below).
+            parallelChunks(N) { chunk, rows in
+                let (r, n) = (rows.lowerBound, rows.count)
+                ws.timed(.gelu, .backward, when: chunk == 0) {
+                    geluForward(out: ws.gelu.pointer + r * 4 * C, slope: a.fc.pointer + r * 4 * C, x: a.fc.pointer + r * 4 * C,
+                                count: n * 4 * C)
+                }
+                ws.timed(.ln2, .backward, when: chunk == 0) {
+                    layerNormForward(out: ws.ln.pointer + r * C, mean: a.ln2Mean.pointer + r, rstd: a.ln2Rstd.pointer + r,
+                                     x: a.residualMid.pointer + r * C, w: params + p.ln2, N: n, C: C)
+                }
+            }
             ws.timed(.mlpProj, .backward) {
                 ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
                                    N: N, I: 4 * C, O: C, accumulate: false)
             }
             try segmentDone(Self.blockSegment(l, 5))
             ws.timed(.gelu, .backward) { geluBackward(dx: d4C, dout: d4C, slope: a.fc.pointer, count: N * 4 * C) }
-            ws.timed(.ln2, .backward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
-                                 x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
-            }
             ws.timed(.cFc, .backward) {
                 ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
                                    N: N, I: C, O: 4 * C, accumulate: false)
@@ -81,15 +88,21 @@ extension GPT {
                                    N: N, I: C, O: C, accumulate: false)
             }
             try segmentDone(Self.blockSegment(l, 2))
-            ws.timed(.attention, .backward) {
-                let (tiles, slots) = ws.attentionTiles()
-                attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
-                                  scratch: tiles, slots: slots, B: B, T: T, C: C, NH: NH)
-            }
+            // In one fork-join over the sequences: the attention's backward and ln_1's output (recomputed).
             let x = ws.residual[l].pointer
-            ws.timed(.ln1, .backward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
-                                 x: x, w: params + p.ln1, N: N, C: C)
+            let (tiles, _) = ws.attentionTiles()
+            parallelChunks(B) { chunk, sequences in
+                let (r, n, first) = (sequences.lowerBound * T, sequences.count * T, chunk == 0)
+                ws.timed(.attention, .backward, when: first) {
+                    attentionBackward(dqkv: ws.dqkv.pointer + r * 3 * C, dout: dC + r * C, qkv: a.qkv.pointer + r * 3 * C,
+                                      out: a.atty.pointer + r * C, lse: a.lse.pointer + sequences.lowerBound * NH * T,
+                                      scratch: tiles + chunk * attentionScratchFloats(T: T), slots: parallelThreads,
+                                      B: sequences.count, T: T, C: C, NH: NH)
+                }
+                ws.timed(.ln1, .backward, when: first) {
+                    layerNormForward(out: ws.ln.pointer + r * C, mean: a.ln1Mean.pointer + r, rstd: a.ln1Rstd.pointer + r,
+                                     x: x + r * C, w: params + p.ln1, N: n, C: C)
+                }
             }
             ws.timed(.cAttn, .backward) {
                 ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
@@ -163,9 +176,7 @@ extension GPT {
         let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
         let (B, row) = (sequences.count, sequences.lowerBound * T)   // row: the first row
         let N = B * T
-        func time(_ layer: GPTTimer.Layer, _ body: () -> Void) {
-            if timed { ws.timed(layer, .forward, body) } else { body() }
-        }
+        func time(_ layer: GPTTimer.Layer, _ body: () -> Void) { ws.timed(layer, .forward, when: timed, body) }
         let ln = ws.ln.pointer + row * C
         time(.embedding) {
             embeddingForward(out: ws.residual[0].pointer + row * C, tokens: tokens + sequences.lowerBound * stride, stride: stride,
