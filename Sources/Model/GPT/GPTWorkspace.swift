@@ -12,7 +12,7 @@ final class GPTBlockActivations {
     let residualMid: FlatBuffer // (B, T, C)  x + attn(ln_1(x))
     let ln2Mean: FlatBuffer    // (B, T)
     let ln2Rstd: FlatBuffer    // (B, T)
-    let fc: FlatBuffer         // (B, T, 4C)  c_fc output (GELU input)
+    let fc: FlatBuffer         // (B, T, 4C)  c_fc output (GELU input); the backward replaces it by gelu'(fc)
 
     init(rows: Int, C: Int, NH: Int, B: Int, T: Int) {
         ln1Mean = FlatBuffer(count: rows)
