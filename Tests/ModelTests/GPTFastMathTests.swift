@@ -71,9 +71,9 @@ final class GPTFastMathTests: XCTestCase {
     /// Each GELU kernel on `x`, in the body `avx512` says: (gelu, slope of the fused forward,
     /// gelu of the fused forward, dout * gelu'(x), dout * slope).
     func geluKernels(_ x: [Float], _ dout: [Float], avx512: Bool) -> [[Float]] {
-        let saved = geluUsesAVX512
-        geluUsesAVX512 = avx512
-        defer { geluUsesAVX512 = saved }
+        let saved = kernelsUseAVX512
+        kernelsUseAVX512 = avx512
+        defer { kernelsUseAVX512 = saved }
         let n = x.count
         var out = [Float](repeating: .nan, count: n), fused = out, dx = out, dxSlope = out
         var slope = x   // in place, as the GPT's backward
@@ -111,6 +111,30 @@ final class GPTFastMathTests: XCTestCase {
                 XCTAssertEqual(Double(simd8[3][i]), Double(dout[i]) * grad, accuracy: 1e-5, "dx(\(v))")
                 XCTAssertEqual(simd8[4][i], dout[i] * simd8[1][i], "dx from slope at \(i)")
             }
+        }
+    }
+
+    /// The attention's softmax rows: AVX-512 (where the CPU has it) against SIMD8, element by
+    /// element: the same max and exponentials bitwise, zeros past n, sums within rounding.
+    func testSoftmaxRowKernelsAgree() throws {
+        guard cpuHasAVX512 else { throw XCTSkip("no AVX-512 on this CPU: only the SIMD8 bodies run") }
+        var r = TestRandom(seed: 31)
+        defer { kernelsUseAVX512 = cpuHasAVX512 }
+        for n in [1, 7, 8, 15, 16, 17, 33, 64, 100] {
+            let row = r.floats(n + 5, -30, 10)
+            var results: [(Float, [Float], Float)] = []
+            for avx in [false, true] {
+                kernelsUseAVX512 = avx
+                var out = row
+                let m = rowMax(out, n)
+                let sum = expRow(&out, n, minus: m, width: n + 3)
+                results.append((m, out, sum))
+            }
+            let (simd8, avx) = (results[0], results[1])
+            XCTAssertEqual(avx.0, simd8.0, "max n \(n)")
+            XCTAssertEqual(avx.1, simd8.1, "exponentials n \(n)")
+            XCTAssertTrue(avx.1[n..<(n + 3)].allSatisfy { $0 == 0 } && avx.1[(n + 3)...] == row[(n + 3)...], "past n, n \(n)")
+            XCTAssertEqual(avx.2, simd8.2, accuracy: 1e-6 * simd8.2, "sum n \(n)")
         }
     }
 }

@@ -12,12 +12,6 @@ import CKernels
 let geluScale: Float = 0.7978845608028654   // sqrt(2 / pi)
 let geluCubic: Float = 0.044715
 
-/// Whether the CPU (and OS) run AVX-512F/BW.
-let cpuHasAVX512: Bool = ck_cpu_has_avx512() != 0
-
-/// Which GELU body runs: AVX-512 where the CPU has it. Tests set it to compare the two.
-nonisolated(unsafe) var geluUsesAVX512: Bool = cpuHasAVX512
-
 /// Elements per parallel range unit (a multiple of 16: whole AVX-512 vectors on every range but the last).
 let geluGrain = 1 << 12
 
@@ -46,7 +40,7 @@ func geluGradVector(_ x: F8) -> F8 {
 @inline(__always)
 private func geluRanges(_ count: Int, _ avx512: (Int, Int) -> Void, _ vector: (Int, Int) -> Void) {
     parallelRanges(count, grain: geluGrain) { r in
-        if geluUsesAVX512 { avx512(r.lowerBound, r.count); return }
+        if kernelsUseAVX512 { avx512(r.lowerBound, r.count); return }
         var k = r.lowerBound
         while k + 8 <= r.upperBound {
             vector(k, 8)

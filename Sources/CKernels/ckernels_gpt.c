@@ -1,4 +1,4 @@
-// GELU on AVX-512, 16 floats per vector (see include/ckernels_gelu.h). Each multiply, add and
+// GELU and softmax rows on AVX-512, 16 floats per vector (see include/ckernels_gpt.h). Each multiply, add and
 // divide rounds separately, in the order of Model's SIMD8 code:
 //   u = s * (x + ((c * x) * x) * x), t = tanh(u), gelu = (0.5 * x) * (1 + t)
 //   tanh(x) = (x * p(x^2)) / q(x^2) on x clamped to +-7.9053 (Eigen's rational approximation)
@@ -8,7 +8,8 @@
 #pragma clang fp contract(off)
 #endif
 
-#include "ckernels_gelu.h"
+#include <math.h>
+#include "ckernels_gpt.h"
 #include "ck_shared.h"
 
 #if defined(__x86_64__)
@@ -117,11 +118,68 @@ CK_AVX512 void ck_multiply_avx512(float *dx, const float *dout, const float *slo
     }
 }
 
+
+/// e^x as Model's fastExp (Cephes expf, inputs clamped to [-87.3, 88.3]), the same order.
+static inline CK_AVX512 __m512 exp16(__m512 v) {
+    const __m512 lo = _mm512_set1_ps(-87.3f), hi = _mm512_set1_ps(88.3f);
+    __m512 x = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
+    x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, hi, _CMP_GT_OQ), hi);
+    const __m512 magic = _mm512_set1_ps(12582912.0f);   // 1.5 * 2^23
+    const __m512 t = _mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.4426950408889634f)), magic);
+    const __m512 n = _mm512_sub_ps(t, magic);
+    const __m512 r = _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),
+                                   _mm512_mul_ps(n, _mm512_set1_ps(2.1219444e-4f)));
+    __m512 p = _mm512_set1_ps(1.98756915e-4f);
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_add_ps(_mm512_mul_ps(p, r), _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(p, _mm512_mul_ps(r, r)), r), _mm512_set1_ps(1));
+    __m512i bits = _mm512_sub_epi32(_mm512_castps_si512(t), _mm512_castps_si512(magic));
+    bits = _mm512_slli_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+}
+
+CK_AVX512 float ck_row_max_avx512(const float *row, ptrdiff_t n) {
+    __m512 m = _mm512_set1_ps(-INFINITY);
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) m = _mm512_max_ps(m, _mm512_loadu_ps(row + j));
+    if (j < n) m = _mm512_mask_max_ps(m, tail_mask(n - j), m, _mm512_maskz_loadu_ps(tail_mask(n - j), row + j));
+    return _mm512_reduce_max_ps(m);
+}
+
+CK_AVX512 float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width) {
+    const __m512 s = _mm512_set1_ps(shift);
+    __m512 sum = _mm512_setzero_ps();
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(row + j), s));
+        _mm512_storeu_ps(row + j, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    if (j < n) {
+        __mmask16 m = tail_mask(n - j);
+        __m512 e = _mm512_maskz_mov_ps(m, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, row + j), s)));
+        _mm512_mask_storeu_ps(row + j, m, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    for (ptrdiff_t k = n; k < width; k++) row[k] = 0;
+    // Lanes summed in a fixed order (halves, then quarters ...), independent of n.
+    float lanes[16];
+    _mm512_storeu_ps(lanes, sum);
+    for (int w = 8; w >= 1; w /= 2)
+        for (int i = 0; i < w; i++) lanes[i] = lanes[i] + lanes[i + w];
+    return lanes[0];
+}
+
 #else
 
 void ck_gelu_avx512(float *out, const float *x, ptrdiff_t n) { (void)out; (void)x; (void)n; }
 void ck_gelu_slope_avx512(float *out, float *slope, const float *x, ptrdiff_t n) { (void)out; (void)slope; (void)x; (void)n; }
 void ck_gelu_backward_avx512(float *dx, const float *x, const float *dout, ptrdiff_t n) { (void)dx; (void)x; (void)dout; (void)n; }
 void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdiff_t n) { (void)dx; (void)dout; (void)slope; (void)n; }
+float ck_row_max_avx512(const float *row, ptrdiff_t n) { (void)row; (void)n; return 0; }
+float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width) { (void)row; (void)n; (void)shift; (void)width; return 0; }
 
 #endif
