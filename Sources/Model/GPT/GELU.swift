@@ -3,7 +3,7 @@ import CKernels
 // GELU, tanh approximation (GPT-2):
 // gelu(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3)
 // Two bodies with the same operation order and so the same bits: AVX-512 in CKernels
-// (ckernels_gelu.c, chosen at run time; Swift's SIMD8 builds for SSE here) and SIMD8 below (other
+// (ckernels_gpt.c, chosen at run time by `kernelsUseAVX512`; Swift's SIMD8 builds for SSE here) and SIMD8 below (other
 // CPUs; tails go through the same vector code on a partial load). The baby GPT's GELU per step,
 // forward + backward, 1 thread, AMD EPYC: 5.5 ms in SIMD8 with tanh twice in the backward, 1.2 ms
 // in AVX-512 with the backward's one tanh giving both the output and the slope.
