@@ -20,11 +20,20 @@ public enum ComputeThreads {
 /// Written only by the thread that starts the outermost loop, before and after it.
 nonisolated(unsafe) private var insideParallel = false
 
+/// The threads a parallel loop started here would run on: 1 inside another one.
+var parallelThreads: Int { insideParallel ? 1 : ComputeThreads.count }
+
 /// Runs `body` over 0..<count split into one contiguous range per thread, on
 /// `ComputeThreads.count` threads. Range boundaries are multiples of `grain`. The items must be
 /// independent (each writes only its own outputs), so results do not depend on the split.
 /// Called from inside another `parallelRanges` (a product inside an attention item), it runs
-/// serially on that thread. Fork-join costs ~0.3 us here (DESIGN.md, Threads).
+/// serially on that thread. An empty fork-join costs ~0.3 us here (DESIGN.md, Threads), but a
+/// parked Dispatch worker can take as long as the body to join: two 100 us bodies took 200 us
+/// (median of 2000) on the 2-core AMD EPYC beside a niced 4-rank job, so the GPT runs several
+/// row-local kernels per fork-join (each thread its own rows, the kernels serial inside). A pool
+/// of spinning workers (LionEngine's ThreadPool) in place of concurrentPerform made the baby GPT's
+/// 2-thread step 1.03-1.37x slower there (7 interleaved pairs): a preempted spinning worker
+/// holds up the join.
 func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     parallelChunks(count, grain: grain) { _, r in body(r) }
 }

@@ -66,7 +66,7 @@ struct BenchGPTCommand: ParsableCommand {
                 print("{\"layer\":\"\(l.name)\",\"forward_ms\":\(BenchText.fixed(ms(r.forwardSeconds[l.rawValue]), 4)),"
                       + "\"backward_ms\":\(BenchText.fixed(ms(r.backwardSeconds[l.rawValue]), 4))}")
             }
-            print("{\"layer\":\"step\",\"step_ms\":\(BenchText.fixed(ms(r.meanSeconds), 4)),\"median_step_ms\":\(BenchText.fixed(ms(r.medianSeconds), 4)),"
+            print("{\"layer\":\"step\",\"step_ms\":\(BenchText.fixed(ms(r.meanSeconds), 4)),\"median_step_ms\":\(BenchText.fixed(ms(r.medianSeconds), 4)),\"min_step_ms\":\(BenchText.fixed(ms(r.minSeconds), 4)),"
                   + "\"optimizer_ms\":\(BenchText.fixed(ms(r.optimizerSeconds), 4)),\"tokens_per_s\":\(BenchText.fixed(r.tokensPerSecond, 1)),"
                   + "\"model_gflops\":\(BenchText.fixed(r.flopsPerSecond / 1e9, 3)),\"gemm\":\"\(rate.name)\",\"gemm_gflops\":\(BenchText.fixed(rate.flops / 1e9, 3)),"
                   + "\"mfu\":\(BenchText.fixed(mfu, 4)),\"compute_dtype\":\"\(dtype.rawValue)\",\"threads\":\(threads),\"batch\":\(batchSize),"

@@ -67,4 +67,74 @@ final class GPTFastMathTests: XCTestCase {
             XCTAssertTrue(out[n...].allSatisfy { $0.isNaN }, "count \(n) wrote past the end")
         }
     }
+
+    /// Each GELU kernel on `x`, in the body `avx512` says: (gelu, slope of the fused forward,
+    /// gelu of the fused forward, dout * gelu'(x), dout * slope).
+    func geluKernels(_ x: [Float], _ dout: [Float], avx512: Bool) -> [[Float]] {
+        let saved = kernelsUseAVX512
+        kernelsUseAVX512 = avx512
+        defer { kernelsUseAVX512 = saved }
+        let n = x.count
+        var out = [Float](repeating: .nan, count: n), fused = out, dx = out, dxSlope = out
+        var slope = x   // in place, as the GPT's backward
+        geluForward(out: &out, x: x, count: n)
+        geluForward(out: &fused, slope: &slope, x: x, count: n)
+        geluBackward(dx: &dx, x: x, dout: dout, count: n)
+        geluBackward(dx: &dxSlope, dout: dout, slope: slope, count: n)
+        return [out, slope, fused, dx, dxSlope]
+    }
+
+    /// The AVX-512 bodies (where the CPU has them) are bitwise equal to the SIMD8 bodies, element
+    /// by element, on sizes with ragged tails; the fused forward's gelu equals geluForward's, and
+    /// its slope is gelu'(x) against Double (as is geluBackward's).
+    func testGELUKernelsAgreeAndMatchDouble() {
+        var r = TestRandom(seed: 21)
+        for n in [1, 15, 16, 17, 100, 5000, 9000] {
+            let x = r.floats(n, -9, 9), dout = r.floats(n)
+            let simd8 = geluKernels(x, dout, avx512: false)
+            if cpuHasAVX512 {
+                let avx = geluKernels(x, dout, avx512: true)
+                for (k, name) in ["gelu", "slope", "fused gelu", "dx", "dx from slope"].enumerated() {
+                    for i in 0..<n where avx[k][i].bitPattern != simd8[k][i].bitPattern {
+                        XCTFail("\(name) n \(n) at \(i): AVX-512 \(avx[k][i]) SIMD8 \(simd8[k][i])"); break
+                    }
+                }
+            }
+            XCTAssertEqual(simd8[2], simd8[0], "fused gelu n \(n)")
+            let u = { (v: Double) in (2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v) }
+            for i in 0..<n {
+                let v = Double(x[i]), t = tanh(u(v))
+                let grad = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * (2 / Double.pi).squareRoot() * (1 + 3 * 0.044715 * v * v)
+                XCTAssertEqual(Double(simd8[0][i]), 0.5 * v * (1 + t), accuracy: 4e-6, "gelu(\(v))")
+                // fastTanh's 3.7e-7 near +-1 grows to ~4e-6 through 0.5 x (1 - t^2) at |x| ~ 5.
+                XCTAssertEqual(Double(simd8[1][i]), grad, accuracy: 1e-5, "slope(\(v))")
+                XCTAssertEqual(Double(simd8[3][i]), Double(dout[i]) * grad, accuracy: 1e-5, "dx(\(v))")
+                XCTAssertEqual(simd8[4][i], dout[i] * simd8[1][i], "dx from slope at \(i)")
+            }
+        }
+    }
+
+    /// The attention's softmax rows: AVX-512 (where the CPU has it) against SIMD8, element by
+    /// element: the same max and exponentials bitwise, zeros past n, sums within rounding.
+    func testSoftmaxRowKernelsAgree() throws {
+        guard cpuHasAVX512 else { throw XCTSkip("no AVX-512 on this CPU: only the SIMD8 bodies run") }
+        var r = TestRandom(seed: 31)
+        defer { kernelsUseAVX512 = cpuHasAVX512 }
+        for n in [1, 7, 8, 15, 16, 17, 33, 64, 100] {
+            let row = r.floats(n + 5, -30, 10)
+            var results: [(Float, [Float], Float)] = []
+            for avx in [false, true] {
+                kernelsUseAVX512 = avx
+                var out = row
+                let m = rowMax(out, n)
+                let sum = expRow(&out, n, minus: m, width: n + 3)
+                results.append((m, out, sum))
+            }
+            let (simd8, avx) = (results[0], results[1])
+            XCTAssertEqual(avx.0, simd8.0, "max n \(n)")
+            XCTAssertEqual(avx.1, simd8.1, "exponentials n \(n)")
+            XCTAssertTrue(avx.1[n..<(n + 3)].allSatisfy { $0 == 0 } && avx.1[(n + 3)...] == row[(n + 3)...], "past n, n \(n)")
+            XCTAssertEqual(avx.2, simd8.2, accuracy: 1e-6 * simd8.2, "sum n \(n)")
+        }
+    }
 }

@@ -59,6 +59,30 @@ final class GPTLayerTests: XCTestCase {
         }
     }
 
+    /// The backward on 2 threads (dx's rows and dw's columns split; C = 21 leaves a ragged last
+    /// vector) is bitwise the 1-thread backward, and that one matches finite differences (above).
+    func testLayerNormBackwardDoesNotDependOnThreads() {
+        let (N, C) = (7, 21)
+        var r = TestRandom(seed: 12)
+        let x = r.floats(N * C, -2, 3), w = r.floats(C, 0.5, 1.5), dout = r.floats(N * C), base = r.floats(N * C)
+        var out = [Float](repeating: .nan, count: N * C)
+        var mean = [Float](repeating: .nan, count: N), rstd = mean
+        layerNormForward(out: &out, mean: &mean, rstd: &rstd, x: x, w: w, N: N, C: C)
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            ComputeThreads.set(threads)
+            defer { ComputeThreads.set(1) }
+            var dx = base, dw = [Float](repeating: .nan, count: C)
+            layerNormBackward(dx: &dx, dw: &dw, dout: dout, x: x, w: w, mean: mean, rstd: rstd, N: N, C: C)
+            results.append(dx + dw)
+        }
+        XCTAssertFalse(results[0].contains { $0.isNaN })
+        XCTAssertEqual(results[0], results[1])
+        _ = assertGradient("dw", at: w, analytic: Array(results[1][(N * C)...]), atol: 2e-6) {
+            dot(Ref.layerNorm(doubles(x), w: $0, N: N, C: C), dout)
+        }
+    }
+
     func testLinear() {
         let (N, I, O) = (3, 5, 4)
         var r = TestRandom(seed: 3)

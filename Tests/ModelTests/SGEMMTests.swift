@@ -60,5 +60,36 @@ final class SGEMMTests: XCTestCase {
             }
         }
     }
+
+    /// Two products in one fork-join (a linear layer's dw and dx; one of them too small to
+    /// split) give the bits of two `sgemm` calls, on 1 and 2 threads, and those match the reference.
+    func testPairedProductsEqualTwoSGEMMCalls() {
+        var r = TestRandom(seed: 77)
+        for (N, I, O) in [(200, 40, 33), (7, 300, 70), (3, 5, 4)] {
+            let dout = r.floats(N * O), x = r.floats(N * I), w = r.floats(O * I), dx0 = r.floats(N * I)
+            var results: [[Float]] = []
+            for threads in [1, 2] {
+                ComputeThreads.set(threads)
+                var dw1 = [Float](repeating: .nan, count: O * I), dx1 = dx0, dw2 = dw1, dx2 = dx0
+                sgemm(true, false, M: O, N: I, K: N, dout, lda: O, x, ldb: I, &dw1, ldc: I, accumulate: false)
+                sgemm(false, false, M: N, N: I, K: O, dout, lda: O, w, ldb: I, &dx1, ldc: I, accumulate: true)
+                dout.withUnsafeBufferPointer { d in x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in
+                    dw2.withUnsafeMutableBufferPointer { dwp in dx2.withUnsafeMutableBufferPointer { dxp in
+                        sgemm(Product(transA: true, transB: false, M: O, N: I, K: N, a: d.baseAddress!, lda: O, b: xp.baseAddress!, ldb: I,
+                                      c: dwp.baseAddress!, ldc: I, accumulate: false),
+                              Product(transA: false, transB: false, M: N, N: I, K: O, a: d.baseAddress!, lda: O, b: wp.baseAddress!, ldb: I,
+                                      c: dxp.baseAddress!, ldc: I, accumulate: true))
+                    } }
+                } } }
+                XCTAssertEqual(dw2, dw1, "dw \(N)x\(I)x\(O) on \(threads) thread(s)")
+                XCTAssertEqual(dx2, dx1, "dx \(N)x\(I)x\(O) on \(threads) thread(s)")
+                let want = reference(true, false, M: O, N: I, K: N, alpha: 1, a: dout, lda: O, b: x, ldb: I,
+                                     c: [Float](repeating: 0, count: O * I), ldc: I, accumulate: false)
+                for k in 0..<(O * I) { XCTAssertEqual(dw2[k], want[k], accuracy: Float(N + 2) * 0x1p-23 * Float(N) + 1e-6) }
+                results.append(dw2 + dx2)
+            }
+            XCTAssertEqual(results[0], results[1], "\(N)x\(I)x\(O): 1 and 2 threads must agree bitwise")
+        }
+    }
 }
 

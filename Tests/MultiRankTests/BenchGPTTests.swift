@@ -7,7 +7,7 @@ final class BenchGPTTests: XCTestCase {
     static let layers = ["embedding", "ln_1", "c_attn", "attention", "c_proj", "ln_2", "c_fc", "gelu", "mlp.c_proj",
                          "ln_f", "head+loss"]
     static let stepKeys: Set<String> = [
-        "layer", "step_ms", "median_step_ms", "optimizer_ms", "tokens_per_s", "model_gflops", "gemm", "gemm_gflops", "mfu",
+        "layer", "step_ms", "median_step_ms", "min_step_ms", "optimizer_ms", "tokens_per_s", "model_gflops", "gemm", "gemm_gflops", "mfu",
         "compute_dtype", "threads", "batch", "n_layer", "n_head", "n_embd", "block_size", "vocab_size", "parameters",
         "optimizer", "steps"]
 
@@ -39,7 +39,7 @@ final class BenchGPTTests: XCTestCase {
                 layerMs += f + b
             }
             XCTAssertEqual(Set(step.keys), Self.stepKeys)
-            for key in ["step_ms", "median_step_ms", "optimizer_ms", "tokens_per_s", "model_gflops", "gemm_gflops", "mfu"] {
+            for key in ["step_ms", "median_step_ms", "min_step_ms", "optimizer_ms", "tokens_per_s", "model_gflops", "gemm_gflops", "mfu"] {
                 XCTAssertGreaterThan(step[key] as? Double ?? 0, 0, "\(dtype) \(key)")
             }
             let stepMs = try XCTUnwrap(step["step_ms"] as? Double), optimizerMs = try XCTUnwrap(step["optimizer_ms"] as? Double)
@@ -56,6 +56,7 @@ final class BenchGPTTests: XCTestCase {
             XCTAssertEqual(step["optimizer"] as? String, "adamw")
             // Parameters of the shape: V C + T C + L (12 C^2 + 2 C) + C, vocabulary 84.
             XCTAssertEqual(step["parameters"] as? Int, 84 * 64 + 32 * 64 + 2 * (12 * 64 * 64 + 2 * 64) + 64)
+            XCTAssertLessThanOrEqual(step["min_step_ms"] as? Double ?? .infinity, step["median_step_ms"] as? Double ?? 0)
             let median = try XCTUnwrap(step["median_step_ms"] as? Double), tps = try XCTUnwrap(step["tokens_per_s"] as? Double)
             XCTAssertEqual(tps, 4 * 32 / (median / 1000), accuracy: 1e-3 * tps)
             let model = try XCTUnwrap(step["model_gflops"] as? Double), gemm = try XCTUnwrap(step["gemm_gflops"] as? Double)

@@ -107,6 +107,25 @@ package func geluBackward(dx: UnsafeMutablePointer<Float>, x: ActivationPointer,
     }
 }
 
+/// Backward's recompute of out = gelu(fc). fp32: fc is REPLACED by gelu'(fc), from the same
+/// tanh (`geluBackward(dx:recomputed:...)` reads it); bf16: fc stays (its slope is taken from the
+/// widened fc in backward, so the gradient is not rounded to bf16 a second time).
+package func geluRecompute(out: ActivationPointer, fc: ActivationPointer, count: Int) {
+    switch (out, fc) {
+    case (.fp32(let o), .fp32(let x)): geluForward(out: o, slope: x, x: x, count: count)
+    default: geluForward(out: out, x: fc, count: count)
+    }
+}
+
+/// dx (fp32) = dout * gelu'(fc) after `geluRecompute`: fp32 reads the slope it left in fc,
+/// bf16 the widened fc. dx may be dout.
+package func geluBackward(dx: UnsafeMutablePointer<Float>, recomputed fc: ActivationPointer, dout: UnsafePointer<Float>, count: Int) {
+    switch fc {
+    case .fp32(let slope): geluBackward(dx: dx, dout: dout, slope: slope, count: count)
+    case .bf16: geluBackward(dx: dx, x: fc, dout: dout, count: count)
+    }
+}
+
 /// body(first, count, scratch) over 0..<count in chunks of `bf16ChunkFloats`, split over the
 /// threads, with `scratch` x bf16ChunkFloats floats of the thread's stack.
 private func bf16Chunks(_ count: Int, scratch: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -41,7 +42,7 @@ package func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutab
                       scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
                       tile: Int = attentionTile) {
     let hs = C / NH
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)
         for item in items {
@@ -60,7 +61,7 @@ package func attentionForward(out: UnsafeMutablePointer<UInt16>, lse: UnsafeMuta
                               scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
                               tile: Int = attentionTile) {
     let hs = C / NH
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile, headSize: hs)
         let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
@@ -124,7 +125,7 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
                        out: UnsafePointer<Float>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                        slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in   // slot: the thread's chunk index, its own tiles
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile)
         for item in items {
@@ -143,7 +144,7 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
                                out: UnsafePointer<UInt16>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH
-    precondition(ComputeThreads.count <= slots, "attention tiles for \(slots) thread(s), running on \(ComputeThreads.count)")
+    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in
         let s = scratch + slot * attentionScratchFloats(T: T, tile: tile, headSize: hs)
         let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
@@ -229,11 +230,13 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
     }
 }
 
-// Row helpers over SIMD8 with scalar tails; each sums in a fixed order.
+// Row helpers over SIMD8 with scalar tails; each sums in a fixed order. rowMax and expRow run
+// AVX-512 bodies where the CPU has them (`kernelsUseAVX512`; expRow's sum in 16 lanes).
 
 /// max of row[0..<n], n >= 1
 @inline(__always)
 func rowMax(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
+    if kernelsUseAVX512 { return ck_row_max_avx512(row, n) }
     let whole = n & ~7
     var mv = F8(repeating: -.infinity)
     for j in stride(from: 0, to: whole, by: 8) { mv = pointwiseMax(mv, load8(row + j)) }
@@ -245,6 +248,7 @@ func rowMax(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
 /// row[j] = exp(row[j] - shift) for j < n, 0 for n <= j < width; returns the sum of the exponentials.
 @inline(__always)
 func expRow(_ row: UnsafeMutablePointer<Float>, _ n: Int, minus shift: Float, width: Int) -> Float {
+    if kernelsUseAVX512 { return ck_exp_row_avx512(row, n, shift, width) }
     let whole = n & ~7
     var sv = F8()
     for j in stride(from: 0, to: whole, by: 8) {

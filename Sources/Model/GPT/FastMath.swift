@@ -1,9 +1,18 @@
+import CKernels
+
 // Vectorized exp and tanh over SIMD8<Float> for the GPT's softmax, cross-entropy and GELU
 // (libm's expf/tanhf per element took over 30% of a baby-GPT step; these are ~1-2 ulp and
 // several times faster). Scalar references are Double libm; GPTFastMathTests compares them
 // element by element.
 
 typealias F8 = SIMD8<Float>
+
+/// Whether the CPU (and OS) run AVX-512F/BW.
+let cpuHasAVX512: Bool = ck_cpu_has_avx512() != 0
+
+/// Whether the GELU and softmax-row kernels run their AVX-512 bodies (CKernels' ckernels_gpt.c)
+/// or the SIMD8 ones: AVX-512 where the CPU has it. Tests set it to compare the two.
+nonisolated(unsafe) var kernelsUseAVX512: Bool = cpuHasAVX512
 
 @inline(__always)
 func load8(_ p: UnsafePointer<Float>) -> F8 { UnsafeRawPointer(p).loadUnaligned(as: F8.self) }

@@ -65,17 +65,24 @@ extension GPT {
             }
             // MLP: dres is the gradient of x' and, through the residual, of mid.
             let d4C = ws.d4C.pointer
-            ws.timed(.gelu, .backward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }  // recomputed
+            // Recomputed in one fork-join (row-local kernels): the GELU output (fp32: with its slope
+            // gelu'(fc) from the same tanh in place of fc, not read again); ln_2's output (for c_fc below).
+            parallelChunks(N) { chunk, rows in
+                let (r, n) = (rows.lowerBound, rows.count)
+                ws.timed(.gelu, .backward, when: chunk == 0) {
+                    geluRecompute(out: ws.gelu.pointer + r * 4 * C, fc: a.fc.pointer + r * 4 * C, count: n * 4 * C)
+                }
+                ws.timed(.ln2, .backward, when: chunk == 0) {
+                    layerNormForward(out: ws.ln.pointer + r * C, mean: a.ln2Mean.pointer + r, rstd: a.ln2Rstd.pointer + r,
+                                     x: a.residualMid.pointer + r * C, w: params + p.ln2, N: n, C: C)
+                }
+            }
             ws.timed(.mlpProj, .backward) {
                 ws.linear.backward(dx: d4C, dw: grads.at(p.fcProj), dout: dres, x: ws.gelu.pointer, params: params, w: p.fcProj,
                                    N: N, I: 4 * C, O: C, accumulate: false)
             }
             try finish(Self.blockSegment(l, 5), grads, toMean, segmentDone)
-            ws.timed(.gelu, .backward) { geluBackward(dx: d4C, x: a.fc.pointer, dout: d4C, count: N * 4 * C) }
-            ws.timed(.ln2, .backward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer,  // recomputed
-                                 x: a.residualMid.pointer, w: params + p.ln2, N: N, C: C)
-            }
+            ws.timed(.gelu, .backward) { geluBackward(dx: d4C, recomputed: a.fc.pointer, dout: d4C, count: N * 4 * C) }
             ws.timed(.cFc, .backward) {
                 ws.linear.backward(dx: dC, dw: grads.at(p.fc), dout: d4C, x: ws.ln.pointer, params: params, w: p.fc,
                                    N: N, I: C, O: 4 * C, accumulate: false)
@@ -92,15 +99,21 @@ extension GPT {
                                    N: N, I: C, O: C, accumulate: false)
             }
             try finish(Self.blockSegment(l, 2), grads, toMean, segmentDone)
-            ws.timed(.attention, .backward) {
-                let (tiles, slots) = ws.attentionTiles()
-                attentionBackward(dqkv: ws.dqkv.pointer, dout: dC, qkv: a.qkv.pointer, out: a.atty.pointer, lse: a.lse.pointer,
-                                  scratch: tiles, slots: slots, B: B, T: T, C: C, NH: NH)
-            }
+            // In one fork-join over the sequences: the attention's backward and ln_1's output (recomputed).
             let x = ws.residual[l].pointer
-            ws.timed(.ln1, .backward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer,  // recomputed
-                                 x: x, w: params + p.ln1, N: N, C: C)
+            let (tiles, _) = ws.attentionTiles()
+            parallelChunks(B) { chunk, sequences in
+                let (r, n, first) = (sequences.lowerBound * T, sequences.count * T, chunk == 0)
+                ws.timed(.attention, .backward, when: first) {
+                    attentionBackward(dqkv: ws.dqkv.pointer + r * 3 * C, dout: dC + r * C, qkv: a.qkv.pointer + r * 3 * C,
+                                      out: a.atty.pointer + r * C, lse: a.lse.pointer + sequences.lowerBound * NH * T,
+                                      scratch: tiles + chunk * ws.attentionSlotFloats, slots: parallelThreads,
+                                      B: sequences.count, T: T, C: C, NH: NH)
+                }
+                ws.timed(.ln1, .backward, when: first) {
+                    layerNormForward(out: ws.ln.pointer + r * C, mean: a.ln1Mean.pointer + r, rstd: a.ln1Rstd.pointer + r,
+                                     x: x + r * C, w: params + p.ln1, N: n, C: C)
+                }
             }
             ws.timed(.cAttn, .backward) {
                 ws.linear.backward(dx: dC, dw: grads.at(p.cAttn), dout: ws.dqkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn,
@@ -163,47 +176,71 @@ extension GPT {
 
     /// Embedding, the blocks and ln_f over (B, T) tokens whose rows are `stride` apart;
     /// fills the workspace's activations up to ws.lnf (B, T, C).
+    /// fp32 on several threads: each thread runs the whole forward on its own sequences with
+    /// single-threaded kernels (one fork-join per pass instead of nine per block; every op is
+    /// row-local, the attention per sequence), so a row's arithmetic and bits are those of one
+    /// thread. The timer, when set, times the first chunk's thread. bf16 (whose products share
+    /// their bf16 operand buffers) runs all rows at once with the kernels split over the threads.
     func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, B: Int, T: Int, ws: GPTWorkspace) {
-        let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
-        let N = B * T
         ws.timed(.bf16Weights, .forward) { ws.linear.prepare(params: params, count: parameterCount) }
-        ws.timed(.embedding, .forward) {
-            embeddingForward(out: ws.residual[0].pointer, tokens: tokens, stride: stride, wte: params + wte, wpe: params + wpe,
-                             B: B, T: T, C: C, V: V)
+        let (tiles, _) = ws.attentionTiles()
+        guard ws.linear is FP32Products, ComputeThreads.count > 1, B > 1 else {
+            forward(params: params, tokens: tokens, stride: stride, sequences: 0..<B, T: T, ws: ws, tiles: tiles, timed: true)
+            return
+        }
+        parallelChunks(B) { chunk, sequences in
+            forward(params: params, tokens: tokens, stride: stride, sequences: sequences, T: T, ws: ws,
+                    tiles: tiles + chunk * attentionScratchFloats(T: config.blockSize), timed: chunk == 0)
+        }
+    }
+
+    /// The forward of `sequences` (rows b * T ..< (b + 1) * T of every activation), with the
+    /// attention tiles at `tiles` (one thread's, or the workspace's for all threads).
+    private func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, sequences: Range<Int>,
+                         T: Int, ws: GPTWorkspace, tiles: UnsafeMutablePointer<Float>, timed: Bool) {
+        let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
+        let (B, row) = (sequences.count, sequences.lowerBound * T)   // row: the first row
+        let N = B * T
+        func time(_ layer: GPTTimer.Layer, _ body: () -> Void) { ws.timed(layer, .forward, when: timed, body) }
+        let ln = ws.ln.pointer + row * C
+        time(.embedding) {
+            embeddingForward(out: ws.residual[0].pointer + row * C, tokens: tokens + sequences.lowerBound * stride, stride: stride,
+                             wte: params + wte, wpe: params + wpe, B: B, T: T, C: C, V: V)
         }
         for (l, p) in blocks.enumerated() {
             let a = ws.blocks[l]
-            let x = ws.residual[l].pointer
-            let mid = a.residualMid.pointer
-            let out = ws.residual[l + 1].pointer
-            ws.timed(.ln1, .forward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln1Mean.pointer, rstd: a.ln1Rstd.pointer, x: x, w: params + p.ln1, N: N, C: C)
+            let x = ws.residual[l].pointer + row * C
+            let mid = a.residualMid.pointer + row * C
+            let out = ws.residual[l + 1].pointer + row * C
+            let (qkv, atty, fc) = (a.qkv.pointer + row * 3 * C, a.atty.pointer + row * C, a.fc.pointer + row * 4 * C)
+            time(.ln1) {
+                layerNormForward(out: ln, mean: a.ln1Mean.pointer + row, rstd: a.ln1Rstd.pointer + row, x: x, w: params + p.ln1, N: N, C: C)
             }
-            ws.timed(.cAttn, .forward) {
-                ws.linear.forward(out: a.qkv.pointer, x: ws.ln.pointer, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
+            time(.cAttn) {
+                ws.linear.forward(out: qkv, x: ln, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
             }
-            ws.timed(.attention, .forward) {
-                let (tiles, slots) = ws.attentionTiles()
-                attentionForward(out: a.atty.pointer, lse: a.lse.pointer, qkv: a.qkv.pointer, scratch: tiles, slots: slots,
-                                 B: B, T: T, C: C, NH: NH)
+            time(.attention) {
+                attentionForward(out: atty, lse: a.lse.pointer + sequences.lowerBound * NH * T, qkv: qkv, scratch: tiles,
+                                 slots: parallelThreads, B: B, T: T, C: C, NH: NH)
             }
-            ws.timed(.cProj, .forward) {
-                ws.linear.forward(out: mid, x: a.atty.pointer, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
+            time(.cProj) {
+                ws.linear.forward(out: mid, x: atty, params: params, w: p.cProj, N: N, I: C, O: C, residual: x)
             }
-            ws.timed(.ln2, .forward) {
-                layerNormForward(out: ws.ln.pointer, mean: a.ln2Mean.pointer, rstd: a.ln2Rstd.pointer, x: mid, w: params + p.ln2, N: N, C: C)
+            time(.ln2) {
+                layerNormForward(out: ln, mean: a.ln2Mean.pointer + row, rstd: a.ln2Rstd.pointer + row, x: mid, w: params + p.ln2, N: N, C: C)
             }
-            ws.timed(.cFc, .forward) {
-                ws.linear.forward(out: a.fc.pointer, x: ws.ln.pointer, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)
+            time(.cFc) {
+                ws.linear.forward(out: fc, x: ln, params: params, w: p.fc, N: N, I: C, O: 4 * C, residual: nil)
             }
-            ws.timed(.gelu, .forward) { geluForward(out: ws.gelu.pointer, x: a.fc.pointer, count: N * 4 * C) }
-            ws.timed(.mlpProj, .forward) {
-                ws.linear.forward(out: out, x: ws.gelu.pointer, params: params, w: p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
+            let gelu = ws.gelu.pointer + row * 4 * C
+            time(.gelu) { geluForward(out: gelu, x: fc, count: N * 4 * C) }
+            time(.mlpProj) {
+                ws.linear.forward(out: out, x: gelu, params: params, w: p.fcProj, N: N, I: 4 * C, O: C, residual: mid)
             }
         }
-        ws.timed(.lnf, .forward) {
-            layerNormForward(out: ws.lnf.pointer, mean: ws.lnfMean.pointer, rstd: ws.lnfRstd.pointer,
-                             x: ws.residual[config.nLayer].pointer, w: params + lnf, N: N, C: C)
+        time(.lnf) {
+            layerNormForward(out: ws.lnf.pointer + row * C, mean: ws.lnfMean.pointer + row, rstd: ws.lnfRstd.pointer + row,
+                             x: ws.residual[config.nLayer].pointer + row * C, w: params + lnf, N: N, C: C)
         }
     }
 }

@@ -67,4 +67,10 @@ extension GPTWorkspace {
         guard let timer else { return try body() }
         return try timer.measure(layer, pass, body)
     }
+
+    /// The same, timed only `when` (inside a parallel loop: on its first chunk's thread).
+    @inline(__always)
+    func timed<R>(_ layer: GPTTimer.Layer, _ pass: GPTTimer.Pass, when: Bool, _ body: () throws -> R) rethrows -> R {
+        when ? try timed(layer, pass, body) : try body()
+    }
 }

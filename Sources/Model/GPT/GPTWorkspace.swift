@@ -17,7 +17,7 @@ final class GPTBlockActivations {
     let keepsMid: Bool
     let ln2Mean: FlatBuffer    // (B, T)
     let ln2Rstd: FlatBuffer    // (B, T)
-    let fc: ActivationBuffer   // (B, T, 4C)  c_fc output (GELU input)
+    let fc: ActivationBuffer   // (B, T, 4C)  c_fc output (GELU input); fp32: the backward replaces it by gelu'(fc)
 
     init(rows: Int, C: Int, NH: Int, B: Int, T: Int, dtype: ComputeDType, sharedMid: FlatBuffer?) {
         ln1Mean = FlatBuffer(count: rows)
@@ -119,6 +119,9 @@ public final class GPTWorkspace {
         attentionSlots = max(1, threads)
         attentionScratch = FlatBuffer(count: attentionSlots * Self.attentionSlotFloats(model: model, dtype: dtype))
     }
+
+    /// One thread's attention tiles in this workspace's dtype.
+    var attentionSlotFloats: Int { Self.attentionSlotFloats(model: model, dtype: dtype) }
 
     /// One thread's attention tiles (bf16: with room for an item's widened operands).
     static func attentionSlotFloats(model: GPT, dtype: ComputeDType) -> Int {

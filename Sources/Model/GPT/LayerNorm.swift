@@ -35,13 +35,27 @@ package func layerNormForward(out: UnsafeMutablePointer<Float>, mean: UnsafeMuta
 /// With xhat = (x - mean) * rstd and g = dout * w:
 /// dx (N, C) += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat))   (ACCUMULATES into the residual gradient)
 /// dw (C)     = sum over rows of dout * xhat                        (overwritten)
-/// Rows of dx run in parallel; dw sums the rows in order on the calling thread.
+/// In one fork-join: thread t runs its share of dx's rows and of dw's columns (each column
+/// summed over the rows in order, as on one thread: the bits do not depend on the thread count).
 package func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>,
                        dout: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                        mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int) {
+    let threads = max(1, min(parallelThreads, N))
+    parallelChunks(threads) { _, ts in for t in ts {
+        let rows = N * t / threads..<N * (t + 1) / threads
+        let columns = (C + 7) / 8 * t / threads * 8..<min(C, (C + 7) / 8 * (t + 1) / threads * 8)
+        layerNormBackwardRows(dx: dx, dout: dout, x: x, w: w, mean: mean, rstd: rstd, rows: rows, C: C)
+        layerNormWeightGradient(dw: dw, dout: dout, x: x, mean: mean, rstd: rstd, N: N, C: C, columns: columns)
+    } }
+}
+
+/// dx's rows `rows` (on the calling thread).
+private func layerNormBackwardRows(dx: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                   w: UnsafePointer<Float>, mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>,
+                                   rows: Range<Int>, C: Int) {
     let invC = 1 / Float(C)
     let whole = C & ~7
-    parallelRanges(N) { rows in for n in rows {
+    do { for n in rows {
         let xr = x + n * C
         let d = dout + n * C
         let dxr = dx + n * C
@@ -73,12 +87,21 @@ package func layerNormBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutabl
             dxr[c] += s * (d[c] * w[c] - gMean - xhat * gxMean)
         }
     } }
-    dw.update(repeating: 0, count: C)
+}
+
+/// dw's columns `columns` (whole vectors of 8 but at C's end): over all N rows, in order.
+private func layerNormWeightGradient(dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                     mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, N: Int, C: Int, columns: Range<Int>) {
+    guard !columns.isEmpty else { return }
+    let whole = columns.lowerBound + (columns.count & ~7)
+    (dw + columns.lowerBound).update(repeating: 0, count: columns.count)
     for n in 0..<N {
         let xr = x + n * C
         let d = dout + n * C
         let (m, s) = (mean[n], rstd[n])
-        for c in stride(from: 0, to: whole, by: 8) { store8(load8(dw + c) + load8(d + c) * ((load8(xr + c) - m) * s), dw + c) }
-        for c in whole..<C { dw[c] += d[c] * ((xr[c] - m) * s) }
+        for c in stride(from: columns.lowerBound, to: whole, by: 8) {
+            store8(load8(dw + c) + load8(d + c) * ((load8(xr + c) - m) * s), dw + c)
+        }
+        for c in whole..<columns.upperBound { dw[c] += d[c] * ((xr[c] - m) * s) }
     }
 }

@@ -13,10 +13,11 @@ package func linearForward(out: UnsafeMutablePointer<Float>, x: UnsafePointer<Fl
 
 /// dw (O, I) = dout^T (O, N) x (N, I)        (overwritten)
 /// dx (N, I) = dout (N, O) W (O, I)          (overwritten, or added to dx when `accumulate`)
+/// Both products in one fork-join (`sgemm(_:_:)`).
 package func linearBackward(dx: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
                     x: UnsafePointer<Float>, w: UnsafePointer<Float>, N: Int, I: Int, O: Int, accumulate: Bool) {
-    sgemm(true, false, M: O, N: I, K: N, dout, lda: O, x, ldb: I, dw, ldc: I, accumulate: false)
-    sgemm(false, false, M: N, N: I, K: O, dout, lda: O, w, ldb: I, dx, ldc: I, accumulate: accumulate)
+    sgemm(Product(transA: true, transB: false, M: O, N: I, K: N, a: dout, lda: O, b: x, ldb: I, c: dw, ldc: I, accumulate: false),
+          Product(transA: false, transB: false, M: N, N: I, K: O, a: dout, lda: O, b: w, ldb: I, c: dx, ldc: I, accumulate: accumulate))
 }
 
 /// out (N, O) += b (O) on every row: a linear layer's bias (the MLP's dense layers; the GPT has none).

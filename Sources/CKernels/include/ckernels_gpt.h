@@ -1,0 +1,32 @@
+// The GPT's elementwise kernels on AVX-512: GELU (tanh approximation) with the operation order of
+// Model's SIMD8 bodies (GELU.swift, FastMath.swift's fastTanh), contraction off, so results are
+// bitwise equal to them; the attention's softmax rows (fastExp's order per element; the sums in
+// 16 lanes, so within rounding of the SIMD8 sums). All require ck_cpu_has_avx512() == 1; n >= 0,
+// any alignment.
+#ifndef CKERNELS_GPT_H
+#define CKERNELS_GPT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// out[i] = gelu(x[i]); out may be x.
+void ck_gelu_avx512(float *out, const float *x, ptrdiff_t n);
+/// out[i] = gelu(x[i]) and slope[i] = gelu'(x[i]) from the same tanh; slope may be x.
+void ck_gelu_slope_avx512(float *out, float *slope, const float *x, ptrdiff_t n);
+/// dx[i] = dout[i] * gelu'(x[i]) (the slope from x alone, as Model's geluGradVector); dx may be dout.
+void ck_gelu_backward_avx512(float *dx, const float *x, const float *dout, ptrdiff_t n);
+/// dx[i] = dout[i] * slope[i]; dx may be dout.
+void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdiff_t n);
+/// max of row[0..<n], n >= 1.
+float ck_row_max_avx512(const float *row, ptrdiff_t n);
+/// row[j] = exp(row[j] - shift) for j < n, 0 for n <= j < width; returns the sum of the exponentials.
+float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
