@@ -133,10 +133,11 @@ class Study:
     def rerun_cells(self, rows):
         """Phase 2: each optimizer's best cell at each batch with every rerun seed (None where phase 1 is unfinished)."""
         out = []
-        for b in ints(self.a.batches):
-            for kind in ("lion", "adamw"):
-                best = self.best(kind, b, rows)
-                out += [None if best is None else (kind, b, best[2], best[3], s) for s in ints(self.a.reruns)]
+        for s in ints(self.a.reruns):  # seed by seed: a study stopped early has as many seeds at every cell
+            for b in ints(self.a.batches):
+                for kind in ("lion", "adamw"):
+                    best = self.best(kind, b, rows)
+                    out.append(None if best is None else (kind, b, best[2], best[3], s))
         return out
 
     def command(self, cell):
