@@ -67,7 +67,7 @@ package func attentionForward(out: UnsafeMutablePointer<UInt16>, lse: UnsafeMuta
         let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
         for item in items {
             let (b, h) = (item / NH, item % NH)
-            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, into: [q, k, v], T: T, hs: hs, C: C)
+            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, matrices: 3, into: q, T: T, hs: hs, C: C)   // q, k, v
             attentionForwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
             let dst = out + b * T * C + h * hs
             for r in 0..<T { BF16Convert.narrowOnThisThread(o + r * hs, to: dst + r * C, count: hs) }
@@ -150,8 +150,8 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
         let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
         for item in items {
             let (b, h) = (item / NH, item % NH)
-            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, into: [q, k, v], T: T, hs: hs, C: C)
-            widen(out + b * T * C + h * hs, ld: C, into: [o], T: T, hs: hs, C: C)
+            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, matrices: 3, into: q, T: T, hs: hs, C: C)   // q, k, v
+            widen(out + b * T * C + h * hs, ld: C, matrices: 1, into: o, T: T, hs: hs, C: C)
             attentionBackwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, dy: dout + b * T * C + h * hs,
                                   dq: dqkv + b * T * 3 * C + h * hs, C: C, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
         }
@@ -165,10 +165,12 @@ private func widenedOperands(_ s: UnsafeMutablePointer<Float>, T: Int, tile: Int
     return (q, q + T * hs, q + 2 * T * hs, q + 3 * T * hs)
 }
 
-/// dst[j] (T, hs) = the bf16 (T, hs) matrix at src + j * C (rows ld apart), widened; rows hs apart.
-private func widen(_ src: UnsafePointer<UInt16>, ld: Int, into dst: [UnsafeMutablePointer<Float>], T: Int, hs: Int, C: Int) {
-    for (j, d) in dst.enumerated() {
-        for r in 0..<T { BF16Convert.widenOnThisThread(src + j * C + r * ld, to: d + r * hs, count: hs) }
+/// The (T, hs) matrix j at dst + j * T * hs = the bf16 (T, hs) matrix at src + j * C (rows ld
+/// apart), widened, for j < matrices; rows hs apart (`widenedOperands`' layout).
+private func widen(_ src: UnsafePointer<UInt16>, ld: Int, matrices: Int, into dst: UnsafeMutablePointer<Float>,
+                   T: Int, hs: Int, C: Int) {
+    for j in 0..<matrices {
+        for r in 0..<T { BF16Convert.widenOnThisThread(src + j * C + r * ld, to: dst + (j * T + r) * hs, count: hs) }
     }
 }
 
