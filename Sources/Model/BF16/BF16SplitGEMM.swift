@@ -15,12 +15,8 @@ final class BF16SplitGEMM {
     func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
               _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
               _ c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        ensureEngines()
-        splitProduct(transA, transB, M: M, N: N, K: K) { t, m, n in
-            engines[t].gemm(transA, transB, M: m.count, N: n.count, K: K, alpha: alpha,
-                            transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
-                            transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
-                            c + m.lowerBound * ldc + n.lowerBound, ldc: ldc, accumulate: accumulate)
+        blocks(transA, transB, M: M, N: N, K: K, a, lda: lda, b, ldb: ldb, c, ldc: ldc) { engine, m, n, a, b, c in
+            engine.gemm(transA, transB, M: m, N: n, K: K, alpha: alpha, a, lda: lda, b, ldb: ldb, c, ldc: ldc, accumulate: accumulate)
         }
     }
 
@@ -28,12 +24,21 @@ final class BF16SplitGEMM {
     func gemm(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int, alpha: Float = 1,
               _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
               _ c: UnsafeMutablePointer<UInt16>, ldc: Int) {
+        blocks(transA, transB, M: M, N: N, K: K, a, lda: lda, b, ldb: ldb, c, ldc: ldc) { engine, m, n, a, b, c in
+            engine.gemm(transA, transB, M: m, N: n, K: K, alpha: alpha, a, lda: lda, b, ldb: ldb, c, ldc: ldc)
+        }
+    }
+
+    /// run(engine, rows, columns, A, B, C) for each of C's blocks (`splitProduct`), with the
+    /// block's thread's engine and the block's first elements of A, B and C.
+    private func blocks<E>(_ transA: Bool, _ transB: Bool, M: Int, N: Int, K: Int,
+                           _ a: UnsafePointer<UInt16>, lda: Int, _ b: UnsafePointer<UInt16>, ldb: Int,
+                           _ c: UnsafeMutablePointer<E>, ldc: Int,
+                           _ run: (BF16GEMM, Int, Int, UnsafePointer<UInt16>, UnsafePointer<UInt16>, UnsafeMutablePointer<E>) -> Void) {
         ensureEngines()
         splitProduct(transA, transB, M: M, N: N, K: K) { t, m, n in
-            engines[t].gemm(transA, transB, M: m.count, N: n.count, K: K, alpha: alpha,
-                            transA ? a + m.lowerBound : a + m.lowerBound * lda, lda: lda,
-                            transB ? b + n.lowerBound * ldb : b + n.lowerBound, ldb: ldb,
-                            c + m.lowerBound * ldc + n.lowerBound, ldc: ldc)
+            run(engines[t], m.count, n.count, transA ? a + m.lowerBound : a + m.lowerBound * lda,
+                transB ? b + n.lowerBound * ldb : b + n.lowerBound, c + m.lowerBound * ldc + n.lowerBound)
         }
     }
 
