@@ -152,7 +152,8 @@ class Study:
 
     def eta(self, todo, rows):
         """Seconds left: each cell's characters at the seconds per character of finished cells of its batch (else of all)."""
-        mine = [r for r in rows if any(self.matches(r, c) for c in self.grid_cells(rows) + [c for c in self.rerun_cells(rows) if c])]
+        cells = self.grid_cells(rows) + [c for c in self.rerun_cells(rows) if c]
+        mine = [r for r in rows if any(self.matches(r, c) for c in cells)]
         rate = {}
         for r in mine:
             t = r["global_batch"] * self.a.block_size * r.get("gpt_steps", 0)
