@@ -12,6 +12,7 @@ public enum ComputeThreads {
     public static func set(_ n: Int) {
         precondition(n >= 1, "compute threads must be >= 1")
         count = n
+        _ = OpenBLASCore.replaced
         openblas_set_num_threads(1)
     }
 }

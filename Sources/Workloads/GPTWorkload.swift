@@ -58,7 +58,8 @@ public final class GPTWorkload: Workload {
 
     public var name: String { "gpt" }
     public var description: String {
-        model.shapeDescription + (workspace.bf16Implementation.map { ", bf16 products (oneDNN \($0))" } ?? "")
+        model.shapeDescription + (workspace.bf16Implementation.map { ", bf16 products (oneDNN \($0))" }
+                                    ?? ", fp32 products (OpenBLAS \(OpenBLASCore.description))")
     }
     public var parameterCount: Int { model.parameterCount }
     public var signature: ModelSignature {

@@ -75,7 +75,7 @@ struct BenchGPTCommand: ParsableCommand {
             return
         }
         print("model: \(gpt.shapeDescription), \(gpt.parameterCount) parameters; batch \(batchSize), \(threads) thread(s), "
-              + "\(dtype.rawValue) products" + (r.implementation.map { " (oneDNN \($0))" } ?? " (OpenBLAS sgemm)")
+              + "\(dtype.rawValue) products" + (r.implementation.map { " (oneDNN \($0))" } ?? " (OpenBLAS sgemm, \(OpenBLASCore.description))")
               + ", \(optimizer.rawValue); \(steps) timed steps after 3 warm-up, random tokens")
         print("layer (all blocks)    forward ms   backward ms   of step")
         let step = ms(r.meanSeconds)

@@ -1,3 +1,4 @@
+import CKernels
 import XCTest
 @testable import Model
 
@@ -90,6 +91,18 @@ final class SGEMMTests: XCTestCase {
             }
             XCTAssertEqual(results[0], results[1], "\(N)x\(I)x\(O): 1 and 2 threads must agree bitwise")
         }
+    }
+
+    /// OpenBLAS runs vector kernels wherever the CPU has them: once `ComputeThreads.set` has
+    /// run, never its SSE3 fallback (Prescott) on a CPU whose cpuid reports AVX2, unless the
+    /// environment chose a core itself; and sgemm then still matches the scalar reference.
+    func testOpenBLASRunsVectorKernelsWhereTheCPUHasThem() {
+        ComputeThreads.set(1)
+        if ck_cpu_has_avx2() == 1 && (getenv("OPENBLAS_CORETYPE") == nil || OpenBLASCore.replaced != nil) {
+            XCTAssertNotEqual(OpenBLASCore.name.lowercased(), "prescott", "OpenBLAS runs its SSE3 kernels on a CPU with AVX2")
+        }
+        let r = run(false, true, M: 37, N: 29, K: 41, alpha: 1, accumulate: false, pad: 3, threads: 1)
+        for i in r.want.indices { XCTAssertLessThanOrEqual(abs(r.got[i] - r.want[i]), r.bound[i], "element \(i)") }
     }
 }
 
