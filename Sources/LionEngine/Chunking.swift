@@ -1,3 +1,4 @@
+import Basics
 /// How the engine splits a range over a pool: fixed 32K-element chunks (16-aligned, 128 KB per
 /// fp32 stream), handed out by index. Fixed chunk boundaries make per-chunk results (such as
 /// partial sums) independent of the thread count; 32K keeps a 2-thread pool busy down to

@@ -1,3 +1,4 @@
+import Basics
 /// Fused pass run after the gradient combine: `g[i] *= scale`, and returns the sum of squares
 /// of the scaled values, accumulated in Double.
 ///

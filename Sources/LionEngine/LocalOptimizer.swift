@@ -1,3 +1,4 @@
+import Basics
 /// The optimizer over one contiguous range of parameters on this process, no MPI: its state
 /// and the threaded update. `ShardedOptimizer` (Sharding) runs one over each rank's shard;
 /// used alone it is a plain multi-threaded Lion/AdamW over a flat buffer.

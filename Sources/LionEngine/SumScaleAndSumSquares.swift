@@ -1,3 +1,4 @@
+import Basics
 /// The shared-memory reduce-scatter's one pass over memory: `dst[i] = (s0[i] + s1[i] + ...) * scale`
 /// for the sources in the order given (left to right), returning the sum of squares of the
 /// stored values, accumulated in Double exactly as `scaleAndSumSquares` does (fixed 32K chunks,

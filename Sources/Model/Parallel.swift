@@ -1,5 +1,6 @@
+import Basics
+import Basics
 import COpenBLAS
-import Dispatch
 
 /// The threads a rank gives its model compute. Every parallel loop of the models goes through
 /// `parallelRanges`, and every matrix product through `sgemm` (SGEMM.swift), which splits the
@@ -8,9 +9,12 @@ import Dispatch
 /// rank of 2 threads at 0.4x two ranks of one). Results are deterministic for a fixed count.
 public enum ComputeThreads {
     public private(set) static var count = 1
+    /// The workers the parallel loops run on (the calling thread is one of them).
+    nonisolated(unsafe) static var pool = ThreadPool(threads: 1)
 
     public static func set(_ n: Int) {
         precondition(n >= 1, "compute threads must be >= 1")
+        if n != count { pool = ThreadPool(threads: n) }
         count = n
         _ = OpenBLASCore.replaced
         openblas_set_num_threads(1)
@@ -28,13 +32,12 @@ var parallelThreads: Int { insideParallel ? 1 : ComputeThreads.count }
 /// `ComputeThreads.count` threads. Range boundaries are multiples of `grain`. The items must be
 /// independent (each writes only its own outputs), so results do not depend on the split.
 /// Called from inside another `parallelRanges` (a product inside an attention item), it runs
-/// serially on that thread. An empty fork-join costs ~0.3 us here (DESIGN.md, Threads), but a
-/// parked Dispatch worker can take as long as the body to join: two 100 us bodies took 200 us
-/// (median of 2000) on the 2-core AMD EPYC beside a niced 4-rank job, so the GPT runs several
-/// row-local kernels per fork-join (each thread its own rows, the kernels serial inside). A pool
-/// of spinning workers (LionEngine's ThreadPool) in place of concurrentPerform made the baby GPT's
-/// 2-thread step 1.03-1.37x slower there (7 interleaved pairs): a preempted spinning worker
-/// holds up the join.
+/// serially on that thread. The threads are a `ThreadPool` whose workers spin ~100 us after a
+/// loop before they sleep, so the next of the GPT's many short loops finds them awake: on the
+/// Intel Xeon (model 207), 2 cores, quiet, the baby GPT's 2-thread step took a median 24.9 ms
+/// against 30.4 ms with `DispatchQueue.concurrentPerform` (whose parked workers joined as late
+/// as a 100 us body takes; `lion-dist bench gpt --threads 2 --steps 150`, 5 interleaved pairs).
+/// The GPT still runs several row-local kernels per loop where it can (each thread its own rows).
 func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     parallelChunks(count, grain: grain) { _, r in body(r) }
 }
@@ -50,7 +53,7 @@ func parallelChunks(_ count: Int, grain: Int = 1, _ body: (Int, Range<Int>) -> V
     let units = (count + grain - 1) / grain
     insideParallel = true
     defer { insideParallel = false }
-    DispatchQueue.concurrentPerform(iterations: threads) { i in
+    ComputeThreads.pool.parallelFor(threads) { i in
         let lo = min(count, units * i / threads * grain)
         let hi = min(count, units * (i + 1) / threads * grain)
         if lo < hi { body(i, lo..<hi) }

@@ -1,5 +1,5 @@
 import XCTest
-@testable import LionEngine
+@testable import Basics
 
 final class ThreadPoolTests: XCTestCase {
     func testEveryIndexRunsExactlyOnce() {
@@ -29,18 +29,5 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertEqual(pool.sleepingWorkers, 2, "idle workers never took the sleep path")
         pool.parallelFor(64) { i in lock.lock(); sum += i; lock.unlock() }
         XCTAssertEqual(sum, 6 + 64 * 63 / 2)
-    }
-
-    /// The affinity mask, counted independently: the kernel's own list in /proc/self/status.
-    func testCoresAvailableIsTheAffinityMask() throws {
-        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-        let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
-        var cpus = 0
-        for part in line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces).split(separator: ",") {
-            let ends = part.split(separator: "-").compactMap { Int($0) }
-            cpus += ends.count == 2 ? ends[1] - ends[0] + 1 : 1
-        }
-        XCTAssertGreaterThan(cpus, 0)
-        XCTAssertEqual(CPUAffinity.coresAvailable(), cpus)
     }
 }
