@@ -59,7 +59,7 @@ public final class DataParallelStep {
         groups = try TensorGroup.engineGroups(tensorGroups, tensors: tensors,
                                               weightDecay: userWeightDecay ?? settings.optimizer.weightDecay,
                                               engineDecay: engineDecay, paddedCount: layout.paddedCount)
-        pool = ThreadPool(threads: threads)
+        pool = ComputeThreads.pool(threads: threads)
         let config = settings.optimizer
         switch settings.exchange {
         case .signVote(let rule):

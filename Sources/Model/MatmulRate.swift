@@ -8,7 +8,11 @@ public struct MatmulRate: Sendable {
     }
 
     /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
-    public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: "sgemm") }
+    public static func sgemm() -> MatmulRate { MatmulRate(flops: SGEMMRate.measure(), name: sgemmName) }
+    public static let sgemmName = "sgemm"
+
+    /// True for fp32 sgemm's rate (not another dtype's products).
+    public var isSGEMM: Bool { name == Self.sgemmName }
 
     /// The rate of the GPT's products in `dtype`: sgemm, or oneDNN's bf16 (`BF16GEMMRate`).
     public static func measure(_ dtype: ComputeDType) -> MatmulRate {

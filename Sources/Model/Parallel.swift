@@ -12,6 +12,13 @@ public enum ComputeThreads {
     /// The workers the parallel loops run on (the calling thread is one of them).
     nonisolated(unsafe) static var pool = ThreadPool(threads: 1)
 
+    /// A pool of `threads` threads for the rank's other parallel work between passes (the
+    /// optimizer's update, the gradient sums): the models' own when the counts agree, so one
+    /// set of workers spins between loops, not two on the same cores.
+    public static func pool(threads: Int) -> ThreadPool {
+        threads == count ? pool : ThreadPool(threads: threads)
+    }
+
     public static func set(_ n: Int) {
         precondition(n >= 1, "compute threads must be >= 1")
         if n != count { pool = ThreadPool(threads: n) }

@@ -49,6 +49,14 @@ public final class Trainer {
         let rate = workload.matmulRate()
         sgemmFLOPS = try comm.allreduceSum(rate.flops) / Double(comm.size)
         matmulName = rate.name
+        if !rate.isSGEMM {   // a lower-precision dtype that is slower than fp32 here says so
+            let fp32 = try comm.allreduceSum(MatmulRate.sgemm().flops) / Double(comm.size)
+            if comm.rank == 0, sgemmFLOPS < fp32 {
+                print(String(format: "note: %@ products run at %.2fx fp32 sgemm's rate on this CPU (%.0f vs %.0f GFLOP/s per rank, "
+                             + "measured now); --compute-dtype fp32 trains faster here", rate.name, sgemmFLOPS / fp32,
+                             sgemmFLOPS / 1e9, fp32 / 1e9))
+            }
+        }
 
         let threads = self.threads
         core = try comm.agree {

@@ -53,7 +53,7 @@ struct BenchGPTCommand: ParsableCommand {
         let gpt = GPT(config: config)
         ComputeThreads.set(threads)
         let rate = MatmulRate.measure(dtype)
-        let pool = ThreadPool(threads: threads)
+        let pool = ComputeThreads.pool(threads: threads)
         let update = LocalOptimizer(config: TunedDefaults.optimizer(optimizer, model: .gpt), count: gpt.parameterCount, pool: pool)
         let lr = update.config.lr
         let r = GPTBenchmark(model: gpt, batch: batchSize, steps: steps, dtype: dtype).run { p, g in
