@@ -1,9 +1,9 @@
 // The GPT's elementwise kernels on AVX-512: GELU (tanh approximation) with the operation order of
 // Model's SIMD8 bodies (GELU.swift, FastMath.swift's fastTanh), contraction off, so results are
 // bitwise equal to them; the attention's softmax rows (fastExp's order per element; the sums in
-// 16 lanes, so within rounding of the SIMD8 sums); LayerNorm rows (ckernels_layernorm.c: sums in 16
-// lanes, so within rounding of Model's SIMD8 LayerNorm, not bitwise equal). All require ck_cpu_has_avx512() == 1; n >= 0,
-// any alignment.
+// 16 lanes, so within rounding of the SIMD8 sums); LayerNorm rows (ckernels_layernorm.c: sums in
+// 16 lanes, so within rounding of Model's SIMD8 LayerNorm, not bitwise equal). All require
+// ck_cpu_has_avx512() == 1; n >= 0, any alignment.
 #ifndef CKERNELS_GPT_H
 #define CKERNELS_GPT_H
 
