@@ -59,8 +59,8 @@ final class GPTLayerTests: XCTestCase {
         }
     }
 
-    /// The backward on 2 threads (dx's rows and dw's columns split; C = 21 leaves a ragged last
-    /// vector) is bitwise the 1-thread backward, and that one matches finite differences (above).
+    /// The backward on 2 threads (its row blocks split; C = 21 leaves a ragged last vector) is
+    /// bitwise the 1-thread backward, and that one matches finite differences (above).
     func testLayerNormBackwardDoesNotDependOnThreads() {
         let (N, C) = (7, 21)
         var r = TestRandom(seed: 12)

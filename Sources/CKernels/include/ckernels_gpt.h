@@ -1,8 +1,9 @@
 // The GPT's elementwise kernels on AVX-512: GELU (tanh approximation) with the operation order of
 // Model's SIMD8 bodies (GELU.swift, FastMath.swift's fastTanh), contraction off, so results are
 // bitwise equal to them; the attention's softmax rows (fastExp's order per element; the sums in
-// 16 lanes, so within rounding of the SIMD8 sums). All require ck_cpu_has_avx512() == 1; n >= 0,
-// any alignment.
+// 16 lanes, so within rounding of the SIMD8 sums); LayerNorm rows (ckernels_layernorm.c: sums in
+// 16 lanes, so within rounding of Model's SIMD8 LayerNorm, not bitwise equal). All require
+// ck_cpu_has_avx512() == 1; n >= 0, any alignment.
 #ifndef CKERNELS_GPT_H
 #define CKERNELS_GPT_H
 
@@ -24,6 +25,15 @@ void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdif
 float ck_row_max_avx512(const float *row, ptrdiff_t n);
 /// row[j] = exp(row[j] - shift) for j < n, 0 for n <= j < width; returns the sum of the exponentials.
 float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width);
+/// LayerNorm forward over N rows of C (C >= 1): mean[n], rstd[n] = 1 / sqrt(var + eps) and
+/// out = (x - mean) * rstd * w.
+void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd, const float *x, const float *w,
+                                 ptrdiff_t N, ptrdiff_t C, float eps);
+/// LayerNorm backward over N rows of C (C >= 1), xhat = (x - mean) * rstd, g = dout * w:
+/// dx += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)) per row (accumulates), and
+/// dw = sum over the N rows, in row order from 0, of dout * xhat (overwritten).
+void ck_layernorm_backward_avx512(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                                  const float *mean, const float *rstd, ptrdiff_t N, ptrdiff_t C);
 
 #ifdef __cplusplus
 }
