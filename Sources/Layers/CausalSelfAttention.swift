@@ -60,7 +60,7 @@ public final class CausalSelfAttention: Layer {
         let (q, a, o) = (qkv.view(batch: B), y.view(batch: B), out.view(batch: B))
         plan.products.forward(out: q.base, x: x.base, params: params.base, w: attention!.offset, N: B * T, I: C, O: 3 * C,
                               residual: nil)
-        let (tiles, slots) = plan.attentionTiles(positions: T)
+        let (tiles, slots) = plan.attentionTiles(positions: T, headSize: C / heads)
         attentionForward(out: a.base, lse: lse.view(batch: B).base, qkv: q.base, scratch: tiles, slots: slots,
                          B: B, T: T, C: C, NH: heads)
         plan.products.forward(out: o.base, x: a.base, params: params.base, w: projection!.offset, N: B * T, I: C, O: C,
@@ -74,7 +74,7 @@ public final class CausalSelfAttention: Layer {
         let (q, a, d, dq, dxv) = (qkv.view(batch: B), y.view(batch: B), dy.view(batch: B), dqkv.view(batch: B), dx.view(batch: B))
         plan.products.backward(dx: d.base, dw: grads[projection!].base, dout: dout.base, x: a.base, params: params.base,
                                w: projection!.offset, N: B * T, I: C, O: C, accumulate: false)
-        let (tiles, slots) = plan.attentionTiles(positions: T)
+        let (tiles, slots) = plan.attentionTiles(positions: T, headSize: C / heads)
         attentionBackward(dqkv: dq.base, dout: d.base, qkv: q.base, out: a.base, lse: lse.view(batch: B).base,
                           scratch: tiles, slots: slots, B: B, T: T, C: C, NH: heads)
         plan.products.backward(dx: dxv.base, dw: grads[attention!].base, dout: dq.base, x: x.base, params: params.base,

@@ -71,7 +71,7 @@ public final class ActivationPlan {
     private let parameterCount: Int
     private var made: (any LinearProducts)?
     private var tiles = FlatBuffer(count: 0)
-    private var tileSlots = 0, tilePositions = 0
+    private var tileSlots = 0, tilePositions = 0, tileHeadSize = 0
 
     /// For `maxBatch` samples of a model of `parameterCount` parameters (a ``Sequential``
     /// makes its own; this is for a layer used alone).
@@ -97,12 +97,14 @@ public final class ActivationPlan {
         return p
     }
 
-    /// Per-thread attention tiles at `positions` for `ComputeThreads.count` threads: (tiles, slots).
-    package func attentionTiles(positions: Int) -> (UnsafeMutablePointer<Float>, Int) {
-        if ComputeThreads.count > tileSlots || positions > tilePositions {
+    /// Per-thread attention tiles at `positions` and `headSize` for `ComputeThreads.count`
+    /// threads: (tiles, slots).
+    package func attentionTiles(positions: Int, headSize: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        if ComputeThreads.count > tileSlots || positions > tilePositions || headSize > tileHeadSize {
             tileSlots = max(tileSlots, ComputeThreads.count)
             tilePositions = max(tilePositions, positions)
-            tiles = FlatBuffer(count: tileSlots * attentionScratchFloats(T: tilePositions))
+            tileHeadSize = max(tileHeadSize, headSize)
+            tiles = FlatBuffer(count: tileSlots * attentionScratchFloats(T: tilePositions, headSize: tileHeadSize))
         }
         return (tiles.pointer, tileSlots)
     }

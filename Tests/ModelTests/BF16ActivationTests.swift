@@ -122,7 +122,7 @@ final class BF16ActivationTests: XCTestCase {
     /// (out, lse, dqkv) of the bf16 attention forward and backward, scratch for the current threads.
     func bf16Attention(_ qkv: [UInt16], _ dout: [Float], B: Int, T: Int, C: Int, NH: Int) -> ([UInt16], [Float], [Float]) {
         let slots = ComputeThreads.count
-        var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, headSize: C / NH))
+        var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, headSize: C / NH, widened: true))
         var out = [UInt16](repeating: 0xFFFF, count: B * T * C), lse = [Float](repeating: .nan, count: B * NH * T)
         var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
         attentionForward(out: &out, lse: &lse, qkv: qkv, scratch: &scratch, slots: slots, B: B, T: T, C: C, NH: NH)

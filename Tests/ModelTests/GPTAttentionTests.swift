@@ -125,7 +125,7 @@ func fusedAttention(_ qkv: [Float], B: Int, T: Int, C: Int, NH: Int, tile: Int =
     var out = [Float](repeating: .nan, count: B * T * C)
     var lse = [Float](repeating: .nan, count: B * NH * T)
     let slots = ComputeThreads.count
-    var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, tile: tile))
+    var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, headSize: C / NH, tile: tile))
     attentionForward(out: &out, lse: &lse, qkv: qkv, scratch: &scratch, slots: slots, B: B, T: T, C: C, NH: NH, tile: tile)
     return (out, lse)
 }
@@ -135,7 +135,7 @@ func fusedAttentionBackward(_ dout: [Float], qkv: [Float], out: [Float], lse: [F
                             tile: Int = attentionTile) -> [Float] {
     var dqkv = [Float](repeating: .nan, count: B * T * 3 * C)
     let slots = ComputeThreads.count
-    var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, tile: tile))
+    var scratch = [Float](repeating: .nan, count: slots * attentionScratchFloats(T: T, headSize: C / NH, tile: tile))
     attentionBackward(dqkv: &dqkv, dout: dout, qkv: qkv, out: out, lse: lse, scratch: &scratch, slots: slots,
                       B: B, T: T, C: C, NH: NH, tile: tile)
     return dqkv

@@ -287,7 +287,8 @@ final class GPTModelTests: XCTestCase {
         let m = GPT(config: baby)
         let ws = GPTWorkspace(model: m, maxBatch: 12)
         let (B, T, C, L, V, NH) = (12, 64, 128, 4, 84, 4)
-        let floats = B * T * (L * (10 * C + 4 + NH) + 16 * C + V + 2) + ComputeThreads.count * T * (2 * 64 + 2)
+        let hs = C / NH   // attention slot: two (T, 64) tiles, a transposed (hs, 64) one, two (T) vectors
+        let floats = B * T * (L * (10 * C + 4 + NH) + 16 * C + V + 2) + ComputeThreads.count * (T * (2 * 64 + 2) + hs * 64)
         XCTAssertEqual(ws.bytes, 4 * floats)
     }
 }

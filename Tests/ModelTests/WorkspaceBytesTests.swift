@@ -27,15 +27,18 @@ final class WorkspaceBytesTests: XCTestCase {
         }
     }
 
-    /// The attention keeps no (T, T) matrix: at T >= its tile, a workspace is linear in T (at the
-    /// --block-size 1024 shape; the formula, since it equals the allocation).
+    /// The attention keeps no (T, T) matrix: at T >= its tile, a workspace grows linearly in T
+    /// (at the --block-size 1024 shape; the formula, since it equals the allocation), from a
+    /// constant per thread (the transposed (hs, tile) key or value tile).
     func testGPTWorkspaceIsLinearInT() {
         func bytes(_ t: Int) -> Int {
             GPTWorkspace.bytes(model: GPT(config: GPTConfig(vocabSize: 65, blockSize: t, nLayer: 6, nHead: 6, nEmbd: 384)),
                                maxBatch: 12, threads: 2)
         }
-        XCTAssertEqual(bytes(2048), 2 * bytes(1024))
-        XCTAssertEqual(bytes(1024), 16 * bytes(64))
+        let perBlock = bytes(128) - bytes(64)   // bytes per 64 positions
+        XCTAssertEqual(bytes(2048) - bytes(1024), 16 * perBlock)
+        XCTAssertEqual(bytes(1024) - bytes(64), 15 * perBlock)
+        XCTAssertEqual(bytes(64) - perBlock, 2 * 4 * 64 * 64, "the constant: 2 threads' (hs 64, 64) tiles")
     }
 
     /// bf16 keeps the product operands (qkv, atty, fc per block; ln, gelu, lnf) in 2 bytes, one

@@ -49,6 +49,12 @@ void ck_bf16_from_f32(const float *src, uint16_t *dst, ptrdiff_t n);
 /// ck_bf16_from_f32 (not vcvtneps2bf16, which flushes subnormals to zero).
 void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n);
 
+// ---- fp32 transpose (ckernels_transpose.c; the attention's key and value tiles) ----
+
+/// dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (requires ck_cpu_has_avx512() == 1);
+/// moves bits only, so equal to a scalar transpose. rows, cols >= 0, any alignment; no overlap.
+void ck_transpose_avx512(const float *src, ptrdiff_t lds, float *dst, ptrdiff_t ldd, ptrdiff_t rows, ptrdiff_t cols);
+
 // ---- Sign-vote Lion (ckernels_signvote.c) ----
 
 /// Per-step constants of the voter's kernel; c1 = 1 - b1, c2 = 1 - b2.

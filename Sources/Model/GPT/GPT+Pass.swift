@@ -190,7 +190,7 @@ extension GPT {
         }
         parallelChunks(B) { chunk, sequences in
             forward(params: params, tokens: tokens, stride: stride, sequences: sequences, T: T, ws: ws,
-                    tiles: tiles + chunk * attentionScratchFloats(T: config.blockSize), timed: chunk == 0)
+                    tiles: tiles + chunk * ws.attentionSlotFloats, timed: chunk == 0)
         }
     }
 

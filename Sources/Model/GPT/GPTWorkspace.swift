@@ -126,7 +126,7 @@ public final class GPTWorkspace {
     /// One thread's attention tiles (bf16: with room for an item's widened operands).
     static func attentionSlotFloats(model: GPT, dtype: ComputeDType) -> Int {
         let c = model.config
-        return attentionScratchFloats(T: c.blockSize, headSize: dtype == .bf16 ? c.nEmbd / c.nHead : 0)
+        return attentionScratchFloats(T: c.blockSize, headSize: c.nEmbd / c.nHead, widened: dtype == .bf16)
     }
 
     /// The attention tiles for a pass on ComputeThreads.count threads: (pointer, slots).
