@@ -51,6 +51,10 @@ struct LionDist: ParsableCommand {
             } else {
                 StandardError.write("error: \(text) (see 'lion-dist --help')")
             }
+        } else if code != .success {
+            // Under mpirun the first rank to exit non-zero gets the others killed: give rank 0,
+            // which prints the line, time to print it first (an early exit here lost it 2 in 5 times).
+            usleep(1_000_000)
         }
         return code.rawValue
     }
