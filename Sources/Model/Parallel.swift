@@ -1,5 +1,4 @@
 import Basics
-import Basics
 import COpenBLAS
 
 /// The threads a rank gives its model compute. Every parallel loop of the models goes through
@@ -45,6 +44,9 @@ var parallelThreads: Int { insideParallel ? 1 : ComputeThreads.count }
 /// against 30.4 ms with `DispatchQueue.concurrentPerform` (whose parked workers joined as late
 /// as a 100 us body takes; `lion-dist bench gpt --threads 2 --steps 150`, 5 interleaved pairs).
 /// The GPT still runs several row-local kernels per loop where it can (each thread its own rows).
+/// Under load the trade turns: on the 2-core AMD EPYC beside a niced 4-rank job this pool made
+/// the same step 1.03-1.37x slower than concurrentPerform (7 interleaved pairs), as a preempted
+/// worker that holds a chunk holds up the join.
 func parallelRanges(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
     parallelChunks(count, grain: grain) { _, r in body(r) }
 }
