@@ -178,6 +178,16 @@ CK_AVX512 void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_
     }
 }
 
+/// dst[i] = the fp32 value of bf16 bits src[i] (exact).
+CK_AVX512 void ck_f32_from_bf16_avx512(const uint16_t *src, float *dst, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, widen16(load16(src + i)));
+    if (i < n) {
+        __mmask16 t = tail_mask(n - i);
+        _mm512_mask_storeu_ps(dst + i, t, widen16(load16_tail(src + i, t)));
+    }
+}
+
 #else  // not x86-64: no AVX-512 path; LionEngine never calls the kernels below.
 
 int ck_cpu_has_avx512(void) { return 0; }
@@ -189,5 +199,6 @@ void ck_adamw_bf16_avx512(float *p, const float *g, uint16_t *m, uint16_t *v, pt
     __builtin_trap();
 }
 void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n) { __builtin_trap(); }
+void ck_f32_from_bf16_avx512(const uint16_t *src, float *dst, ptrdiff_t n) { __builtin_trap(); }
 
 #endif

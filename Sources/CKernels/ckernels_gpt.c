@@ -108,6 +108,28 @@ CK_AVX512 void ck_gelu_backward_avx512(float *dx, const float *x, const float *d
     }
 }
 
+// The bf16 activations' GELU: each element widened (exactly), the fp32 body above, the output
+// narrowed (round16), in registers: the same bits as widening to fp32, ck_gelu_avx512 or
+// ck_gelu_backward_avx512, and narrowing, without the fp32 round trip through memory.
+CK_AVX512 void ck_gelu_bf16_avx512(uint16_t *out, const uint16_t *x, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16) store16r(out + i, round16(gelu16(widen16(load16(x + i)))));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        store16r_tail(out + i, round16(gelu16(widen16(load16_tail(x + i, m)))), m);
+    }
+}
+
+CK_AVX512 void ck_gelu_backward_bf16_avx512(float *dx, const uint16_t *x, const float *dout, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dx + i, _mm512_mul_ps(_mm512_loadu_ps(dout + i), grad16(widen16(load16(x + i)))));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(dx + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, dout + i), grad16(widen16(load16_tail(x + i, m)))));
+    }
+}
+
 CK_AVX512 void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdiff_t n) {
     ptrdiff_t i = 0;
     for (; i + 16 <= n; i += 16)
@@ -179,6 +201,8 @@ void ck_gelu_avx512(float *out, const float *x, ptrdiff_t n) { (void)out; (void)
 void ck_gelu_slope_avx512(float *out, float *slope, const float *x, ptrdiff_t n) { (void)out; (void)slope; (void)x; (void)n; }
 void ck_gelu_backward_avx512(float *dx, const float *x, const float *dout, ptrdiff_t n) { (void)dx; (void)x; (void)dout; (void)n; }
 void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdiff_t n) { (void)dx; (void)dout; (void)slope; (void)n; }
+void ck_gelu_bf16_avx512(uint16_t *out, const uint16_t *x, ptrdiff_t n) { (void)out; (void)x; (void)n; }
+void ck_gelu_backward_bf16_avx512(float *dx, const uint16_t *x, const float *dout, ptrdiff_t n) { (void)dx; (void)x; (void)dout; (void)n; }
 float ck_row_max_avx512(const float *row, ptrdiff_t n) { (void)row; (void)n; return 0; }
 float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width) { (void)row; (void)n; (void)shift; (void)width; return 0; }
 

@@ -27,15 +27,22 @@ final class BF16ActivationTests: XCTestCase {
     func widen(_ h: [UInt16]) -> [Float] { h.map(BF16Convert.widen) }
 
     /// Widening is exact (the bits shifted up) at every length and tail, including specials.
+    /// Both bodies where the CPU has AVX-512 (its kernel and the portable loop).
     func testWidenIsExactAtAllLengths() {
         var rng = SplitMix64(seed: 5)
         for n in 0...41 {
             var h = (0..<n).map { _ in UInt16(truncatingIfNeeded: rng.next()) }
             if n > 3 { h[0] = 0x7F80; h[1] = 0xFF80; h[2] = 0x8000; h[3] = 0x0001 }   // +-inf, -0, a subnormal
-            var got = [Float](repeating: .nan, count: n + 1)
-            BF16Convert.widenOnThisThread(h, to: &got, count: n)
-            for i in 0..<n { XCTAssertEqual(got[i].bitPattern, UInt32(h[i]) << 16, "n \(n) [\(i)]") }
-            XCTAssertTrue(got[n].isNaN, "wrote past count \(n)")
+            for portable in [false, true] {
+                var got = [Float](repeating: .nan, count: n + 1)
+                if portable {
+                    BF16Convert.widenPortable(h, to: &got, count: n)
+                } else {
+                    BF16Convert.widenOnThisThread(h, to: &got, count: n)
+                }
+                for i in 0..<n { XCTAssertEqual(got[i].bitPattern, UInt32(h[i]) << 16, "n \(n) [\(i)] portable \(portable)") }
+                XCTAssertTrue(got[n].isNaN, "wrote past count \(n), portable \(portable)")
+            }
         }
     }
 
@@ -62,7 +69,16 @@ final class BF16ActivationTests: XCTestCase {
 
     /// GELU from and to bf16: bit for bit bf16(gelu(widened x)); its backward from bf16 x is the
     /// fp32 backward on the widened x; against fp32 GELU on the unrounded x within the bound.
+    /// Both bodies where the CPU has AVX-512 (the fused kernels and the chunks through scratch).
     func testGELUBF16AgainstTheFP32Kernel() {
+        defer { kernelsUseAVX512 = cpuHasAVX512 }
+        for avx in cpuHasAVX512 ? [true, false] : [false] {
+            kernelsUseAVX512 = avx
+            checkGELUBF16()
+        }
+    }
+
+    private func checkGELUBF16() {
         var r = TestRandom(seed: 9)
         let n = 3 * 4096 + 1001   // several chunks and a tail
         let x = r.floats(n, -6, 6), dout = r.floats(n)
@@ -78,10 +94,10 @@ final class BF16ActivationTests: XCTestCase {
             xp.update(from: x16, count: n)
             geluForward(out: yb.pointer, x: xb.pointer, count: n)
             let y16 = Array(UnsafeBufferPointer(start: yp, count: n))
-            XCTAssertEqual(y16, narrow(ref), "threads \(threads)")
+            XCTAssertEqual(y16, narrow(ref), "threads \(threads) avx512 \(kernelsUseAVX512)")
             var dx = [Float](repeating: 0, count: n)
             geluBackward(dx: &dx, x: xb.pointer, dout: dout, count: n)
-            XCTAssertEqual(dx, dref, "threads \(threads)")
+            XCTAssertEqual(dx, dref, "threads \(threads) avx512 \(kernelsUseAVX512)")
             for i in 0..<n {
                 let tol = 0x1p-8 * (1.2 * abs(x[i]) + abs(y32[i]))
                 XCTAssertEqual(BF16Convert.widen(y16[i]), y32[i], accuracy: tol, "gelu(\(x[i]))")

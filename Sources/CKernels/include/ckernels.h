@@ -49,6 +49,10 @@ void ck_bf16_from_f32(const float *src, uint16_t *dst, ptrdiff_t n);
 /// ck_bf16_from_f32 (not vcvtneps2bf16, which flushes subnormals to zero).
 void ck_bf16_from_f32_avx512(const float *src, uint16_t *dst, ptrdiff_t n);
 
+/// dst[i] = the fp32 value of bf16 bits src[i] (exact), 16 lanes at a time (requires
+/// ck_cpu_has_avx512() == 1).
+void ck_f32_from_bf16_avx512(const uint16_t *src, float *dst, ptrdiff_t n);
+
 // ---- fp32 transpose (ckernels_transpose.c; the attention's key and value tiles) ----
 
 /// dst[c * ldd + r] = src[r * lds + c] for r < rows, c < cols (requires ck_cpu_has_avx512() == 1);

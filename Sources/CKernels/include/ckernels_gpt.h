@@ -8,6 +8,7 @@
 #define CKERNELS_GPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +20,12 @@ void ck_gelu_avx512(float *out, const float *x, ptrdiff_t n);
 void ck_gelu_slope_avx512(float *out, float *slope, const float *x, ptrdiff_t n);
 /// dx[i] = dout[i] * gelu'(x[i]) (the slope from x alone, as Model's geluGradVector); dx may be dout.
 void ck_gelu_backward_avx512(float *dx, const float *x, const float *dout, ptrdiff_t n);
+/// out[i] = bf16(gelu(x[i])) over bf16 bit patterns (widened exactly, rounded to nearest even):
+/// bitwise what widening, ck_gelu_avx512 and ck_bf16_from_f32 give.
+void ck_gelu_bf16_avx512(uint16_t *out, const uint16_t *x, ptrdiff_t n);
+/// dx[i] = dout[i] * gelu'(x[i]), x bf16 bit patterns (widened exactly): bitwise what widening
+/// and ck_gelu_backward_avx512 give; dx may be dout.
+void ck_gelu_backward_bf16_avx512(float *dx, const uint16_t *x, const float *dout, ptrdiff_t n);
 /// dx[i] = dout[i] * slope[i]; dx may be dout.
 void ck_multiply_avx512(float *dx, const float *dout, const float *slope, ptrdiff_t n);
 /// max of row[0..<n], n >= 1.

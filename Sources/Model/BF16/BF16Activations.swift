@@ -1,4 +1,5 @@
 import Basics
+import CKernels
 
 // Activations in the compute dtype's storage format. In bf16 compute (as PyTorch's autocast)
 // the activations that are matrix-product operands are kept in bf16: c_attn's output qkv, the
@@ -78,11 +79,14 @@ package func layerNormForward(out: ActivationPointer, mean: UnsafeMutablePointer
     }
 }
 
-/// out = gelu(x), both in the same format. bf16: widened, the fp32 kernel, narrowed, per chunk.
+/// out = gelu(x), both in the same format. bf16: widened, the fp32 kernel, narrowed (on
+/// AVX-512 in registers, one kernel; elsewhere per chunk through scratch: the same bits).
 package func geluForward(out: ActivationPointer, x: ActivationPointer, count: Int) {
     switch (out, x) {
     case (.fp32(let o), .fp32(let i)):
         geluForward(out: o, x: i, count: count)
+    case (.bf16(let o), .bf16(let i)) where kernelsUseAVX512:
+        parallelRanges(count, grain: geluGrain) { r in ck_gelu_bf16_avx512(o + r.lowerBound, i + r.lowerBound, r.count) }
     case (.bf16(let o), .bf16(let i)):
         bf16Chunks(count, scratch: 2) { lo, n, t in
             BF16Convert.widenOnThisThread(i + lo, to: t, count: n)
@@ -94,11 +98,16 @@ package func geluForward(out: ActivationPointer, x: ActivationPointer, count: In
     }
 }
 
-/// dx (fp32) = dout (fp32) * gelu'(x), x in its format (bf16: widened per chunk); dx may be dout.
+/// dx (fp32) = dout (fp32) * gelu'(x), x in its format (bf16: widened in registers on AVX-512,
+/// per chunk elsewhere); dx may be dout.
 package func geluBackward(dx: UnsafeMutablePointer<Float>, x: ActivationPointer, dout: UnsafePointer<Float>, count: Int) {
     switch x {
     case .fp32(let i):
         geluBackward(dx: dx, x: i, dout: dout, count: count)
+    case .bf16(let i) where kernelsUseAVX512:
+        parallelRanges(count, grain: geluGrain) { r in
+            ck_gelu_backward_bf16_avx512(dx + r.lowerBound, i + r.lowerBound, dout + r.lowerBound, r.count)
+        }
     case .bf16(let i):
         bf16Chunks(count, scratch: 1) { lo, n, t in
             BF16Convert.widenOnThisThread(i + lo, to: t, count: n)

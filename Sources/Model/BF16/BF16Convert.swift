@@ -38,6 +38,12 @@ public enum BF16Convert {
 
     /// dst[i] = the fp32 value of bf16 bits src[i] (exact), on the calling thread.
     public static func widenOnThisThread(_ src: UnsafePointer<UInt16>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        if useAVX512 { ck_f32_from_bf16_avx512(src, dst, count); return }
+        widenPortable(src, to: dst, count: count)
+    }
+
+    /// The portable widening on any CPU: the reference the AVX-512 one is tested against.
+    public static func widenPortable(_ src: UnsafePointer<UInt16>, to dst: UnsafeMutablePointer<Float>, count: Int) {
         var i = 0
         while i + 8 <= count {
             let h = UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<UInt16>.self)
