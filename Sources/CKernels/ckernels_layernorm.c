@@ -18,12 +18,12 @@ static inline CK_AVX512 __mmask16 lanes(ptrdiff_t c, ptrdiff_t C) { return C - c
 
 static inline CK_AVX512 __m512 load(__mmask16 k, const float *p) { return _mm512_maskz_loadu_ps(k, p); }
 
-CK_AVX512 void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd, const float *x, const float *w,
-                                           ptrdiff_t N, ptrdiff_t C, float eps) {
+// The forward's rows; out16 != NULL writes the output as bf16 (round16) instead of to out.
+static inline CK_AVX512 void layernorm_forward(float *out, uint16_t *out16, float *mean, float *rstd, const float *x,
+                                               const float *w, ptrdiff_t N, ptrdiff_t C, float eps) {
     const float invC = 1.0f / (float)C;
     for (ptrdiff_t n = 0; n < N; n++) {
         const float *xr = x + n * C;
-        float *o = out + n * C;
         __m512 sum = _mm512_setzero_ps();
         for (ptrdiff_t c = 0; c < C; c += 16) sum = _mm512_add_ps(sum, load(lanes(c, C), xr + c));
         const float m = _mm512_reduce_add_ps(sum) * invC;
@@ -39,11 +39,26 @@ CK_AVX512 void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd,
         for (ptrdiff_t c = 0; c < C; c += 16) {
             const __mmask16 k = lanes(c, C);
             const __m512 xhat = _mm512_mul_ps(_mm512_sub_ps(load(k, xr + c), mv), sv);
-            _mm512_mask_storeu_ps(o + c, k, _mm512_mul_ps(xhat, load(k, w + c)));
+            const __m512 y = _mm512_mul_ps(xhat, load(k, w + c));
+            if (out16) {
+                store16r_tail(out16 + n * C + c, round16(y), k);
+            } else {
+                _mm512_mask_storeu_ps(out + n * C + c, k, y);
+            }
         }
         mean[n] = m;
         rstd[n] = s;
     }
+}
+
+CK_AVX512 void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd, const float *x, const float *w,
+                                           ptrdiff_t N, ptrdiff_t C, float eps) {
+    layernorm_forward(out, NULL, mean, rstd, x, w, N, C, eps);
+}
+
+CK_AVX512 void ck_layernorm_forward_bf16_avx512(uint16_t *out, float *mean, float *rstd, const float *x, const float *w,
+                                                ptrdiff_t N, ptrdiff_t C, float eps) {
+    layernorm_forward(NULL, out, mean, rstd, x, w, N, C, eps);
 }
 
 CK_AVX512 void ck_layernorm_backward_avx512(float *dx, float *dw, const float *dout, const float *x, const float *w,
@@ -80,6 +95,10 @@ CK_AVX512 void ck_layernorm_backward_avx512(float *dx, float *dw, const float *d
 
 void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd, const float *x, const float *w,
                                  ptrdiff_t N, ptrdiff_t C, float eps) {
+    (void)out; (void)mean; (void)rstd; (void)x; (void)w; (void)N; (void)C; (void)eps;
+}
+void ck_layernorm_forward_bf16_avx512(uint16_t *out, float *mean, float *rstd, const float *x, const float *w,
+                                      ptrdiff_t N, ptrdiff_t C, float eps) {
     (void)out; (void)mean; (void)rstd; (void)x; (void)w; (void)N; (void)C; (void)eps;
 }
 void ck_layernorm_backward_avx512(float *dx, float *dw, const float *dout, const float *x, const float *w,

@@ -48,7 +48,16 @@ final class BF16ActivationTests: XCTestCase {
 
     /// LayerNorm written in bf16: bf16 of the fp32 kernel's output, bit for bit, the same mean
     /// and rstd; row counts that split into chunks unevenly, C with a SIMD tail, 1 and 2 threads.
+    /// Both bodies where the CPU has AVX-512 (narrowed in registers, and per chunk through scratch).
     func testLayerNormBF16IsTheFP32OutputRoundedOnce() {
+        defer { kernelsUseAVX512 = cpuHasAVX512 }
+        for avx in cpuHasAVX512 ? [true, false] : [false] {
+            kernelsUseAVX512 = avx
+            checkLayerNormBF16()
+        }
+    }
+
+    private func checkLayerNormBF16() {
         var r = TestRandom(seed: 8)
         for (N, C) in [(37, 13), (11, 768), (70, 64)] {
             let x = r.floats(N * C, -3, 3), w = r.floats(C, 0.5, 1.5)
@@ -60,7 +69,7 @@ final class BF16ActivationTests: XCTestCase {
                 var mean = [Float](repeating: 0, count: N), rstd = mean
                 layerNormForward(out: out16.pointer, mean: &mean, rstd: &rstd, x: x, w: w, N: N, C: C)
                 guard case .bf16(let o) = out16.pointer else { return XCTFail("not bf16") }
-                XCTAssertEqual(Array(UnsafeBufferPointer(start: o, count: N * C)), narrow(out32), "N \(N) C \(C) threads \(threads)")
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: o, count: N * C)), narrow(out32), "N \(N) C \(C) threads \(threads) avx512 \(kernelsUseAVX512)")
                 XCTAssertEqual(mean, mean32)
                 XCTAssertEqual(rstd, rstd32)
             }

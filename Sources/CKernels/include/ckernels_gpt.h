@@ -36,6 +36,10 @@ float ck_exp_row_avx512(float *row, ptrdiff_t n, float shift, ptrdiff_t width);
 /// out = (x - mean) * rstd * w.
 void ck_layernorm_forward_avx512(float *out, float *mean, float *rstd, const float *x, const float *w,
                                  ptrdiff_t N, ptrdiff_t C, float eps);
+/// The same with the output written as bf16 bit patterns (rounded to nearest even): bitwise
+/// what ck_layernorm_forward_avx512 and ck_bf16_from_f32 give.
+void ck_layernorm_forward_bf16_avx512(uint16_t *out, float *mean, float *rstd, const float *x, const float *w,
+                                      ptrdiff_t N, ptrdiff_t C, float eps);
 /// LayerNorm backward over N rows of C (C >= 1), xhat = (x - mean) * rstd, g = dout * w:
 /// dx += rstd * (g - mean_c(g) - xhat * mean_c(g * xhat)) per row (accumulates), and
 /// dw = sum over the N rows, in row order from 0, of dout * xhat (overwritten).

@@ -57,13 +57,19 @@ package final class ActivationBuffer {
 /// fp32 elements of one thread's stack scratch in the bf16 kernels below (16 KiB: stays in L1).
 let bf16ChunkFloats = 4096
 
-/// out (N, C) = LayerNorm(x) in out's format; mean, rstd fp32 as `layerNormForward`. bf16: each
-/// chunk of rows through the fp32 kernel into scratch, then narrowed: bf16(the fp32 output).
+/// out (N, C) = LayerNorm(x) in out's format; mean, rstd fp32 as `layerNormForward`. bf16:
+/// bf16(the fp32 output), on AVX-512 narrowed in registers, elsewhere each chunk of rows through
+/// the fp32 kernel into scratch, then narrowed.
 package func layerNormForward(out: ActivationPointer, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
                               x: UnsafePointer<Float>, w: UnsafePointer<Float>, N: Int, C: Int) {
     switch out {
     case .fp32(let o):
         layerNormForward(out: o, mean: mean, rstd: rstd, x: x, w: w, N: N, C: C)
+    case .bf16(let o) where kernelsUseAVX512:
+        parallelRanges(N) { r in
+            ck_layernorm_forward_bf16_avx512(o + r.lowerBound * C, mean + r.lowerBound, rstd + r.lowerBound,
+                                             x + r.lowerBound * C, w, r.count, C, layerNormEps)
+        }
     case .bf16(let o):
         let rows = max(1, bf16ChunkFloats / C)
         parallelRanges(N, grain: rows) { r in
