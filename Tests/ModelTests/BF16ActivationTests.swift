@@ -50,11 +50,7 @@ final class BF16ActivationTests: XCTestCase {
     /// and rstd; row counts that split into chunks unevenly, C with a SIMD tail, 1 and 2 threads.
     /// Both bodies where the CPU has AVX-512 (narrowed in registers, and per chunk through scratch).
     func testLayerNormBF16IsTheFP32OutputRoundedOnce() {
-        defer { kernelsUseAVX512 = cpuHasAVX512 }
-        for avx in cpuHasAVX512 ? [true, false] : [false] {
-            kernelsUseAVX512 = avx
-            checkLayerNormBF16()
-        }
+        forEachKernelBody { _ in checkLayerNormBF16() }
     }
 
     private func checkLayerNormBF16() {
@@ -80,11 +76,7 @@ final class BF16ActivationTests: XCTestCase {
     /// fp32 backward on the widened x; against fp32 GELU on the unrounded x within the bound.
     /// Both bodies where the CPU has AVX-512 (the fused kernels and the chunks through scratch).
     func testGELUBF16AgainstTheFP32Kernel() {
-        defer { kernelsUseAVX512 = cpuHasAVX512 }
-        for avx in cpuHasAVX512 ? [true, false] : [false] {
-            kernelsUseAVX512 = avx
-            checkGELUBF16()
-        }
+        forEachKernelBody { _ in checkGELUBF16() }
     }
 
     private func checkGELUBF16() {

@@ -114,6 +114,16 @@ enum Ref {
     }
 }
 
+/// Runs `body` once per kernel body this CPU has, with `kernelsUseAVX512` set to it: the
+/// portable (SIMD8 or plain) bodies, then AVX-512 where the CPU has it. Restores the default after.
+func forEachKernelBody(_ body: (_ avx512: Bool) throws -> Void) rethrows {
+    defer { kernelsUseAVX512 = cpuHasAVX512 }
+    for avx in cpuHasAVX512 ? [false, true] : [false] {
+        kernelsUseAVX512 = avx
+        try body(avx)
+    }
+}
+
 /// Deterministic test values.
 struct TestRandom {
     var rng: SplitMix64

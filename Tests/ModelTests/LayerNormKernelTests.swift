@@ -77,16 +77,13 @@ final class LayerNormKernelTests: XCTestCase {
     }
 
     func testBodiesMatchDouble() {
-        var bodies = [false]
-        if cpuHasAVX512 { bodies.append(true) }
         var seed: UInt64 = 40
         for C in [128, 16, 24, 8, 21, 7, 131] {
             for N in [1, 5, 70] {
                 seed += 1
                 let k = Case(N: N, C: C, seed: seed)
                 let want = reference(k)
-                for avx in bodies {
-                    kernelsUseAVX512 = avx
+                forEachKernelBody { avx in
                     check(run(k), want, "\(avx ? "AVX-512" : "SIMD8") N \(N) C \(C)")
                 }
             }
@@ -96,12 +93,9 @@ final class LayerNormKernelTests: XCTestCase {
     /// Both bodies give the same bits at 1 and 2 threads (70 rows: 32 blocks of 2 or 3 rows,
     /// 16 per thread), forward and backward.
     func testBodiesDoNotDependOnThreads() {
-        var bodies = [false]
-        if cpuHasAVX512 { bodies.append(true) }
         for C in [128, 21] {
             let k = Case(N: 70, C: C, seed: 60 + UInt64(C))
-            for avx in bodies {
-                kernelsUseAVX512 = avx
+            forEachKernelBody { avx in
                 var results: [[[Float]]] = []
                 for threads in [1, 2] {
                     ComputeThreads.set(threads)

@@ -6,7 +6,6 @@ import XCTest
 /// 16x16 blocks, strides wider than the rows, and nothing written outside the (cols, rows) block.
 final class TransposeTests: XCTestCase {
     func testMatchesAScalarTranspose() {
-        defer { kernelsUseAVX512 = cpuHasAVX512 }
         var r = TestRandom(seed: 41)
         let shapes = [(1, 1), (16, 16), (64, 32), (64, 64), (17, 33), (5, 70), (37, 4), (100, 15), (31, 48), (0, 5), (3, 0)]
         for (rows, cols) in shapes {
@@ -15,8 +14,7 @@ final class TransposeTests: XCTestCase {
             let sentinel = Float(bitPattern: 0x7FC0_1234)
             var want = [Float](repeating: sentinel, count: max(1, cols * ldd))
             for i in 0..<rows { for j in 0..<cols { want[j * ldd + i] = src[i * lds + j] } }
-            for avx in cpuHasAVX512 ? [false, true] : [false] {
-                kernelsUseAVX512 = avx
+            forEachKernelBody { avx in
                 var got = [Float](repeating: sentinel, count: want.count)
                 transpose(src, lds: lds, into: &got, ldd: ldd, rows: rows, cols: cols)
                 XCTAssertEqual(got.map(\.bitPattern), want.map(\.bitPattern), "\(rows) x \(cols), AVX-512 \(avx)")
