@@ -33,11 +33,11 @@ import Darwin
 let attentionTile = 64
 
 /// Floats of one thread's scratch at T positions and head size hs: two (T, tile) tiles, an
-/// (hs, tile) one (a key or value tile transposed) and two per-row vectors (`slotParts`); with
-/// bf16 activations (`widened`) also the item's q, k, v and output widened to fp32, (T, hs) each.
-package func attentionScratchFloats(T: Int, headSize hs: Int, tile: Int = attentionTile, widened: Bool = false) -> Int {
+/// (hs, tile) one (a key or value tile transposed) and two per-row vectors (`slotParts`).
+/// The bf16 kernels' slot: `bf16AttentionScratchFloats`.
+package func attentionScratchFloats(T: Int, headSize hs: Int, tile: Int = attentionTile) -> Int {
     let Bt = min(tile, T)
-    return 2 * T * Bt + hs * Bt + 2 * T + (widened ? 4 * T * hs : 0)
+    return 2 * T * Bt + hs * Bt + 2 * T
 }
 
 /// A slot's fp32 parts: two (T, Bt) tiles, the (hs, Bt) transposed tile, then two (T) vectors.
@@ -62,27 +62,6 @@ package func attentionForward(out: UnsafeMutablePointer<Float>, lse: UnsafeMutab
             let q = qkv + b * T * 3 * C + h * hs
             attentionForwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, o: out + b * T * C + h * hs, ldo: C,
                                  lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
-        }
-    }
-}
-
-/// The same over bf16 qkv and out: per item, q, k and v are widened into the thread's scratch,
-/// the fp32 kernel runs on them, and its output is narrowed once. `scratch` holds `slots` x
-/// attentionScratchFloats(T:headSize: C / NH, tile:, widened: true) floats.
-package func attentionForward(out: UnsafeMutablePointer<UInt16>, lse: UnsafeMutablePointer<Float>, qkv: UnsafePointer<UInt16>,
-                              scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
-                              tile: Int = attentionTile) {
-    let hs = C / NH
-    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
-    parallelChunks(B * NH) { slot, items in
-        let s = scratch + slot * attentionScratchFloats(T: T, headSize: hs, tile: tile, widened: true)
-        let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
-        for item in items {
-            let (b, h) = (item / NH, item % NH)
-            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, matrices: 3, into: q, T: T, hs: hs, C: C)   // q, k, v
-            attentionForwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
-            let dst = out + b * T * C + h * hs
-            for r in 0..<T { BF16Convert.narrowOnThisThread(o + r * hs, to: dst + r * C, count: hs) }
         }
     }
 }
@@ -151,42 +130,6 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
     }
 }
 
-/// The same over bf16 qkv and out (widened per item into the thread's scratch); dout and dqkv
-/// fp32. `scratch` as in the bf16 forward.
-package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: UnsafePointer<UInt16>,
-                               out: UnsafePointer<UInt16>, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                               slots: Int, B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
-    let hs = C / NH
-    precondition(parallelThreads <= slots, "attention tiles for \(slots) thread(s), running on \(parallelThreads)")
-    parallelChunks(B * NH) { slot, items in
-        let s = scratch + slot * attentionScratchFloats(T: T, headSize: hs, tile: tile, widened: true)
-        let (q, k, v, o) = widenedOperands(s, T: T, tile: tile, hs: hs)
-        for item in items {
-            let (b, h) = (item / NH, item % NH)
-            widen(qkv + b * T * 3 * C + h * hs, ld: 3 * C, matrices: 3, into: q, T: T, hs: hs, C: C)   // q, k, v
-            widen(out + b * T * C + h * hs, ld: C, matrices: 1, into: o, T: T, hs: hs, C: C)
-            attentionBackwardItem(q: q, k: k, v: v, ld: hs, o: o, ldo: hs, dy: dout + b * T * C + h * hs,
-                                  dq: dqkv + b * T * 3 * C + h * hs, C: C, lse: lse + item * T, scratch: s, T: T, hs: hs, tile: tile)
-        }
-    }
-}
-
-/// The widened q, k, v and output (T, hs) each, after the fp32 kernels' tiles in a bf16 slot.
-private func widenedOperands(_ s: UnsafeMutablePointer<Float>, T: Int, tile: Int, hs: Int)
-    -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
-    let q = s + attentionScratchFloats(T: T, headSize: hs, tile: tile)
-    return (q, q + T * hs, q + 2 * T * hs, q + 3 * T * hs)
-}
-
-/// The (T, hs) matrix j at dst + j * T * hs = the bf16 (T, hs) matrix at src + j * C (rows ld
-/// apart), widened, for j < matrices; rows hs apart (`widenedOperands`' layout).
-private func widen(_ src: UnsafePointer<UInt16>, ld: Int, matrices: Int, into dst: UnsafeMutablePointer<Float>,
-                   T: Int, hs: Int, C: Int) {
-    for j in 0..<matrices {
-        for r in 0..<T { BF16Convert.widenOnThisThread(src + j * C + r * ld, to: dst + (j * T + r) * hs, count: hs) }
-    }
-}
-
 /// One (b, h) item's backward: q, k, v rows `ld` apart, o rows `ldo` apart, dy rows C apart,
 /// dq (and dk, dv at + C, + 2C) rows 3C apart, lse (T). scratch (`slotParts`): p, dp (then ds),
 /// the transposed key or value tile, D (T).
@@ -224,24 +167,28 @@ private func attentionBackwardItem(q: UnsafePointer<Float>, k: UnsafePointer<Flo
     }
 }
 
-/// The fused attention over activations in their format (fp32, or bf16: see the bf16 overloads).
+/// The fused attention over activations in their format (fp32, or bf16 with one engine per
+/// slot: `BF16Attention.swift`).
 package func attentionForward(out: ActivationPointer, lse: UnsafeMutablePointer<Float>, qkv: ActivationPointer,
-                              scratch: UnsafeMutablePointer<Float>, slots: Int, B: Int, T: Int, C: Int, NH: Int) {
+                              scratch: UnsafeMutablePointer<Float>, engines: ArraySlice<BF16GEMM>, slots: Int,
+                              B: Int, T: Int, C: Int, NH: Int) {
     switch (out, qkv) {
     case (.fp32(let o), .fp32(let q)): attentionForward(out: o, lse: lse, qkv: q, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
-    case (.bf16(let o), .bf16(let q)): attentionForward(out: o, lse: lse, qkv: q, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+    case (.bf16(let o), .bf16(let q)):
+        attentionForward(out: o, lse: lse, qkv: q, scratch: scratch, engines: engines, slots: slots, B: B, T: T, C: C, NH: NH)
     default: preconditionFailure("attention between fp32 and bf16 activations")
     }
 }
 
 package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, qkv: ActivationPointer,
                                out: ActivationPointer, lse: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                               slots: Int, B: Int, T: Int, C: Int, NH: Int) {
+                               engines: ArraySlice<BF16GEMM>, slots: Int, B: Int, T: Int, C: Int, NH: Int) {
     switch (qkv, out) {
     case (.fp32(let q), .fp32(let o)):
         attentionBackward(dqkv: dqkv, dout: dout, qkv: q, out: o, lse: lse, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
     case (.bf16(let q), .bf16(let o)):
-        attentionBackward(dqkv: dqkv, dout: dout, qkv: q, out: o, lse: lse, scratch: scratch, slots: slots, B: B, T: T, C: C, NH: NH)
+        attentionBackward(dqkv: dqkv, dout: dout, qkv: q, out: o, lse: lse, scratch: scratch, engines: engines, slots: slots,
+                          B: B, T: T, C: C, NH: NH)
     default:
         preconditionFailure("attention between fp32 and bf16 activations")
     }

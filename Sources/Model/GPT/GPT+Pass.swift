@@ -107,7 +107,8 @@ extension GPT {
                 ws.timed(.attention, .backward, when: first) {
                     attentionBackward(dqkv: ws.dqkv.pointer + r * 3 * C, dout: dC + r * C, qkv: a.qkv.pointer + r * 3 * C,
                                       out: a.atty.pointer + r * C, lse: a.lse.pointer + sequences.lowerBound * NH * T,
-                                      scratch: tiles + chunk * ws.attentionSlotFloats, slots: parallelThreads,
+                                      scratch: tiles + chunk * ws.attentionSlotFloats, engines: ws.attentionEngines(from: chunk),
+                                      slots: parallelThreads,
                                       B: sequences.count, T: T, C: C, NH: NH)
                 }
                 ws.timed(.ln1, .backward, when: first) {
@@ -183,21 +184,21 @@ extension GPT {
     /// their bf16 operand buffers) runs all rows at once with the kernels split over the threads.
     func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, B: Int, T: Int, ws: GPTWorkspace) {
         ws.timed(.bf16Weights, .forward) { ws.linear.prepare(params: params, count: parameterCount) }
-        let (tiles, _) = ws.attentionTiles()
+        _ = ws.attentionTiles()   // grown for this pass's threads
         guard ws.linear is FP32Products, ComputeThreads.count > 1, B > 1 else {
-            forward(params: params, tokens: tokens, stride: stride, sequences: 0..<B, T: T, ws: ws, tiles: tiles, timed: true)
+            forward(params: params, tokens: tokens, stride: stride, sequences: 0..<B, T: T, ws: ws, slot: 0, timed: true)
             return
         }
         parallelChunks(B) { chunk, sequences in
             forward(params: params, tokens: tokens, stride: stride, sequences: sequences, T: T, ws: ws,
-                    tiles: tiles + chunk * ws.attentionSlotFloats, timed: chunk == 0)
+                    slot: chunk, timed: chunk == 0)
         }
     }
 
     /// The forward of `sequences` (rows b * T ..< (b + 1) * T of every activation), with the
-    /// attention tiles at `tiles` (one thread's, or the workspace's for all threads).
+    /// attention tiles (and bf16 engines) from slot `slot` on (one thread's, or from 0 for all threads).
     private func forward(params: UnsafePointer<Float>, tokens: UnsafePointer<UInt16>, stride: Int, sequences: Range<Int>,
-                         T: Int, ws: GPTWorkspace, tiles: UnsafeMutablePointer<Float>, timed: Bool) {
+                         T: Int, ws: GPTWorkspace, slot: Int, timed: Bool) {
         let (C, V, NH) = (config.nEmbd, config.vocabSize, config.nHead)
         let (B, row) = (sequences.count, sequences.lowerBound * T)   // row: the first row
         let N = B * T
@@ -220,7 +221,8 @@ extension GPT {
                 ws.linear.forward(out: qkv, x: ln, params: params, w: p.cAttn, N: N, I: C, O: 3 * C, residual: nil)
             }
             time(.attention) {
-                attentionForward(out: atty, lse: a.lse.pointer + sequences.lowerBound * NH * T, qkv: qkv, scratch: tiles,
+                attentionForward(out: atty, lse: a.lse.pointer + sequences.lowerBound * NH * T, qkv: qkv,
+                                 scratch: ws.attentionScratch.pointer + slot * ws.attentionSlotFloats, engines: ws.attentionEngines(from: slot),
                                  slots: parallelThreads, B: B, T: T, C: C, NH: NH)
             }
             time(.cProj) {

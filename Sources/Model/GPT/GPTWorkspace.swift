@@ -44,7 +44,8 @@ final class GPTBlockActivations {
 /// Memory: 4 bytes x (B T (L (10 C + 4 + NH) + 16 C + V + 2) + threads T (2 min(t, T) + 2)),
 /// B = maxBatch, t = attentionTile (64); in bf16 the 8 C per block and 6 C of ln, gelu and lnf
 /// that are product operands take 2 bytes, the blocks share one residualMid (C per row, not
-/// L C), the tiles take 4 hs more per position, plus the bf16
+/// L C), a thread's tiles hold (t / 2 + hs) floats per position in place of the (hs, t) transposed
+/// tile (`bf16AttentionScratchFloats`), plus the bf16
 /// buffer of an output gradient (B T max(4C, V) x 2 bytes). O(T) in the attention, whose (T, T) probabilities are
 /// never stored (the baby GPT at batch 12 and 2 threads: 22.4 MB, 26.3 MB with the
 /// probabilities). At T = 1024, 6 layers, 6 heads, 384 wide, the attention keeps 6 x 24 KiB of
@@ -78,6 +79,8 @@ public final class GPTWorkspace {
     /// grown when a pass runs on more threads than that.
     private(set) var attentionScratch: FlatBuffer
     private(set) var attentionSlots: Int
+    /// bf16: one engine per attention slot for the attention's products; empty in fp32.
+    private var attentionEngines: [BF16GEMM] = []
     /// Per-layer wall time of the passes over this workspace, when set (`GPTTimer`).
     public var timer: GPTTimer?
 
@@ -118,15 +121,16 @@ public final class GPTWorkspace {
         d4C = FlatBuffer(count: rows * 4 * C)
         attentionSlots = max(1, threads)
         attentionScratch = FlatBuffer(count: attentionSlots * Self.attentionSlotFloats(model: model, dtype: dtype))
+        growEngines()
     }
 
     /// One thread's attention tiles in this workspace's dtype.
     var attentionSlotFloats: Int { Self.attentionSlotFloats(model: model, dtype: dtype) }
 
-    /// One thread's attention tiles (bf16: with room for an item's widened operands).
+    /// One thread's attention tiles (bf16: the bf16 kernels' slot).
     static func attentionSlotFloats(model: GPT, dtype: ComputeDType) -> Int {
-        let c = model.config
-        return attentionScratchFloats(T: c.blockSize, headSize: c.nEmbd / c.nHead, widened: dtype == .bf16)
+        let (T, hs) = (model.config.blockSize, model.config.nEmbd / model.config.nHead)
+        return dtype == .bf16 ? bf16AttentionScratchFloats(T: T, headSize: hs) : attentionScratchFloats(T: T, headSize: hs)
     }
 
     /// The attention tiles for a pass on ComputeThreads.count threads: (pointer, slots).
@@ -134,8 +138,19 @@ public final class GPTWorkspace {
         if ComputeThreads.count > attentionSlots {
             attentionSlots = ComputeThreads.count
             attentionScratch = FlatBuffer(count: attentionSlots * Self.attentionSlotFloats(model: model, dtype: dtype))
+            growEngines()
         }
         return (attentionScratch.pointer, attentionSlots)
+    }
+
+    /// The attention engines of slots `slot...` (bf16; empty in fp32).
+    func attentionEngines(from slot: Int) -> ArraySlice<BF16GEMM> {
+        attentionEngines.isEmpty ? [] : attentionEngines[slot...]
+    }
+
+    private func growEngines() {
+        guard dtype == .bf16 else { return }
+        while attentionEngines.count < attentionSlots { attentionEngines.append(BF16GEMM(threads: 1)) }
     }
 
     /// The `bytes` a workspace for `model` at `maxBatch` would hold, without allocating it
