@@ -50,16 +50,10 @@ package func attentionForward(out: UnsafeMutablePointer<UInt16>, lse: UnsafeMuta
                               scratch: UnsafeMutablePointer<Float>, engines: ArraySlice<BF16GEMM>, slots: Int,
                               B: Int, T: Int, C: Int, NH: Int, tile: Int = attentionTile) {
     let hs = C / NH
-    precondition(parallelThreads <= min(slots, engines.count), "bf16 attention for \(min(slots, engines.count)) thread(s), running on \(parallelThreads)")
-    parallelChunks(B * NH) { slot, items in
-        let s = BF16AttentionSlot(scratch + slot * bf16AttentionScratchFloats(T: T, headSize: hs, tile: tile), T: T, hs: hs, Bt: min(tile, T))
-        let engine = engines[engines.startIndex + slot]
-        for item in items {
-            let (b, h) = (item / NH, item % NH)
-            let q = qkv + b * T * 3 * C + h * hs
-            forwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, out: out + b * T * C + h * hs, ldo: C,
-                        lse: lse + item * T, s, engine, T: T, hs: hs, tile: tile)
-        }
+    forEachItem(scratch: scratch, engines: engines, slots: slots, B: B, T: T, NH: NH, hs: hs, tile: tile) { s, engine, item, b, h in
+        let q = qkv + b * T * 3 * C + h * hs
+        forwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, out: out + b * T * C + h * hs, ldo: C,
+                    lse: lse + item * T, s, engine, T: T, hs: hs, tile: tile)
     }
 }
 
@@ -70,16 +64,24 @@ package func attentionBackward(dqkv: UnsafeMutablePointer<Float>, dout: UnsafePo
                                engines: ArraySlice<BF16GEMM>, slots: Int, B: Int, T: Int, C: Int, NH: Int,
                                tile: Int = attentionTile) {
     let hs = C / NH
+    forEachItem(scratch: scratch, engines: engines, slots: slots, B: B, T: T, NH: NH, hs: hs, tile: tile) { s, engine, item, b, h in
+        let q = qkv + b * T * 3 * C + h * hs
+        backwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, out: out + b * T * C + h * hs, dy: dout + b * T * C + h * hs,
+                     dq: dqkv + b * T * 3 * C + h * hs, C: C, lse: lse + item * T, s, engine, T: T, hs: hs, tile: tile)
+    }
+}
+
+/// body(slot, engine, item, b, h) for every (b, h) item of B x NH, the items split over the
+/// threads in a fixed order, each thread with its slot of `scratch` and its engine.
+@inline(__always)
+private func forEachItem(scratch: UnsafeMutablePointer<Float>, engines: ArraySlice<BF16GEMM>, slots: Int,
+                         B: Int, T: Int, NH: Int, hs: Int, tile: Int,
+                         _ body: (BF16AttentionSlot, BF16GEMM, Int, Int, Int) -> Void) {
     precondition(parallelThreads <= min(slots, engines.count), "bf16 attention for \(min(slots, engines.count)) thread(s), running on \(parallelThreads)")
     parallelChunks(B * NH) { slot, items in
         let s = BF16AttentionSlot(scratch + slot * bf16AttentionScratchFloats(T: T, headSize: hs, tile: tile), T: T, hs: hs, Bt: min(tile, T))
         let engine = engines[engines.startIndex + slot]
-        for item in items {
-            let (b, h) = (item / NH, item % NH)
-            let q = qkv + b * T * 3 * C + h * hs
-            backwardItem(q: q, k: q + C, v: q + 2 * C, ld: 3 * C, out: out + b * T * C + h * hs, dy: dout + b * T * C + h * hs,
-                         dq: dqkv + b * T * 3 * C + h * hs, C: C, lse: lse + item * T, s, engine, T: T, hs: hs, tile: tile)
-        }
+        for item in items { body(s, engine, item, item / NH, item % NH) }
     }
 }
 
@@ -97,21 +99,7 @@ private func forwardItem(q: UnsafePointer<UInt16>, k: UnsafePointer<UInt16>, v: 
         // s (M, N) = scale q[c0..<T] k[c0..<c0+N]^T
         engine.gemm(false, true, M: M, N: N, K: hs, alpha: scale, q + c0 * ld, lda: ld, k + c0 * ld, ldb: ld,
                     s, ldc: Bt, accumulate: false)
-        for i in 0..<M {
-            let r = c0 + i
-            let row = s + i * Bt
-            let n = min(N, i + 1)                  // keys j <= r
-            let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
-            let sum = expRow(row, n, minus: mNew, width: N)
-            if c0 == 0 {
-                l[r] = sum
-            } else {
-                let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
-                l[r] = l[r] * alpha + sum
-                if alpha != 1 { scaleRow(o + r * hs, hs, by: alpha) }
-            }
-            m[r] = mNew
-        }
+        onlineSoftmaxTile(s, Bt: Bt, c0: c0, M: M, N: N, m: m, l: l, o: o, ldo: hs, hs: hs)
         BF16Convert.narrowOnThisThread(s, to: p16, count: (M - 1) * Bt + N)
         // o[c0..<T] (M, hs) += bf16(p) (M, N) v[c0..<c0+N] (N, hs); key tile 0 overwrites
         engine.gemm(false, false, M: M, N: hs, K: N, p16, lda: Bt, v + c0 * ld, ldb: ld,

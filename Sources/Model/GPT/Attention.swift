@@ -82,22 +82,7 @@ private func attentionForwardItem(q: UnsafePointer<Float>, k: UnsafePointer<Floa
         transpose(k + c0 * ld, lds: ld, into: kT, ldd: Bt, rows: N, cols: hs)
         sgemm(false, false, M: M, N: N, K: hs, alpha: scale, q + c0 * ld, lda: ld, kT, ldb: Bt,
               s, ldc: Bt, accumulate: false)
-        for i in 0..<M {
-            let r = c0 + i
-            let row = s + i * Bt
-            let n = min(N, i + 1)                  // keys j <= r
-            let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
-            let sum = expRow(row, n, minus: mNew, width: N)
-            if c0 == 0 {
-                l[r] = sum
-            } else {
-                // Rescale what the earlier key tiles gave: their exponents were taken at m[r].
-                let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
-                l[r] = l[r] * alpha + sum
-                if alpha != 1 { scaleRow(o + r * ldo, hs, by: alpha) }
-            }
-            m[r] = mNew
-        }
+        onlineSoftmaxTile(s, Bt: Bt, c0: c0, M: M, N: N, m: m, l: l, o: o, ldo: ldo, hs: hs)
         // o[c0..<T] (M, hs) += s (M, N) v[c0..<c0+N] (N, hs); key tile 0 overwrites
         sgemm(false, false, M: M, N: hs, K: N, s, lda: Bt, v + c0 * ld, ldb: ld,
               o + c0 * ldo, ldc: ldo, accumulate: c0 != 0)
@@ -105,6 +90,32 @@ private func attentionForwardItem(q: UnsafePointer<Float>, k: UnsafePointer<Floa
     for r in 0..<T {
         scaleRow(o + r * ldo, hs, by: 1 / l[r])
         lse[r] = m[r] + logf(l[r])
+    }
+}
+
+/// The online softmax over key tile c0's scores s (M, N), rows Bt apart, for query rows
+/// c0..<c0+M (causal: row r takes keys j <= r): each row becomes its exponentials at the new
+/// running maximum m[r] (0 past the diagonal, up to N), l[r] its running sum; the output rows
+/// of o (ldo apart) the earlier tiles gave are rescaled to the new maximum. Tile 0 starts m and l.
+@inline(__always)
+func onlineSoftmaxTile(_ s: UnsafeMutablePointer<Float>, Bt: Int, c0: Int, M: Int, N: Int,
+                       m: UnsafeMutablePointer<Float>, l: UnsafeMutablePointer<Float>,
+                       o: UnsafeMutablePointer<Float>, ldo: Int, hs: Int) {
+    for i in 0..<M {
+        let r = c0 + i
+        let row = s + i * Bt
+        let n = min(N, i + 1)                  // keys j <= r
+        let mNew = c0 == 0 ? rowMax(row, n) : max(m[r], rowMax(row, n))
+        let sum = expRow(row, n, minus: mNew, width: N)
+        if c0 == 0 {
+            l[r] = sum
+        } else {
+            // Rescale what the earlier key tiles gave: their exponents were taken at m[r].
+            let alpha = mNew > m[r] ? expf(m[r] - mNew) : 1
+            l[r] = l[r] * alpha + sum
+            if alpha != 1 { scaleRow(o + r * ldo, hs, by: alpha) }
+        }
+        m[r] = mNew
     }
 }
 
