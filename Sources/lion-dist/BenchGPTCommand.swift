@@ -49,7 +49,9 @@ struct BenchGPTCommand: ParsableCommand {
 
     func run() throws {
         let threads = self.threads ?? CPUAffinity.coresAvailable()
-        let dtype = model.computeDtype
+        let resolved = try model.computeDtype.resolve(world: nil)
+        if let note = resolved.note, !json { print(note) }
+        let dtype = resolved.dtype
         let gpt = GPT(config: config)
         ComputeThreads.set(threads)
         let rate = MatmulRate.measure(dtype)

@@ -3,7 +3,7 @@ import Model
 import RunSetup
 import Training
 
-extension ComputeDType: ExpressibleByArgument {}
+extension ComputeDTypeChoice: ExpressibleByArgument {}
 
 /// The GPT's shape and the precision of its products (`--model gpt`, `bench gpt`); nanoGPT's
 /// CPU "baby GPT" by default.
@@ -21,9 +21,9 @@ struct GPTShapeOptions: ParsableArguments {
     var blockSize: Int = 64
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Precision of the matrix products: fp32 (OpenBLAS) or bf16 (oneDNN, bf16 inputs with fp32 accumulation; needs a CPU with AVX512-BF16 or AMX).",
+        "Precision of the matrix products: fp32 (OpenBLAS), bf16 (oneDNN, bf16 inputs with fp32 accumulation; needs a CPU with AVX512-BF16 or AMX), or auto: bf16 where this CPU has native bf16 and oneDNN's bf16 products measure at least 1.25x fp32 sgemm's rate at start, fp32 elsewhere (the run says which and why).",
         discussion: "Parameters, optimizer state, gradients, norms, softmax, GELU, the loss and checkpoints stay fp32 either way, so a run resumes in either dtype."))
-    var computeDtype: ComputeDType = .fp32
+    var computeDtype: ComputeDTypeChoice = .auto
 
     var shape: GPTShape {
         var s = GPTShape()
@@ -44,7 +44,7 @@ struct GPTOptions: ParsableArguments {
     @OptionGroup var model: GPTShapeOptions
 
     var shape: GPTShape { model.shape }
-    var computeDtype: ComputeDType { model.computeDtype }
+    var computeDtype: ComputeDTypeChoice { model.computeDtype }
 
     @Option(parsing: .unconditional, help: "Optimizer steps in all (the GPT has no epochs; --max-steps cuts it further).")
     var steps: Int = 2000

@@ -31,6 +31,7 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         var config = try train.trainConfig()
+        config.computeDType = try train.resolveComputeDType(world: nil)
         do {
             try config.train.applyBatch(batchPerRank: train.batching.batchPerRank, worldSize: ranks,
                                   scaling: train.batching.scaling.lrScaling, baseBatch: train.batching.scaling.baseBatch)

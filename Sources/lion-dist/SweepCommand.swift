@@ -157,7 +157,7 @@ struct SweepCommand: ParsableCommand {
                         c.hidden = try TrainCommand.parseWidths(hidden)
                         c.epochs = epochs
                         c.gpt = gpt.shape
-                        c.computeDType = gpt.computeDtype
+                        c.computeDType = gpt.computeDtype == .bf16 ? .bf16 : .fp32   // auto: resolved in `run`
                         c.steps = gpt.steps
                         c.evalInterval = gpt.evalInterval
                         c.evalBatches = gpt.evalBatches
@@ -186,9 +186,16 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         // The command as a user would type it: lion-dist, not the binary's path.
         let command = (["lion-dist"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        let sweep = Sweep(cells: try cells(), outDirectory: out, command: command,
-                          warmupFraction: warmupSteps == nil ? 0.05 : nil)
-        try withMPI { comm in try sweep.run(topology: try Topology(world: comm, nodeKey: TestEnvironment.nodeKey)) }
+        var cells = try cells()
+        try withMPI { comm in
+            if model == .gpt {   // --compute-dtype auto: measured once, every cell runs it
+                let r = try gpt.computeDtype.resolve(world: comm)
+                if comm.rank == 0, let note = r.note { print(note) }
+                for i in cells.indices { cells[i].computeDType = r.dtype }
+            }
+            let sweep = Sweep(cells: cells, outDirectory: out, command: command, warmupFraction: warmupSteps == nil ? 0.05 : nil)
+            try sweep.run(topology: try Topology(world: comm, nodeKey: TestEnvironment.nodeKey))
+        }
     }
 
     /// A comma-separated list; an empty item ("64,,128") reads as nil, so it is refused.

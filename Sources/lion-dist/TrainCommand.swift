@@ -1,6 +1,7 @@
 import ArgumentParser
 import Basics
 import Collectives
+import Model
 import FashionData
 import LionEngine
 import RunSchema
@@ -171,7 +172,7 @@ struct TrainCommand: ParsableCommand {
             do { try SignVoteSettings.check(optimizer: o, worldSize: 1) } catch let e as StepError { throw ValidationError(e.message) }
         }
         if model == .gpt, let problem = gpt.shape.config(vocabSize: 1).problem { throw ValidationError(problem) }
-        if model != .gpt && gpt.computeDtype != .fp32 {
+        if model != .gpt && gpt.computeDtype == .bf16 {
             throw ValidationError("--compute-dtype \(gpt.computeDtype.rawValue) is the GPT's (--model gpt); the MLP runs fp32")
         }
     }
@@ -205,7 +206,7 @@ struct TrainCommand: ParsableCommand {
         c.steps = gpt.steps
         c.evalInterval = gpt.evalInterval
         c.evalBatches = gpt.evalBatches
-        c.computeDType = gpt.computeDtype
+        c.computeDType = gpt.computeDtype == .bf16 ? .bf16 : .fp32   // auto: resolved by `resolveComputeDType`
         c.globalBatch = batchSize ?? TunedDefaults.globalBatch(model)
         c.optimizer = optimizerConfig()
         c.schedule = schedule
@@ -241,8 +242,18 @@ struct TrainCommand: ParsableCommand {
                                       scaling: batching.scaling.lrScaling, baseBatch: batching.scaling.baseBatch)
             } catch { throw CollectiveFailure(failingRank: 0, message: String(describing: error)) }
             TestEnvironment.apply(to: &config.train)
+            config.computeDType = try resolveComputeDType(world: comm)
             let topology = try Topology(world: comm, nodeKey: TestEnvironment.nodeKey)
             _ = try WorkloadFactory.trainer(config: config, topology: topology).run()
         }
+    }
+
+    /// The GPT's compute dtype for this run: `--compute-dtype auto` (the default) measured here
+    /// (collective over `world` when given), rank 0 printing which and why; the MLP's is fp32.
+    func resolveComputeDType(world: Communicator?) throws -> ComputeDType {
+        guard model == .gpt else { return .fp32 }
+        let r = try gpt.computeDtype.resolve(world: world)
+        if (world?.rank ?? 0) == 0, let note = r.note { print(note) }
+        return r.dtype
     }
 }
