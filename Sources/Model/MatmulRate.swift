@@ -2,9 +2,12 @@
 public struct MatmulRate: Sendable {
     public var flops: Double
     public var name: String
-    public init(flops: Double, name: String) {
+    /// The dtype whose products ran (the summary's `compute_dtype`).
+    public var dtype: ComputeDType
+    public init(flops: Double, name: String, dtype: ComputeDType = .fp32) {
         self.flops = flops
         self.name = name
+        self.dtype = dtype
     }
 
     /// OpenBLAS sgemm on this rank's compute threads (`SGEMMRate`).
@@ -16,6 +19,6 @@ public struct MatmulRate: Sendable {
 
     /// The rate of the GPT's products in `dtype`: sgemm, or oneDNN's bf16 (`BF16GEMMRate`).
     public static func measure(_ dtype: ComputeDType) -> MatmulRate {
-        dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN") : .sgemm()
+        dtype == .bf16 ? MatmulRate(flops: BF16GEMMRate.measure(), name: "bf16 oneDNN", dtype: .bf16) : .sgemm()
     }
 }

@@ -36,6 +36,8 @@ public enum Summary {
     public static let perEval = periods("eval")
     public static let model = SummaryKey<String>("model")
     public static let sgemmGFLOPS = SummaryKey<Double>("sgemm_gflops")
+    /// The precision of the matrix products that ran (`fp32`, `bf16`): what `--compute-dtype auto` chose.
+    public static let computeDType = SummaryKey<String>("compute_dtype")
     /// Absent when the workload does not count FLOPs.
     public static let mfu = SummaryKey<Double>("mfu")
 

@@ -17,6 +17,10 @@ public enum ComputeDTypeChoice: String, CaseIterable, Sendable {
     public struct Resolution: Sendable, Equatable {
         public let dtype: ComputeDType
         public let note: String?
+        public init(dtype: ComputeDType, note: String?) {
+            self.dtype = dtype
+            self.note = note
+        }
     }
 
     /// The dtype for this run; `auto` measures (collective over `world` when given: every rank

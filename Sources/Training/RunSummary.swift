@@ -31,6 +31,8 @@ public struct RunSummary: Sendable {
     /// workload does not count FLOPs.
     public let mfu: Double?
     public let sgemmFLOPS: Double
+    /// The precision of the products that ran, `fp32` or `bf16` (the summary's `compute_dtype`).
+    public let computeDType: String
     /// The workload's own summary keys (`test_accuracy`, `test_loss`; `val_loss`, ...).
     public let evaluationFields: [(String, JSON)]
 
@@ -51,7 +53,7 @@ public struct RunSummary: Sendable {
                S.stateDType(stateDType), S.globalBatch(globalBatch), S.steps(steps), S.skippedSteps(skippedSteps),
                S.finalTrainLoss(finalTrainLoss), S.stepSeconds(stepSeconds), S.threadsPerRank(threadsPerRank),
                S.periods(periods.first?.event ?? "epoch")(periods.map(\.fields)),
-               S.model(model), S.sgemmGFLOPS(sgemmFLOPS / 1e9)]
+               S.model(model), S.sgemmGFLOPS(sgemmFLOPS / 1e9), S.computeDType(computeDType)]
             + (mfu.map { [S.mfu($0)] } ?? [])
     }
 }

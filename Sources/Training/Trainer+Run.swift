@@ -120,7 +120,7 @@ extension Trainer {
             compute: stats.compute / n, timings: stats.timings.scaled(by: 1 / n), ranks: ranks,
             threadsPerRank: threads, periods: records,
             mfu: workload.trainingFLOPsPerSample.map { $0 * samplesPerSecond / (Double(comm.size) * sgemmFLOPS) },
-            sgemmFLOPS: sgemmFLOPS,
+            sgemmFLOPS: sgemmFLOPS, computeDType: computeDType.rawValue,
             evaluationFields: workload.summaryFields(final, samplesPerSecond: samplesPerSecond))
         board?.memory(globalStep, ranks)
         if let path = config.saveParamsPath {

@@ -27,6 +27,7 @@ public final class Trainer {
     /// The matrix-product rate measured at start (mean over ranks, FLOP/s) and its name: MFU's yardstick.
     let sgemmFLOPS: Double
     let matmulName: String
+    let computeDType: ComputeDType
     /// `--stall-timeout`: from the first step to the final save (`run()`).
     var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
@@ -49,6 +50,7 @@ public final class Trainer {
         let rate = workload.matmulRate()
         sgemmFLOPS = try comm.allreduceSum(rate.flops) / Double(comm.size)
         matmulName = rate.name
+        computeDType = rate.dtype
         if !rate.isSGEMM {   // a lower-precision dtype that is slower than fp32 here says so
             let fp32 = try comm.allreduceSum(MatmulRate.sgemm().flops) / Double(comm.size)
             if comm.rank == 0, sgemmFLOPS < fp32 {

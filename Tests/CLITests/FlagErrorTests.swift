@@ -95,6 +95,19 @@ final class FlagErrorTests: XCTestCase {
                         "--n-embd 30 must be a positive multiple of --n-head 4")])
     }
 
+    /// `--compute-dtype` is auto unless pinned; the MLP takes auto and fp32, refuses bf16.
+    func testComputeDTypeDefaultsToAutoAndIsTheGPTs() throws {
+        let gpt = try XCTUnwrap(try LionDist.parseAsRoot(["--model", "gpt"]) as? TrainCommand)
+        XCTAssertEqual(gpt.gpt.computeDtype.rawValue, "auto")
+        let pinned = try XCTUnwrap(try LionDist.parseAsRoot(["--model", "gpt", "--compute-dtype", "fp32"]) as? TrainCommand)
+        XCTAssertEqual(pinned.gpt.computeDtype.rawValue, "fp32")
+        XCTAssertNil(refusal(["--compute-dtype", "fp32"]))
+        XCTAssertNil(refusal(["--compute-dtype", "auto"]))
+        // (Where bf16 would be emulated, that refusal comes first; it names bf16 too.)
+        assertRefused([(["--compute-dtype", "bf16"], "bf16"),
+                       (["--model", "gpt", "--compute-dtype", "fp16"], "fp16")])
+    }
+
     /// A refused sweep creates nothing: `validate()` runs before `run()` makes --out.
     func testSweepRefusesEmptyAndRepeatedListItems() throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("lion-dist-sweep-\(UUID().uuidString)").path

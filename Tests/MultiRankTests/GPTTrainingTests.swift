@@ -7,7 +7,10 @@ import XCTest
 final class GPTTrainingTests: XCTestCase {
     let common = ["--model", "gpt", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "16",
                   "--batch-size", "12", "--steps", "20", "--eval-interval", "10", "--eval-batches", "1",
-                  "--seed", "3", "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000"]
+                  "--seed", "3", "--schedule", "constant", "--warmup-steps", "0", "--log-interval", "1000",
+                  "--compute-dtype", "fp32"]
+    /// `common` with the default compute dtype (`auto`).
+    var auto: [String] { Array(common.dropLast(2)) }
     static let parameterCount = 84 * 32 + 16 * 32 + 2 * (12 * 32 * 32 + 2 * 32) + 32
 
     func finalParams(optimizer: String, ranks: Int, extra: [String] = []) throws -> [Float] {
@@ -107,13 +110,20 @@ final class GPTTrainingTests: XCTestCase {
                              "training should move most parameters")
     }
 
+    /// With the default compute dtype (`auto`): rank 0 says once which dtype runs and why, the
+    /// banner's model line names its kernels, and the summary's `compute_dtype` records it.
     func testMetricsCarryModelValLossAndTokens() throws {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let metrics = dir.appendingPathComponent("m.jsonl")
-        let r = try Launcher.run(ranks: 2, common + ["--metrics", metrics.path])
+        let r = try Launcher.run(ranks: 2, auto + ["--metrics", metrics.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("model: GPT 2 layers, 2 heads, 32 wide, context 16, vocab 84, fp32 products (OpenBLAS "), r.stdout)
+        let notes = r.stdout.split(separator: "\n").filter { $0.hasPrefix("compute dtype: ") }
+        XCTAssertEqual(notes.count, 1, r.stdout)
+        let dtype = notes.first?.hasPrefix("compute dtype: bf16 (auto: ") == true ? "bf16" : "fp32"
+        XCTAssertTrue(notes.first?.hasPrefix("compute dtype: \(dtype) (auto: ") == true, r.stdout)
+        let kernels = dtype == "bf16" ? "bf16 products (oneDNN " : "fp32 products (OpenBLAS "
+        XCTAssertTrue(r.stdout.contains("model: GPT 2 layers, 2 heads, 32 wide, context 16, vocab 84, " + kernels), r.stdout)
         XCTAssertTrue(r.stdout.contains("tokens/s"), r.stdout)
         let events = try Launcher.readMetrics(metrics)
         let evals = events.filter { $0["event"] as? String == "eval" }
@@ -121,12 +131,40 @@ final class GPTTrainingTests: XCTestCase {
         let summary = try XCTUnwrap(events.last)
         XCTAssertEqual(summary["event"] as? String, "summary")
         XCTAssertEqual(summary["model"] as? String, "gpt")
+        XCTAssertEqual(summary["compute_dtype"] as? String, dtype)
         let val = try XCTUnwrap(summary["val_loss"] as? Double)
         XCTAssertEqual(val, evals.last?["val_loss"] as? Double)
         // Random init predicts ~uniformly over 84 characters: ln 84 = 4.43 nats; 20 steps learn something.
         XCTAssertLessThan(val, log(84.0))
         XCTAssertEqual(try XCTUnwrap(summary["bits_per_char"] as? Double), val / log(2.0), accuracy: 1e-9)
         XCTAssertGreaterThan(try XCTUnwrap(summary["tokens_per_s"] as? Double), 0)
+    }
+
+    /// Where oneDNN may not use native bf16 (`ONEDNN_MAX_CPU_ISA=AVX2` caps it on any x86 CPU),
+    /// `auto` runs fp32 and says why, and `--compute-dtype bf16` is refused on every rank in
+    /// one line naming the CPU; `--compute-dtype fp32` says nothing and records fp32.
+    func testAutoRunsFP32AndBF16IsRefusedWhereBF16WouldBeEmulated() throws {
+        let dir = try Launcher.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let avx2 = ["ONEDNN_MAX_CPU_ISA": "AVX2"]
+        let metrics = dir.appendingPathComponent("m.jsonl")
+        let short = ["--steps", "2", "--eval-interval", "2"]
+        let auto = try Launcher.run(ranks: 2, self.auto + short + ["--metrics", metrics.path], env: avx2)
+        XCTAssertEqual(auto.status, 0, auto.stderr)
+        XCTAssertTrue(auto.stdout.contains("compute dtype: fp32 (auto: bf16 would be emulated on "), auto.stdout)
+        XCTAssertTrue(auto.stdout.contains("oneDNN's ISA is avx2, native bf16 needs avx512_core_bf16 or AMX)"), auto.stdout)
+        XCTAssertEqual(try Launcher.readMetrics(metrics).last?["compute_dtype"] as? String, "fp32")
+
+        let bf16 = try Launcher.run(ranks: 2, self.auto + short + ["--compute-dtype", "bf16"], env: avx2)
+        XCTAssertNotEqual(bf16.status, 0)
+        let errors = bf16.stderr.split(separator: "\n").filter { $0.lowercased().hasPrefix("error") }
+        XCTAssertEqual(errors.count, 1, bf16.stderr)
+        XCTAssertTrue(errors.first?.contains("bf16 would be emulated on ") == true, bf16.stderr)
+
+        let fp32 = try Launcher.run(ranks: 1, common + short + ["--metrics", metrics.path])
+        XCTAssertEqual(fp32.status, 0, fp32.stderr)
+        XCTAssertFalse(fp32.stdout.contains("compute dtype:"), fp32.stdout)
+        XCTAssertEqual(try Launcher.readMetrics(metrics).last?["compute_dtype"] as? String, "fp32")
     }
 
     func testMissingOrDamagedCorpusIsOneLine() throws {

@@ -88,7 +88,7 @@ final class MemoryPlanTests: XCTestCase {
     func testPlanOfThe85MGPTSharesParametersAndHalvesState() throws {
         func plan(_ extra: [String]) throws -> String {
             let r = try Launcher.run(ranks: nil, ["plan", "--model", "gpt", "--n-layer", "12", "--n-head", "12", "--n-embd", "768",
-                                                  "--block-size", "256", "--batch-size", "4", "--ranks", "4"] + extra)
+                                                  "--block-size", "256", "--batch-size", "4", "--ranks", "4", "--compute-dtype", "fp32"] + extra)
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stdout.contains("85214976 parameters"), r.stdout)
             return r.stdout

@@ -6,9 +6,10 @@ import XCTest
 /// a plain numpy forward pass of nanoGPT's GPT that gets lion-dist's validation loss, bit-exact
 /// round trips at other rank counts, and one line for each bad file.
 final class SafetensorsTests: FaultTestCase {
-    /// A small GPT; 2 ranks x batch 4, 2 evaluation batches: 8 validation windows.
+    /// A small GPT; 2 ranks x batch 4, 2 evaluation batches: 8 validation windows; fp32 products,
+    /// as the numpy reference's.
     static let gpt = ["--model", "gpt", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "16",
-                      "--eval-batches", "2", "--threads", "1", "--no-memory-check"]
+                      "--eval-batches", "2", "--threads", "1", "--no-memory-check", "--compute-dtype", "fp32"]
     /// One step so small (an lr far below every parameter's half ulp, no decay) that it changes
     /// no bit: the run's final parameters and evaluation are those it started from.
     static let noChange = ["--steps", "1", "--eval-interval", "1", "--lr", "1e-30", "--weight-decay", "0", "--warmup-steps", "0"]
