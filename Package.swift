@@ -124,7 +124,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LionEngineTests", dependencies: ["LionEngine", "DeterministicRandom"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine", "CDNNL", "CKernels"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "DeterministicRandom", "LionEngine", "CDNNL", "CKernels", "Basics"]),
         .testTarget(name: "FashionDataTests", dependencies: ["FashionData", "CZlib"]),
         .testTarget(name: "TextDataTests", dependencies: ["TextData"]),
         .testTarget(name: "ShardingTests", dependencies: ["Sharding"]),

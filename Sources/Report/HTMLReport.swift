@@ -87,10 +87,11 @@ public struct HTMLReport {
         let seeds = Set(records.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         let commands = Set(records.map(\.command)).sorted()
         let hours = records.map(\.seconds).filter(\.isFinite).reduce(0, +) / 3600
+        let cpus = Set(records.map(\.cpu).filter { !$0.isEmpty }).sorted().joined(separator: " | ")
         return """
         <p class="caption">\(records.count) runs: \(SVG.escape(s.shape)) (\(Label.count(first.params)) parameters) on \(SVG.escape(s.data)), \
         \(s.budget(records)) each, evaluated on \(SVG.escape(s.evaluation(records))); \(SVG.escape(schedules)) schedule, seed \(seeds); \
-        \(worlds) MPI rank(s) on \(SVG.escape(hosts)) (\(first.cpus) CPUs, \(first.threadsPerRank) thread(s) per rank); \
+        \(worlds) MPI rank(s) on \(SVG.escape(hosts)) (\(first.cpus) CPUs\(cpus.isEmpty ? "" : ": " + SVG.escape(cpus)), \(first.threadsPerRank) thread(s) per rank); \
         \(String(format: "%.2f", hours)) hours of training in all. Global batches \(study.batches.map(Label.batch).joined(separator: ", ")).</p>
         <p class="caption">\(commandsLine(commands))</p>
         """

@@ -87,6 +87,8 @@ public struct SweepRecord: Sendable {
     public var mfu: Double = .nan
     /// The precision of the products that ran (`fp32`, `bf16`); "" in rows written before the key.
     public var computeDType: String = ""
+    /// The CPU the ranks ran on (`CPUInfo`'s description; " | " between several); "" in rows written before the key.
+    public var cpu: String = ""
     /// What the run trained, on what: the banner's model line, the data set, its training and
     /// evaluation splits (sizes in `sizeUnit`), the evaluation split's name, the steps between
     /// evaluations. Rows written before these keys get what the built-in workloads were then
@@ -171,6 +173,7 @@ extension SweepRecord {
             tokensPerSecond: o[S.tokensPerSecond], gpt: o[C.gpt], gptSteps: o[C.gptSteps], clipNorm: o[C.clipNorm],
             sgemmGFLOPS: o[S.sgemmGFLOPS], mfu: o[S.mfu])
         computeDType = o[S.computeDType]
+        cpu = o[S.cpu]
         if o.holds(S.modelShape) {
             (modelShape, evalInterval) = (o[S.modelShape], o[S.evalInterval])
         } else {

@@ -38,6 +38,10 @@ public enum Summary {
     public static let sgemmGFLOPS = SummaryKey<Double>("sgemm_gflops")
     /// The precision of the matrix products that ran (`fp32`, `bf16`): what `--compute-dtype auto` chose.
     public static let computeDType = SummaryKey<String>("compute_dtype")
+    /// The CPU the ranks ran on: model name, family and model, the AVX-512/bf16/AMX features
+    /// ("AMD EPYC (family 25, model 17; avx512f, avx512_bf16, no amx_bf16)"); several CPU types
+    /// are joined by " | ". Rows written before the key read as "".
+    public static let cpu = SummaryKey<String>("cpu")
     /// Absent when the workload does not count FLOPs.
     public static let mfu = SummaryKey<Double>("mfu")
 

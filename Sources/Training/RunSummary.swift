@@ -33,6 +33,8 @@ public struct RunSummary: Sendable {
     public let sgemmFLOPS: Double
     /// The precision of the products that ran, `fp32` or `bf16` (the summary's `compute_dtype`).
     public let computeDType: String
+    /// The CPU the ranks ran on, as the banner's `cpu:` line says it (the summary's `cpu`).
+    public let cpu: String
     /// The workload's own summary keys (`test_accuracy`, `test_loss`; `val_loss`, ...).
     public let evaluationFields: [(String, JSON)]
 
@@ -53,7 +55,7 @@ public struct RunSummary: Sendable {
                S.stateDType(stateDType), S.globalBatch(globalBatch), S.steps(steps), S.skippedSteps(skippedSteps),
                S.finalTrainLoss(finalTrainLoss), S.stepSeconds(stepSeconds), S.threadsPerRank(threadsPerRank),
                S.periods(periods.first?.event ?? "epoch")(periods.map(\.fields)),
-               S.model(model), S.sgemmGFLOPS(sgemmFLOPS / 1e9), S.computeDType(computeDType)]
+               S.model(model), S.sgemmGFLOPS(sgemmFLOPS / 1e9), S.computeDType(computeDType), S.cpu(cpu)]
             + (mfu.map { [S.mfu($0)] } ?? [])
     }
 }

@@ -120,7 +120,7 @@ extension Trainer {
             compute: stats.compute / n, timings: stats.timings.scaled(by: 1 / n), ranks: ranks,
             threadsPerRank: threads, periods: records,
             mfu: workload.trainingFLOPsPerSample.map { $0 * samplesPerSecond / (Double(comm.size) * sgemmFLOPS) },
-            sgemmFLOPS: sgemmFLOPS, computeDType: computeDType.rawValue,
+            sgemmFLOPS: sgemmFLOPS, computeDType: computeDType.rawValue, cpu: cpu,
             evaluationFields: workload.summaryFields(final, samplesPerSecond: samplesPerSecond))
         board?.memory(globalStep, ranks)
         if let path = config.saveParamsPath {
@@ -142,6 +142,7 @@ extension Trainer {
         let local = config.globalBatch / comm.size
         return """
         lion-dist: \(comm.size) rank(s) on \(topology.hosts) host(s), \(threads) thread(s) per rank
+        cpu: \(cpu)
         model: \(workload.description), \(workload.parameterCount) parameters; shard \(layout.shardCount) per rank (\(layout.padding) padding)
         optimizer: \(opt.kind.rawValue) (\(hyper)), state \(opt.stateDType.rawValue), schedule \(config.schedule.rawValue) (warmup \(schedule.warmupSteps)), clip \(config.clipNorm > 0 ? "\(config.clipNorm)" : "off")
         comm: \(core.description)

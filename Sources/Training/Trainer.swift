@@ -28,6 +28,8 @@ public final class Trainer {
     let sgemmFLOPS: Double
     let matmulName: String
     let computeDType: ComputeDType
+    /// The CPU every rank runs on (`CPUInfo.distinct` of theirs): the banner's `cpu:` line, the summary's `cpu`.
+    let cpu: String
     /// `--stall-timeout`: from the first step to the final save (`run()`).
     var watchdog: StallWatchdog?
     var isRoot: Bool { comm.rank == 0 }
@@ -47,6 +49,7 @@ public final class Trainer {
         if comm.rank == 0, let note = budget.note { print(note) }
         if comm.rank == 0, let warning = budget.warning { fputs(warning + "\n", stderr) }
         ComputeThreads.set(threads)
+        cpu = CPUInfo.distinct(try comm.allgather(CPUInfo.current.description, capacity: 200))
         let rate = workload.matmulRate()
         sgemmFLOPS = try comm.allreduceSum(rate.flops) / Double(comm.size)
         matmulName = rate.name

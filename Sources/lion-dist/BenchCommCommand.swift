@@ -46,14 +46,14 @@ struct BenchCommCommand: ParsableCommand {
         let bench = CommBenchmark(mib: try sizes(), repeats: repeats, threads: threads)
         try withMPI { world in
             let root = world.rank == 0
-            if root && !json { print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce  wire bits/param") }
+            if root && !json { print(BenchText.cpuLine + " (rank 0)"); print("op                             MiB  ranks        ms   bus GB/s  vs mpi-allreduce  wire bits/param") }
             try bench.run(topology: try Topology(world: world, nodeKey: TestEnvironment.nodeKey)) { rows in
                 guard root else { return }
                 let base = rows.first { $0.op == "mpi-allreduce" }?.ms ?? .nan
                 for r in rows {
                     if json {
                         print("{\"op\":\"\(r.op)\",\"mib\":\(r.mib),\"ranks\":\(r.ranks),\"ms\":\(BenchText.fixed(r.ms, 4)),\"wire_bytes\":\(Int(r.wireBytes)),"
-                              + "\"wire_bits_per_param\":\(BenchText.fixed(8 * r.wireBytes / Double(r.parameters), 3))}")
+                              + "\"wire_bits_per_param\":\(BenchText.fixed(8 * r.wireBytes / Double(r.parameters), 3))" + BenchText.cpuField + "}")
                     } else {
                         print(BenchText.left(r.op, 28) + BenchText.right("\(r.mib)", 6) + BenchText.right("\(r.ranks)", 7)
                               + BenchText.right(BenchText.fixed(r.ms, 3), 10) + BenchText.right(BenchText.fixed(r.busGBPerS, 2), 11) + BenchText.right(BenchText.fixed(base / r.ms, 2) + "x", 18)

@@ -67,16 +67,17 @@ struct BenchGPTCommand: ParsableCommand {
         if json {
             for l in layers {
                 print("{\"layer\":\"\(l.name)\",\"forward_ms\":\(BenchText.fixed(ms(r.forwardSeconds[l.rawValue]), 4)),"
-                      + "\"backward_ms\":\(BenchText.fixed(ms(r.backwardSeconds[l.rawValue]), 4))}")
+                      + "\"backward_ms\":\(BenchText.fixed(ms(r.backwardSeconds[l.rawValue]), 4))" + BenchText.cpuField + "}")
             }
             print("{\"layer\":\"step\",\"step_ms\":\(BenchText.fixed(ms(r.meanSeconds), 4)),\"median_step_ms\":\(BenchText.fixed(ms(r.medianSeconds), 4)),\"min_step_ms\":\(BenchText.fixed(ms(r.minSeconds), 4)),"
                   + "\"optimizer_ms\":\(BenchText.fixed(ms(r.optimizerSeconds), 4)),\"tokens_per_s\":\(BenchText.fixed(r.tokensPerSecond, 1)),"
                   + "\"model_gflops\":\(BenchText.fixed(r.flopsPerSecond / 1e9, 3)),\"gemm\":\"\(rate.name)\",\"gemm_gflops\":\(BenchText.fixed(rate.flops / 1e9, 3)),"
                   + "\"mfu\":\(BenchText.fixed(mfu, 4)),\"compute_dtype\":\"\(dtype.rawValue)\",\"threads\":\(threads),\"batch\":\(batchSize),"
                   + "\"n_layer\":\(config.nLayer),\"n_head\":\(config.nHead),\"n_embd\":\(config.nEmbd),\"block_size\":\(config.blockSize),"
-                  + "\"vocab_size\":\(config.vocabSize),\"parameters\":\(gpt.parameterCount),\"optimizer\":\"\(optimizer.rawValue)\",\"steps\":\(steps)}")
+                  + "\"vocab_size\":\(config.vocabSize),\"parameters\":\(gpt.parameterCount),\"optimizer\":\"\(optimizer.rawValue)\",\"steps\":\(steps)" + BenchText.cpuField + "}")
             return
         }
+        print(BenchText.cpuLine)
         print("model: \(gpt.shapeDescription), \(gpt.parameterCount) parameters; batch \(batchSize), \(threads) thread(s), "
               + "\(dtype.rawValue) products" + (r.implementation.map { " (oneDNN \($0))" } ?? " (OpenBLAS sgemm, \(OpenBLASCore.description))")
               + ", \(optimizer.rawValue); \(steps) timed steps after 3 warm-up, random tokens")

@@ -33,6 +33,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
         let bench = OptimizerBenchmark(sizes: try Self.parseSizes(elements), threads: try Self.parseThreads(threads),
                                        repeats: repeats)
         if !json {
+            print(BenchText.cpuLine)
             print("kernels: \(KernelPath.best.rawValue) (LION_DIST_KERNELS=portable|avx2|avx512 forces a path)")
             print("kernel        elements  threads        ms     GB/s  of-limit")
         }
@@ -41,7 +42,7 @@ public struct BenchOptimizerCommand: ParsableCommand {
                 if json {
                     print("{\"kernel\":\"\(r.kernel)\",\"elements\":\(r.elements),\"threads\":\(r.threads),"
                           + "\"ms\":\(fmt(r.ms, 4)),\"gb_per_s\":\(fmt(r.gbPerS, 3)),\"fraction_of_limit\":\(fmt(r.fractionOfLimit, 4))"
-                          + (r.maskedFraction.map { ",\"masked_fraction\":\(fmt($0, 4))" } ?? "") + "}")
+                          + (r.maskedFraction.map { ",\"masked_fraction\":\(fmt($0, 4))" } ?? "") + BenchText.cpuField + "}")
                 } else {
                     print(pad(r.kernel, 12) + lpad(Self.sizeLabel(r.elements), 10) + lpad("\(r.threads)", 9)
                           + lpad(fmt(r.ms, 3), 10) + lpad(fmt(r.gbPerS, 2), 9) + lpad(fmt(r.fractionOfLimit, 3), 10))

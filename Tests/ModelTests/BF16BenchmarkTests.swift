@@ -1,5 +1,6 @@
 import XCTest
 import Foundation
+import Basics
 @testable import Model
 
 /// Prints oneDNN bf16 against OpenBLAS sgemm (not a timed test: it asserts only that every
@@ -14,7 +15,7 @@ final class BF16BenchmarkTests: XCTestCase {
         try XCTSkipUnless(BF16Support.isNative, BF16Support.refusalReason() ?? "")
         let bench = full ? BF16MatmulBenchmark() : BF16MatmulBenchmark(shapes: [.init(M: 192, N: 160, K: 96)], repetitions: 1)
         let rows = bench.run()
-        print("bf16 (oneDNN) vs fp32 (OpenBLAS) on \(BF16Support.cpuModel()), oneDNN ISA \(BF16Support.isaName)")
+        print("bf16 (oneDNN) vs fp32 (OpenBLAS) on \(CPUInfo.current.description), oneDNN ISA \(BF16Support.isaName)")
         print(BF16MatmulBenchmark.table(rows))
         XCTAssertEqual(rows.count, bench.shapes.count * 3 * bench.threads.count)
         for r in rows { XCTAssertTrue(r.bf16GFLOPS.isFinite && r.bf16GFLOPS > 0 && r.sgemmGFLOPS > 0) }

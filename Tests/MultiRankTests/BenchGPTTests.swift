@@ -9,7 +9,7 @@ final class BenchGPTTests: XCTestCase {
     static let stepKeys: Set<String> = [
         "layer", "step_ms", "median_step_ms", "min_step_ms", "optimizer_ms", "tokens_per_s", "model_gflops", "gemm", "gemm_gflops", "mfu",
         "compute_dtype", "threads", "batch", "n_layer", "n_head", "n_embd", "block_size", "vocab_size", "parameters",
-        "optimizer", "steps"]
+        "optimizer", "steps", "cpu"]
 
     func testJSONKeysPositiveFiguresAndLayersWithinTheStep() throws {
         for dtype in ["fp32", "bf16"] {
@@ -31,7 +31,8 @@ final class BenchGPTTests: XCTestCase {
             var layerMs = 0.0
             for row in rows.dropLast() {
                 let name = row["layer"] as? String ?? "?"
-                XCTAssertEqual(Set(row.keys), ["layer", "forward_ms", "backward_ms"], name)
+                XCTAssertEqual(Set(row.keys), ["layer", "forward_ms", "backward_ms", "cpu"], name)
+                XCTAssertEqual(row["cpu"] as? String, step["cpu"] as? String, name)
                 let f = try XCTUnwrap(row["forward_ms"] as? Double, name), b = try XCTUnwrap(row["backward_ms"] as? Double, name)
                 XCTAssertGreaterThan(f, 0, "\(dtype) \(name) forward")
                 // The bf16 weight copy happens once per pass, before the forward.
@@ -46,6 +47,13 @@ final class BenchGPTTests: XCTestCase {
             // Each value is rounded to 4 decimals: allow that much per row.
             XCTAssertLessThanOrEqual(layerMs + optimizerMs, stepMs + 1e-4 * Double(rows.count), "\(dtype): layers exceed the step")
             XCTAssertEqual(step["compute_dtype"] as? String, dtype)
+            // The CPU as /proc/cpuinfo names it, with the features bf16's speed depends on.
+            let cpu = try XCTUnwrap(step["cpu"] as? String)
+            let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+            if let name = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("model name") })?.split(separator: ":").last {
+                XCTAssertTrue(cpu.hasPrefix(name.trimmingCharacters(in: .whitespaces) + " ("), cpu)
+            }
+            XCTAssertTrue(cpu.contains("avx512_bf16") && cpu.contains("amx_bf16"), cpu)
             XCTAssertEqual(step["gemm"] as? String, dtype == "bf16" ? "bf16 oneDNN" : "sgemm")
             XCTAssertEqual(step["threads"] as? Int, 1)
             XCTAssertEqual(step["batch"] as? Int, 4)

@@ -109,7 +109,8 @@ final class CommTests: XCTestCase {
         XCTAssertEqual(rows.map { $0["op"] as? String },
                        ["mpi-allreduce", "mpi-reduce-scatter-allgather", "reduce-scatter-allgather", "sign-vote"])
         for row in rows {
-            XCTAssertEqual(Set(row.keys), ["op", "mib", "ranks", "ms", "wire_bytes", "wire_bits_per_param"])
+            XCTAssertEqual(Set(row.keys), ["op", "mib", "ranks", "ms", "wire_bytes", "wire_bits_per_param", "cpu"])
+            XCTAssertTrue((row["cpu"] as? String)?.hasSuffix("amx_bf16)") == true, "\(row)")
             XCTAssertEqual(row["mib"] as? Int, 1)
             XCTAssertEqual(row["ranks"] as? Int, 2)
             XCTAssertGreaterThan(row["ms"] as? Double ?? 0, 0)

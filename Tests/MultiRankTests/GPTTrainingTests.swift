@@ -111,7 +111,8 @@ final class GPTTrainingTests: XCTestCase {
     }
 
     /// With the default compute dtype (`auto`): rank 0 says once which dtype runs and why, the
-    /// banner's model line names its kernels, and the summary's `compute_dtype` records it.
+    /// banner names the CPU and the model line its kernels, and the summary's `compute_dtype`
+    /// and `cpu` record them.
     func testMetricsCarryModelValLossAndTokens() throws {
         let dir = try Launcher.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -132,6 +133,9 @@ final class GPTTrainingTests: XCTestCase {
         XCTAssertEqual(summary["event"] as? String, "summary")
         XCTAssertEqual(summary["model"] as? String, "gpt")
         XCTAssertEqual(summary["compute_dtype"] as? String, dtype)
+        let cpu = try XCTUnwrap(summary["cpu"] as? String)
+        XCTAssertTrue(cpu.hasSuffix("amx_bf16)"), cpu)
+        XCTAssertTrue(r.stdout.contains(" thread(s) per rank\ncpu: \(cpu)\nmodel: GPT"), r.stdout)
         let val = try XCTUnwrap(summary["val_loss"] as? Double)
         XCTAssertEqual(val, evals.last?["val_loss"] as? Double)
         // Random init predicts ~uniformly over 84 characters: ln 84 = 4.43 nats; 20 steps learn something.

@@ -29,9 +29,9 @@ final class SlurmTests: XCTestCase {
         }
     }
 
-    /// The banner: "lion-dist: 2 rank(s) on 1 host(s), ..." and the model, optimizer, comm, data lines.
+    /// The banner: "lion-dist: 2 rank(s) on 1 host(s), ..." and the cpu, model, optimizer, comm, data lines.
     func banner(_ text: String) -> [Substring] {
-        Array(text.split(separator: "\n").prefix(5))
+        Array(text.split(separator: "\n").prefix(6))
     }
 
     func testSbatchAndSrunPrintWhatMpirunPrints() throws {

@@ -41,7 +41,8 @@ enum Fixture {
             return "{\"step\":\(500 * k),\"train_loss\":\(v - 0.01),\"val_loss\":\(v),\"bits_per_char\":\(v / log(2)),\"seconds\":60.0}"
         }.joined(separator: ",")
         let described = current ? ",\"model_shape\":\"GPT 4 layers, 4 heads, 128 wide, context 64, vocab 84\",\"dataset\":\"Shakespeare\","
-            + "\"train_size\":4551478,\"eval_size\":505720,\"size_unit\":\"characters\",\"eval_split\":\"validation\",\"eval_interval\":500" : ""
+            + "\"train_size\":4551478,\"eval_size\":505720,\"size_unit\":\"characters\",\"eval_split\":\"validation\",\"eval_interval\":500,"
+            + "\"cpu\":\"AMD EPYC (family 25, model 17; avx512f, avx512_bf16, no amx_bf16)\"" : ""
         return "{\"cell\":\"\(optimizer) batch=\(batch) lr=\(lr) wd=\(wd) model=gpt gpt=4x4x128x64 steps=2000\",\"optimizer\":\"\(optimizer)\","
             + "\"global_batch\":\(batch),\"world_size\":2,\"lr\":\(lr),\"weight_decay\":\(wd),\"epochs\":5,\"hidden\":\"256,128\","
             + "\"schedule\":\"cosine\",\"warmup_steps\":100,\"seed\":42,\"cpus\":2,\"command\":\"lion-dist sweep --model gpt --out x\","
@@ -183,6 +184,15 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(md.contains("| 16384 | 9 | **86.00%** | 3e-4, 0.1 | 84.00% | 1e-3, 0.01 | +2.00 |"), md)
         // Lion's grid: 0.5 points between the penalized lr and the best.
         XCTAssertTrue(md.contains("| 1024 | 0.50; 4 of 4 | 0.50; 4 of 4 |"), md)
+    }
+
+    /// The caption names the CPU the runs' rows record; rows from before the key name none.
+    func testCaptionNamesTheCPU() {
+        let cpu = "AMD EPYC (family 25, model 17; avx512f, avx512_bf16, no amx_bf16)"
+        XCTAssertEqual(Fixture.gpt().first?.cpu, cpu)
+        XCTAssertTrue(HTMLReport(records: Fixture.gpt(), title: "t").html().contains("(2 CPUs: \(cpu), 1 thread(s) per rank)"))
+        XCTAssertEqual(Fixture.gpt(current: false).first?.cpu, "")
+        XCTAssertTrue(HTMLReport(records: Fixture.gpt(current: false), title: "t").html().contains("(2 CPUs, 1 thread(s) per rank)"))
     }
 
     func testEscapesText() {

@@ -41,6 +41,7 @@ final class SummarySchemaTests: XCTestCase {
                           steps: 468, skippedSteps: 3, evaluation: final, finalTrainLoss: 0.1253, seconds: 48.125,
                           samplesPerSecond: 13_139.5, compute: 0.0155, timings: timings(), ranks: ranks(), threadsPerRank: 1,
                           periods: periods, mfu: mfu, sgemmFLOPS: 1.2345e11, computeDType: "bf16",
+                          cpu: "AMD EPYC (family 25, model 17; avx512f, avx512_bf16, no amx_bf16) | Other (no avx512f, no avx512_bf16, no amx_bf16)",
                           evaluationFields: workload.summaryFields(final, samplesPerSecond: 13_139.5))
     }
 
@@ -80,6 +81,7 @@ final class SummarySchemaTests: XCTestCase {
         XCTAssertEqual(r.threadsPerRank, s.threadsPerRank, file: file, line: line)
         XCTAssertEqual(r.sgemmGFLOPS, s.sgemmFLOPS / 1e9, file: file, line: line)
         XCTAssertEqual(r.computeDType, s.computeDType, file: file, line: line)
+        XCTAssertEqual(r.cpu, s.cpu, file: file, line: line)
         if let mfu = s.mfu { XCTAssertEqual(r.mfu, mfu, file: file, line: line) } else { XCTAssertTrue(r.mfu.isNaN, file: file, line: line) }
         let t = try? XCTUnwrap(r.stepSeconds, file: file, line: line)
         XCTAssertEqual(t?.compute, s.compute, file: file, line: line)
@@ -177,7 +179,7 @@ final class SummarySchemaTests: XCTestCase {
         XCTAssertEqual(s.json.map(\.0), ["world_size", "optimizer", "params", "test_accuracy", "test_loss", "model_shape", "dataset",
                                          "train_size", "eval_size", "size_unit", "eval_split", "eval_interval", "seconds", "samples_per_s",
                                          "ranks", "state_dtype", "global_batch", "steps", "skipped_steps", "final_train_loss",
-                                         "step_seconds", "threads_per_rank", "per_epoch", "model", "sgemm_gflops", "compute_dtype", "mfu"])
+                                         "step_seconds", "threads_per_rank", "per_epoch", "model", "sgemm_gflops", "compute_dtype", "cpu", "mfu"])
         guard case .array(let rows) = s.json[14].1, case .object(let row) = rows[0] else { return XCTFail("ranks is not an array of objects") }
         XCTAssertEqual(row.map(\.0), ["rank", "host", "param_bytes", "grad_bytes", "optimizer_state_bytes", "peak_rss_bytes",
                                       "peak_pss_bytes", "end_pss_bytes", "held_bytes"])

@@ -1,3 +1,4 @@
+import Basics
 import CDNNL
 import Foundation
 
@@ -43,22 +44,11 @@ public enum BF16Support {
     /// nil when bf16 is native here, else one line saying why not, naming the CPU, e.g.
     /// "bf16 would be emulated on Intel(R) Xeon(R) CPU E5-2690 v4: oneDNN's ISA is avx2, native
     /// bf16 needs avx512_core_bf16 or AMX".
-    public static func refusalReason() -> String? { refusalReason(isa: effectiveISA, cpu: cpuModel()) }
+    public static func refusalReason() -> String? { refusalReason(isa: effectiveISA, cpu: CPUInfo.current.modelName) }
 
     static func refusalReason(isa: dnnl_cpu_isa_t, cpu: String) -> String? {
         if isNative(isa) { return nil }
         return "bf16 would be emulated on \(cpu): oneDNN's ISA is \(name(isa)), native bf16 needs avx512_core_bf16 or AMX"
-    }
-
-    /// The "model name" of /proc/cpuinfo (what lscpu prints), or "this CPU" when there is none.
-    public static func cpuModel(cpuinfo: String? = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) -> String {
-        for line in (cpuinfo ?? "").split(separator: "\n") where line.hasPrefix("model name") {
-            if let colon = line.firstIndex(of: ":") {
-                let name = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                if !name.isEmpty { return name }
-            }
-        }
-        return "this CPU"
     }
 }
 
