@@ -3,6 +3,7 @@ import Collectives
 import FashionData
 import Foundation
 import MemoryPlanning
+import Model
 import Report
 import RunSchema
 import TextData
@@ -20,12 +21,17 @@ public struct Sweep {
     public var command: String
     /// Warm-up as a fraction of each cell's steps; nil keeps each config's `warmupSteps`.
     public var warmupFraction: Double?
+    /// `--compute-dtype` of a GPT sweep: with `auto`, `run` settles the cells' dtype once for all
+    /// of them (`settleComputeDType`); otherwise the cells carry it already.
+    public var computeDType: ComputeDTypeChoice
 
-    public init(cells: [RunConfig], outDirectory: String, command: String, warmupFraction: Double?) {
+    public init(cells: [RunConfig], outDirectory: String, command: String, warmupFraction: Double?,
+                computeDType: ComputeDTypeChoice = .fp32) {
         self.cells = cells
         self.outDirectory = outDirectory
         self.command = command
         self.warmupFraction = warmupFraction
+        self.computeDType = computeDType
     }
 
     var resultsPath: String { outDirectory + "/results.jsonl" }
@@ -78,17 +84,16 @@ public struct Sweep {
             let corpus = try comm.agree { try ShakespeareCorpus.load(directory: directory) }
             makeWorkload = { try WorkloadFactory.gpt(config: $0, corpus: corpus, comm: comm, node: topology.node) }
         }
-        let planned = cells.map(withWarmup)
-
-        // Rank 0 reads what is done; every rank gets the same mask.
+        // Rank 0 reads what is done; every rank gets the same dtype and mask.
         var records: [SweepRecord] = []
-        var doneMask: [UInt8] = try comm.agree {
-            guard isRoot else { return [UInt8](repeating: 0, count: planned.count) }
+        try comm.agree {
+            guard isRoot else { return }
             try prepareDirectory()
             records = try ResultsFile.load(path: resultsPath)
-            let done = Set(records.map(\.cell))
-            return planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         }
+        let done = Set(records.map(\.cell))
+        let planned = try settleComputeDType(cells.map(withWarmup), done: done, comm: comm)
+        var doneMask: [UInt8] = planned.map { done.contains(Sweep.key($0, worldSize: comm.size)) ? 1 : 0 }
         try comm.broadcastBytes(&doneMask, root: 0)
         let todo = planned.indices.filter { doneMask[$0] == 0 }
         if isRoot {
@@ -118,6 +123,41 @@ public struct Sweep {
             }
         }
         if isRoot { print("sweep: done; \(records.count) runs in \(resultsPath) and \(csvPath)") }
+    }
+
+    /// The cells with the dtype `--compute-dtype auto` runs, the same for every cell and rank
+    /// (collective). A restarted sweep keeps the dtype its finished cells ran (`done`: rank 0's
+    /// keys), so a study is not split between dtypes by a measurement that came out differently
+    /// and nothing finished runs again; a fresh one measures (`ComputeDTypeChoice.resolve`), as
+    /// does one whose bf16 cells ran on a CPU with native bf16 when this one has none.
+    /// Rank 0 says which and why in one line.
+    func settleComputeDType(_ cells: [RunConfig], done: Set<String>, comm: Communicator) throws -> [RunConfig] {
+        guard computeDType == .auto else { return cells }
+        let runs = { (dtype: ComputeDType) in
+            cells.filter { c in
+                var c = c
+                c.computeDType = dtype
+                return done.contains(Sweep.key(c, worldSize: comm.size))
+            }.count
+        }
+        let (bf16, fp32) = (runs(.bf16), runs(.fp32))
+        // 0: measure (nothing finished, or bf16 finished on a CPU where it is native but not here).
+        var kept: [UInt8] = [bf16 + fp32 == 0 ? 0 : bf16 < fp32 ? 1 : BF16Support.refusalReason() == nil ? 2 : 0]
+        try comm.broadcastBytes(&kept, root: 0)
+        let resolution: ComputeDTypeChoice.Resolution
+        if kept[0] == 0 {
+            resolution = try computeDType.resolve(world: comm)
+        } else {
+            let dtype: ComputeDType = kept[0] == 2 ? .bf16 : .fp32, other: ComputeDType = dtype == .bf16 ? .fp32 : .bf16
+            resolution = .init(dtype: dtype, note: "compute dtype: \(dtype.rawValue) (auto: as the \(max(bf16, fp32)) cell(s) "
+                               + "already in \(resultsPath) ran; --compute-dtype \(other.rawValue) to run \(other.rawValue))")
+        }
+        if comm.rank == 0, let note = resolution.note { print(note) }
+        return cells.map { c in
+            var c = c
+            c.computeDType = resolution.dtype
+            return c
+        }
     }
 
     /// The cell with its warm-up set from `warmupFraction` (at least one step).

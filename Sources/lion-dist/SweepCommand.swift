@@ -157,7 +157,7 @@ struct SweepCommand: ParsableCommand {
                         c.hidden = try TrainCommand.parseWidths(hidden)
                         c.epochs = epochs
                         c.gpt = gpt.shape
-                        c.computeDType = gpt.computeDtype == .bf16 ? .bf16 : .fp32   // auto: resolved in `run`
+                        c.computeDType = gpt.computeDtype == .bf16 ? .bf16 : .fp32   // auto: settled by Sweep.run
                         c.steps = gpt.steps
                         c.evalInterval = gpt.evalInterval
                         c.evalBatches = gpt.evalBatches
@@ -186,14 +186,10 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         // The command as a user would type it: lion-dist, not the binary's path.
         let command = (["lion-dist"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
-        var cells = try cells()
+        let cells = try cells()
         try withMPI { comm in
-            if model == .gpt {   // --compute-dtype auto: measured once, every cell runs it
-                let r = try gpt.computeDtype.resolve(world: comm)
-                if comm.rank == 0, let note = r.note { print(note) }
-                for i in cells.indices { cells[i].computeDType = r.dtype }
-            }
-            let sweep = Sweep(cells: cells, outDirectory: out, command: command, warmupFraction: warmupSteps == nil ? 0.05 : nil)
+            let sweep = Sweep(cells: cells, outDirectory: out, command: command, warmupFraction: warmupSteps == nil ? 0.05 : nil,
+                              computeDType: model == .gpt ? gpt.computeDtype : .fp32)
             try sweep.run(topology: try Topology(world: comm, nodeKey: TestEnvironment.nodeKey))
         }
     }

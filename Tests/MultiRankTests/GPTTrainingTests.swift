@@ -221,9 +221,16 @@ final class GPTTrainingTests: XCTestCase {
                                             "--eval-batches", "1", "--lion-lrs", "1e-4,3e-4", "--lion-wds", "1",
                                             "--adamw-lrs", "1e-3", "--adamw-wds", "0.1", "--log-interval", "100"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // auto measured once for every cell (a fresh sweep has nothing to keep).
+        let notes = r.stdout.split(separator: "\n").filter { $0.hasPrefix("compute dtype: ") }
+        XCTAssertEqual(notes.count, 1, r.stdout)
+        XCTAssertTrue(notes.first?.contains("(auto: as the") == false, r.stdout)
         let rows = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 3)
         let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(rows[0].utf8)) as? [String: Any])
+        let dtype = try XCTUnwrap(first["compute_dtype"] as? String)
+        XCTAssertEqual(rows.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+                           .map { $0["compute_dtype"] as? String }, [dtype, dtype, dtype])
         XCTAssertEqual(first["model"] as? String, "gpt")
         XCTAssertEqual(first["gpt"] as? String, "1x2x32x16")
         XCTAssertNotNil(first["val_loss"] as? Double)
@@ -240,5 +247,9 @@ final class GPTTrainingTests: XCTestCase {
                                                 "--eval-batches", "1", "--lion-lrs", "1e-4,3e-4", "--lion-wds", "1",
                                                 "--adamw-lrs", "1e-3", "--adamw-wds", "0.1", "--log-interval", "100"])
         XCTAssertTrue(again.stdout.contains("3 cells, 3 already in"), again.stdout)
+        // ... whatever a new measurement would say: auto keeps the dtype the finished cells ran.
+        let other = dtype == "bf16" ? "fp32" : "bf16"
+        XCTAssertTrue(again.stdout.contains("compute dtype: \(dtype) (auto: as the 3 cell(s) already in \(out)/results.jsonl ran; "
+                                            + "--compute-dtype \(other) to run \(other))"), again.stdout)
     }
 }
