@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The whole report: one self-contained HTML page (inline SVG and CSS; no network, no script).
@@ -87,7 +88,7 @@ public struct HTMLReport {
         let seeds = Set(records.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         let commands = Set(records.map(\.command)).sorted()
         let hours = records.map(\.seconds).filter(\.isFinite).reduce(0, +) / 3600
-        let cpus = Set(records.map(\.cpu).filter { !$0.isEmpty }).sorted().joined(separator: " | ")
+        let cpus = CPUInfo.distinct(records.flatMap { $0.cpu.components(separatedBy: " | ") }.filter { !$0.isEmpty })
         return """
         <p class="caption">\(records.count) runs: \(SVG.escape(s.shape)) (\(Label.count(first.params)) parameters) on \(SVG.escape(s.data)), \
         \(s.budget(records)) each, evaluated on \(SVG.escape(s.evaluation(records))); \(SVG.escape(schedules)) schedule, seed \(seeds); \

@@ -134,11 +134,7 @@ public struct Sweep {
     func settleComputeDType(_ cells: [RunConfig], done: Set<String>, comm: Communicator) throws -> [RunConfig] {
         guard computeDType == .auto else { return cells }
         let runs = { (dtype: ComputeDType) in
-            cells.filter { c in
-                var c = c
-                c.computeDType = dtype
-                return done.contains(Sweep.key(c, worldSize: comm.size))
-            }.count
+            cells.filter { done.contains(Sweep.key(Sweep.with(dtype, $0), worldSize: comm.size)) }.count
         }
         let (bf16, fp32) = (runs(.bf16), runs(.fp32))
         // 0: measure (nothing finished, or bf16 finished on a CPU where it is native but not here).
@@ -153,11 +149,14 @@ public struct Sweep {
                                + "already in \(resultsPath) ran; --compute-dtype \(other.rawValue) to run \(other.rawValue))")
         }
         if comm.rank == 0, let note = resolution.note { print(note) }
-        return cells.map { c in
-            var c = c
-            c.computeDType = resolution.dtype
-            return c
-        }
+        return cells.map { Sweep.with(resolution.dtype, $0) }
+    }
+
+    /// The cell with its products in `dtype`.
+    static func with(_ dtype: ComputeDType, _ c: RunConfig) -> RunConfig {
+        var c = c
+        c.computeDType = dtype
+        return c
     }
 
     /// The cell with its warm-up set from `warmupFraction` (at least one step).

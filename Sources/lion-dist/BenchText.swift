@@ -4,10 +4,10 @@ import RunSchema
 /// Number and column formatting of the benchmarks' tables and JSON lines.
 enum BenchText {
     /// The first line of a benchmark's table: the CPU its figures come from.
-    static var cpuLine: String { "cpu: " + CPUInfo.current.description }
+    static let cpuLine = "cpu: " + CPUInfo.current.description
 
     /// `,"cpu":"..."`: the last field of every benchmark JSON line (the text of `cpuLine`; `bench comm`: rank 0's).
-    static var cpuField: String { ",\"cpu\":" + JSON.quote(CPUInfo.current.description) }
+    static let cpuField = ",\"cpu\":" + JSON.quote(CPUInfo.current.description)
 
     /// `x` with exactly `digits` decimals ("null" when not finite, for JSON).
     static func fixed(_ x: Double, _ digits: Int) -> String {
